@@ -1,0 +1,60 @@
+import { listBackends } from '../core/backend.ts';
+import { ENGINE_VERSION } from '../version.ts';
+import type { EngineEvent, EngineRequest } from './protocol.ts';
+
+/** Raised for the `crash` request; workers let it escape so the worker dies. */
+export class RequestedCrashError extends Error {
+  constructor() {
+    super('Engine crash requested by a {type:"crash"} request');
+    this.name = 'RequestedCrashError';
+  }
+}
+
+/** Names of the registered compute backends, highest priority first. */
+export function availableBackends(): string[] {
+  return listBackends();
+}
+
+/**
+ * Handles one request from a host, reporting results through `emit`.
+ * Environment-neutral: the worker entries (`worker.node.ts` for worker_threads,
+ * `renderer/host/engine.worker.ts` for Web Workers) only move messages.
+ *
+ * A request the engine does not understand is answered with an `engine-error`
+ * event; only the `crash` request throws (by design).
+ */
+export function dispatch(request: unknown, emit: (event: EngineEvent) => void): void {
+  if (typeof request !== 'object' || request === null || typeof (request as { type?: unknown }).type !== 'string') {
+    emit({ type: 'engine-error', message: `Engine received a malformed request (expected an object with a string "type"): ${describe(request)}` });
+    return;
+  }
+  const req = request as EngineRequest;
+  switch (req.type) {
+    case 'hello':
+      emit({ type: 'ready', version: ENGINE_VERSION, backends: availableBackends() });
+      return;
+    case 'ping':
+      if (typeof req.id !== 'number' || !Number.isFinite(req.id)) {
+        emit({ type: 'engine-error', message: `ping request needs a finite numeric "id", got ${describe(req.id)}` });
+        return;
+      }
+      emit({ type: 'pong', id: req.id });
+      return;
+    case 'crash':
+      throw new RequestedCrashError();
+    default: {
+      const unknownType: string = (req as { type: string }).type;
+      emit({ type: 'engine-error', message: `Engine does not understand request type "${unknownType}"` });
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
