@@ -1,0 +1,10 @@
+/** Registers the CPU backend and all of its kernels. Import once, for its side effects. */
+import { registerBackend } from '../../core/backend.ts';
+import { cpuBackend } from './cpu-backend.ts';
+import './elementwise.ts';
+import './reduce.ts';
+import './matmul.ts';
+import './layout.ts';
+import './softmax.ts';
+
+registerBackend(cpuBackend, 0);

@@ -1,0 +1,83 @@
+/** Activation functions (torch.nn.functional names), each with its derivative. */
+import { apply } from '../core/engine.ts';
+import type { Tensor } from '../core/tensor.ts';
+import { abs, add, div, exp, gt, log, mul, neg, sub, where } from './elementwise.ts';
+import { reshape } from './layout.ts';
+import { sum } from './reduce.ts';
+
+export function relu(x: Tensor): Tensor {
+  return apply('Relu', [x], {}, (dy) => [mul(dy, gt(x, 0))]);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  // sigma' = sigma (1 - sigma)
+  const y = apply('Sigmoid', [x], {}, (dy) => [mul(dy, mul(y, sub(1, y)))]);
+  return y;
+}
+
+export function tanh(x: Tensor): Tensor {
+  // tanh' = 1 - tanh^2
+  const y = apply('Tanh', [x], {}, (dy) => [mul(dy, sub(1, mul(y, y)))]);
+  return y;
+}
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return apply('LeakyRelu', [x], { negativeSlope }, (dy) => [mul(dy, where(gt(x, 0), 1, negativeSlope))]);
+}
+
+/**
+ * PReLU: max(0, x) + a * min(0, x), with `weight` of 1 element or one per channel
+ * (dim 1 of the input, as torch).
+ */
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  const shape = x.shape.map((d, i) => (i === 1 && weight.size > 1 ? d : 1));
+  if (weight.size > 1 && (x.shape.length < 2 || x.shape[1] !== weight.size)) {
+    throw new Error(`prelu: ${weight.size} weights need an input with ${weight.size} channels in dimension 1, got shape [${x.shape.join(', ')}]`);
+  }
+  const a = reshape(weight, shape.length > 0 ? shape : [1]);
+  const pos = gt(x, 0);
+  return add(mul(x, pos), mul(mul(x, sub(1, pos)), a));
+}
+
+/** SiLU (swish): x * sigmoid(x). */
+export function silu(x: Tensor): Tensor {
+  return mul(x, sigmoid(x));
+}
+
+/**
+ * Softplus: (1/beta) log(1 + exp(beta x)), reverting to x where beta x > threshold (as torch).
+ */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  const bx = mul(x, beta);
+  // log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), stable for large |z|.
+  const stable = div(add(relu(bx), log(add(exp(neg(abs(bx))), 1))), beta);
+  return where(gt(bx, threshold), x, stable);
+}
+
+/** erf with its derivative 2/sqrt(pi) exp(-x^2). */
+export function erf(x: Tensor): Tensor {
+  return apply('Erf', [x], {}, (dy) => [mul(dy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]);
+}
+
+/** GELU, exact form x * Phi(x) (torch's default approximate='none'), or the tanh form. */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'tanh') {
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  }
+  return mul(mul(x, 0.5), add(erf(div(x, Math.SQRT2)), 1));
+}
+
+
+export function softmax(x: Tensor, dim = -1): Tensor {
+  // dx = y * (dy - sum(dy * y))
+  const y = apply('Softmax', [x], { dim }, (dy) => [mul(y, sub(dy, sum(mul(dy, y), dim, true)))]);
+  return y;
+}
+
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  // dx = dy - softmax(x) * sum(dy)
+  const y = apply('LogSoftmax', [x], { dim }, (dy) => [sub(dy, mul(exp(y), sum(dy, dim, true)))]);
+  return y;
+}
+
