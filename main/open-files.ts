@@ -4,18 +4,9 @@
  * Also holds the single-instance lock, so a second launch opens its file here.
  */
 import { app } from 'electron';
-import path from 'node:path';
+import { projectPathFromArgv } from './argv.ts';
 import type { Projects } from './projects.ts';
 import { focusMainWindow } from './window.ts';
-
-/** The first command-line argument naming an .aps file, resolved against `cwd`. */
-export function projectPathFromArgv(argv: readonly string[], cwd: string): string | null {
-  // argv[0] is the executable; in development argv[1] is the app folder.
-  for (const arg of argv.slice(1)) {
-    if (!arg.startsWith('-') && arg.toLowerCase().endsWith('.aps')) return path.resolve(cwd, arg);
-  }
-  return null;
-}
 
 /** Returns false when another instance already runs; this one should then quit. */
 export function setupSingleInstance(projects: Projects): boolean {
