@@ -1,0 +1,37 @@
+import { expect, test } from '@playwright/test';
+import { availableBackends } from '../engine/session/dispatch.ts';
+import { ENGINE_VERSION } from '../engine/version.ts';
+import { attachScreenshot, collectPageProblems, engineInfo, openApp } from './helpers/ui.ts';
+
+test('the app loads with its palette, canvas and status bar', async ({ page }, testInfo) => {
+  const problems = collectPageProblems(page);
+  await openApp(page);
+  await expect(page.getByTestId('palette')).toBeVisible();
+  await expect(page.locator('#canvas-root')).toBeVisible();
+  await expect(page.getByTestId('inspector')).toBeVisible();
+  await expect(page).toHaveTitle('Untitled.aps - APS Studio');
+  await attachScreenshot(page, testInfo, 'app-shell');
+  expect(problems).toEqual([]);
+});
+
+test('the status bar shows the engine version and backends from the worker', async ({ page }) => {
+  await openApp(page);
+  const info = await engineInfo(page);
+  expect(info.version).toBe(ENGINE_VERSION);
+  // The worker runs the same dispatch module, so it reports the same registry.
+  const expected = availableBackends();
+  expect(info.backends).toBe(expected.length ? expected.join(', ') : 'none registered');
+  // The answer came from a Web Worker started by the web host.
+  expect(page.workers().length).toBeGreaterThanOrEqual(1);
+});
+
+test('the examples browser lists the served examples/index.json', async ({ page }) => {
+  await openApp(page);
+  const listed: unknown = await (await page.request.get('examples/index.json')).json();
+  await page.getByTestId('toolbar-examples').click();
+  const dialog = page.getByTestId('examples-dialog');
+  await expect(dialog).toBeVisible();
+  const count = Array.isArray(listed) ? listed.length : -1;
+  if (count === 0) await expect(dialog).toContainText('No example projects are installed.');
+  else await expect(dialog.locator('.example-list li')).toHaveCount(count);
+});
