@@ -1,0 +1,209 @@
+/**
+ * Fused normalisation kernels (batch norm and layer norm) with their explicit backward
+ * kernels. Statistics are accumulated in float64.
+ */
+import { registerKernel } from '../../core/backend.ts';
+import { f32, out } from './cpu-backend.ts';
+
+/** Splits an [N, C, *] shape into N, C and the size of the trailing spatial dims. */
+function ncl(shape: readonly number[]): [number, number, number] {
+  let l = 1;
+  for (let i = 2; i < shape.length; i++) l *= shape[i];
+  return [shape[0], shape[1], l];
+}
+
+/**
+ * BatchNorm forward. Inputs x [N, C, *], weight [C], bias [C], runningMean [C],
+ * runningVar [C]. Training normalises with the batch statistics and also returns updated
+ * running statistics (momentum-blended, unbiased variance); eval uses the running ones.
+ * Outputs: y, the mean used [C], the inverse standard deviation used [C], new running
+ * mean [C], new running var [C].
+ */
+registerKernel('BatchNorm', 'cpu', ([x, weight, bias, runningMean, runningVar], attrs) => {
+  const training = attrs.training as boolean;
+  const momentum = attrs.momentum as number;
+  const eps = attrs.eps as number;
+  const [n, c, l] = ncl(x.shape);
+  const xv = f32(x);
+  const wv = f32(weight);
+  const bv = f32(bias);
+  const rm = f32(runningMean);
+  const rv = f32(runningVar);
+  const mean = new Float32Array(c);
+  const invstd = new Float32Array(c);
+  const newMean = Float32Array.from(rm);
+  const newVar = Float32Array.from(rv);
+  const y = new Float32Array(xv.length);
+  const count = n * l;
+  for (let ch = 0; ch < c; ch++) {
+    let m: number;
+    let is: number;
+    if (training) {
+      let s = 0;
+      for (let b = 0; b < n; b++) {
+        const base = (b * c + ch) * l;
+        for (let i = 0; i < l; i++) s += xv[base + i];
+      }
+      m = s / count;
+      let ss = 0;
+      for (let b = 0; b < n; b++) {
+        const base = (b * c + ch) * l;
+        for (let i = 0; i < l; i++) {
+          const d = xv[base + i] - m;
+          ss += d * d;
+        }
+      }
+      const biased = ss / count;
+      is = 1 / Math.sqrt(biased + eps);
+      const unbiased = count > 1 ? ss / (count - 1) : Number.NaN;
+      newMean[ch] = (1 - momentum) * rm[ch] + momentum * m;
+      newVar[ch] = (1 - momentum) * rv[ch] + momentum * unbiased;
+    } else {
+      m = rm[ch];
+      is = 1 / Math.sqrt(rv[ch] + eps);
+    }
+    mean[ch] = m;
+    invstd[ch] = is;
+    const scale = wv[ch] * is;
+    const shift = bv[ch] - m * scale;
+    for (let b = 0; b < n; b++) {
+      const base = (b * c + ch) * l;
+      for (let i = 0; i < l; i++) y[base + i] = xv[base + i] * scale + shift;
+    }
+  }
+  return [out(y, x.shape), out(mean, [c]), out(invstd, [c]), out(newMean, [c]), out(newVar, [c])];
+});
+
+/**
+ * BatchNorm backward. Inputs dy, x, weight, mean, invstd (as the forward returned them).
+ * Training: dx = w * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat)), M = N * L;
+ * eval: dx = dy * w * invstd. dweight = sum(dy xhat), dbias = sum(dy).
+ */
+registerKernel('BatchNormGrad', 'cpu', ([dy, x, weight, mean, invstd], attrs) => {
+  const training = attrs.training as boolean;
+  const [n, c, l] = ncl(x.shape);
+  const dyv = f32(dy);
+  const xv = f32(x);
+  const wv = f32(weight);
+  const mv = f32(mean);
+  const iv = f32(invstd);
+  const dx = new Float32Array(xv.length);
+  const dw = new Float32Array(c);
+  const db = new Float32Array(c);
+  const count = n * l;
+  for (let ch = 0; ch < c; ch++) {
+    const m = mv[ch];
+    const is = iv[ch];
+    let sdy = 0;
+    let sdyx = 0;
+    for (let b = 0; b < n; b++) {
+      const base = (b * c + ch) * l;
+      for (let i = 0; i < l; i++) {
+        const g = dyv[base + i];
+        sdy += g;
+        sdyx += g * (xv[base + i] - m) * is;
+      }
+    }
+    dw[ch] = sdyx;
+    db[ch] = sdy;
+    const k = wv[ch] * is;
+    if (training) {
+      const meanDy = sdy / count;
+      const meanDyx = sdyx / count;
+      for (let b = 0; b < n; b++) {
+        const base = (b * c + ch) * l;
+        for (let i = 0; i < l; i++) {
+          const xhat = (xv[base + i] - m) * is;
+          dx[base + i] = k * (dyv[base + i] - meanDy - xhat * meanDyx);
+        }
+      }
+    } else {
+      for (let b = 0; b < n; b++) {
+        const base = (b * c + ch) * l;
+        for (let i = 0; i < l; i++) dx[base + i] = k * dyv[base + i];
+      }
+    }
+  }
+  return [out(dx, x.shape), out(dw, [c]), out(db, [c])];
+});
+
+/**
+ * LayerNorm forward over the trailing `inner` elements of each row. Inputs x, weight
+ * [inner], bias [inner] (attrs.affine false: both ignored). Outputs y, mean [rows],
+ * rstd [rows].
+ */
+registerKernel('LayerNorm', 'cpu', ([x, weight, bias], attrs) => {
+  const inner = attrs.inner as number;
+  const eps = attrs.eps as number;
+  const affine = attrs.affine as boolean;
+  const xv = f32(x);
+  const wv = affine ? f32(weight) : null;
+  const bv = affine ? f32(bias) : null;
+  const rows = inner === 0 ? 0 : xv.length / inner;
+  const y = new Float32Array(xv.length);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * inner;
+    let s = 0;
+    for (let i = 0; i < inner; i++) s += xv[base + i];
+    const m = s / inner;
+    let ss = 0;
+    for (let i = 0; i < inner; i++) {
+      const d = xv[base + i] - m;
+      ss += d * d;
+    }
+    const is = 1 / Math.sqrt(ss / inner + eps);
+    mean[r] = m;
+    rstd[r] = is;
+    if (wv && bv) {
+      for (let i = 0; i < inner; i++) y[base + i] = (xv[base + i] - m) * is * wv[i] + bv[i];
+    } else {
+      for (let i = 0; i < inner; i++) y[base + i] = (xv[base + i] - m) * is;
+    }
+  }
+  return [out(y, x.shape), out(mean, [rows]), out(rstd, [rows])];
+});
+
+/**
+ * LayerNorm backward. Inputs dy, x, weight, mean, rstd. With g = dy * w:
+ * dx = rstd * (g - mean(g) - xhat * mean(g xhat)); dweight = sum_rows(dy xhat);
+ * dbias = sum_rows(dy).
+ */
+registerKernel('LayerNormGrad', 'cpu', ([dy, x, weight, mean, rstd], attrs) => {
+  const inner = attrs.inner as number;
+  const affine = attrs.affine as boolean;
+  const dyv = f32(dy);
+  const xv = f32(x);
+  const wv = affine ? f32(weight) : null;
+  const mv = f32(mean);
+  const rv = f32(rstd);
+  const rows = mv.length;
+  const dx = new Float32Array(xv.length);
+  const dw = new Float64Array(inner);
+  const db = new Float64Array(inner);
+  for (let r = 0; r < rows; r++) {
+    const base = r * inner;
+    const m = mv[r];
+    const is = rv[r];
+    let sg = 0;
+    let sgx = 0;
+    for (let i = 0; i < inner; i++) {
+      const xhat = (xv[base + i] - m) * is;
+      const d = dyv[base + i];
+      const g = wv ? d * wv[i] : d;
+      sg += g;
+      sgx += g * xhat;
+      dw[i] += d * xhat;
+      db[i] += d;
+    }
+    const mg = sg / inner;
+    const mgx = sgx / inner;
+    for (let i = 0; i < inner; i++) {
+      const xhat = (xv[base + i] - m) * is;
+      const g = wv ? dyv[base + i] * wv[i] : dyv[base + i];
+      dx[base + i] = is * (g - mg - xhat * mgx);
+    }
+  }
+  return [out(dx, x.shape), out(Float32Array.from(dw), [inner]), out(Float32Array.from(db), [inner])];
+});
