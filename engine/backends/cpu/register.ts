@@ -6,7 +6,6 @@ import './reduce.ts';
 import './matmul.ts';
 import './layout.ts';
 import './softmax.ts';
-import './rnn.ts';
 import './norm.ts';
 
 registerBackend(cpuBackend, 0);
