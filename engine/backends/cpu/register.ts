@@ -6,6 +6,7 @@ import './reduce.ts';
 import './matmul.ts';
 import './layout.ts';
 import './softmax.ts';
+import './rnn.ts';
 import './norm.ts';
 
 registerBackend(cpuBackend, 0);
