@@ -81,6 +81,8 @@ export type ParamSpec =
 export interface PortSpec {
   name: string;
   kind: PortKind;
+  /** Other kinds this input also takes (activations take tensors, sequences and graph batches). */
+  accepts?: readonly PortKind[];
   optional?: boolean;
   label?: string;
 }
@@ -111,6 +113,10 @@ export interface InferContext {
   /** Types of the connected inputs, in the order of `inputs(params)`; undefined if unconnected. */
   inputs: (ValueType | undefined)[];
   params: ParamValues;
+  /** Display names of the nodes feeding each input (for messages like "add Flatten after pool2"). */
+  sources?: (string | undefined)[];
+  /** The node itself (composite blocks read their subgraph from it). */
+  node?: GraphNode;
 }
 
 export interface BuildContext extends InferContext {
@@ -130,8 +136,9 @@ export interface LayerDef {
   displayName: string;
   /** One sentence a student understands. */
   description: string;
-  inputs(params: ParamValues): PortSpec[];
-  outputs(params: ParamValues): PortSpec[];
+  /** Input ports; `node` is passed where ports depend on more than params (composite blocks). */
+  inputs(params: ParamValues, node?: GraphNode): PortSpec[];
+  outputs(params: ParamValues, node?: GraphNode): PortSpec[];
   params: Record<string, ParamSpec>;
   /** Extra cross-field checks; each string is one message. */
   validate?(params: ParamValues): string[];
@@ -147,4 +154,51 @@ export interface LayerDef {
   isLoss?: boolean;
   /** Input nodes: fed from the dataset. */
   isInput?: boolean;
+  /** Target nodes: fed from the dataset labels (an input node whose value only losses use). */
+  isTarget?: boolean;
+  /**
+   * PyTorch code for the exporter: a constructor expression for layers with a module
+   * (`nn.Conv2d(1, 6, kernel_size=5, padding=2)`), or, with `functional: true`, a forward
+   * expression over the input names in `ctx.args` (`torch.cat([a, b], dim=1)`).
+   */
+  torch?(ctx: TorchContext): TorchCode;
+}
+
+export interface TorchContext extends InferContext {
+  /** Python expressions for the node's inputs, in port order. */
+  args: string[];
+}
+
+export type TorchCode = { functional: false; module: string } | { functional: true; expr: string };
+
+// ---------------------------------------------------------------------------------------
+// Whole-graph analysis (shape inference and validation), produced by `inferGraph`
+
+export interface NodeAnalysis {
+  /** Types arriving at each input port, in port order; undefined where unconnected or unknown. */
+  inputs: (ValueType | undefined)[];
+  /** Types on each output port; undefined where the node could not be inferred. */
+  outputs: (ValueType | undefined)[];
+  paramCount: number;
+  /** FLOPs per sample (graph batches: per graph node). */
+  flops: number;
+  errors: string[];
+}
+
+export interface GraphProblem {
+  nodeId?: string;
+  edgeId?: string;
+  message: string;
+}
+
+export interface GraphAnalysis {
+  /** Value type carried by each edge, by edge id (absent where unknown). */
+  edges: Record<string, ValueType | undefined>;
+  nodes: Record<string, NodeAnalysis>;
+  totals: { params: number; trainableParams: number; flops: number; activationMemoryBytes: number };
+  problems: GraphProblem[];
+  /** Node ids in topological order (nodes on a cycle are left out). */
+  order: string[];
+  /** True when there are no problems. */
+  valid: boolean;
 }
