@@ -6,6 +6,8 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [...new Set(builtinModules.flatMap((m) => [m, `${m}/*`, `node:${m}`, `node:${m}/*`]))];
 const NODE_ONLY_ENGINE = ['engine/**/*.node.ts', 'engine/cli/**', 'engine/bench/**'];
+// Engine tests run under Vitest in Node and may use Node built-ins (fixtures, temp files).
+const ENGINE_TESTS = ['engine/**/*.test.ts', 'engine/**/__tests__/**'];
 
 const noNode = { group: nodeBuiltins, message: 'Node built-ins are only allowed in Node-only engine files (*.node.ts, engine/cli/**, engine/bench/**).' };
 const noElectron = { group: ['electron', 'electron/*'], message: 'Only main/ may use Electron.' };
@@ -34,14 +36,14 @@ export default tseslint.config(
   },
   {
     files: ['engine/**/*.ts'],
-    ignores: NODE_ONLY_ENGINE,
+    ignores: [...NODE_ONLY_ENGINE, ...ENGINE_TESTS],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noNode, noElectron, noUi, noUpward('engine/')] }],
       'no-restricted-globals': ['error', ...engineDomGlobals, ...nodeGlobals],
     },
   },
   {
-    files: NODE_ONLY_ENGINE,
+    files: [...NODE_ONLY_ENGINE, ...ENGINE_TESTS],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noElectron, noUi, noUpward('engine/')] }],
       'no-restricted-globals': ['error', ...engineDomGlobals],

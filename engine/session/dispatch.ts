@@ -1,3 +1,5 @@
+// Registers the CPU backend and its kernels, so every engine worker can compute.
+import '../backends/cpu/register.ts';
 import { listBackends } from '../core/backend.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import type { EngineEvent, EngineRequest } from './protocol.ts';
