@@ -6,6 +6,8 @@ import './reduce.ts';
 import './matmul.ts';
 import './layout.ts';
 import './softmax.ts';
+import './conv.ts';
+import './pool.ts';
 import './rnn.ts';
 import './norm.ts';
 

@@ -1,0 +1,213 @@
+/**
+ * 2-D pooling kernels on the CPU (NCHW) and their gradients: max (with argmax indices, as
+ * torch's `return_indices`), average (torch's divisor rules), adaptive average.
+ *
+ * Window attributes: kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW
+ * (max only), outH, outW. Ceil mode is already folded into outH/outW by the op.
+ */
+import { type Attrs, registerKernel } from '../../core/backend.ts';
+import { f32, i32, out } from './cpu-backend.ts';
+
+interface Window {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  outH: number;
+  outW: number;
+}
+
+function windowOf(attrs: Attrs): Window {
+  return {
+    kh: attrs.kernelH as number,
+    kw: attrs.kernelW as number,
+    sh: attrs.strideH as number,
+    sw: attrs.strideW as number,
+    ph: attrs.padH as number,
+    pw: attrs.padW as number,
+    dh: (attrs.dilationH as number | undefined) ?? 1,
+    dw: (attrs.dilationW as number | undefined) ?? 1,
+    outH: attrs.outH as number,
+    outW: attrs.outW as number,
+  };
+}
+
+/** MaxPool2D: x [N, C, H, W] -> values [N, C, Ho, Wo] and int32 indices (h*W + w in the plane). */
+registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {
+  const p = windowOf(attrs);
+  const [N, C, H, W] = x.shape;
+  const xv = f32(x);
+  const planes = N * C;
+  const P = p.outH * p.outW;
+  const y = new Float32Array(planes * P);
+  const idx = new Int32Array(planes * P);
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    let o = pl * P;
+    for (let oh = 0; oh < p.outH; oh++) {
+      const h0 = oh * p.sh - p.ph;
+      for (let ow = 0; ow < p.outW; ow++, o++) {
+        const w0 = ow * p.sw - p.pw;
+        let best = -Infinity;
+        let bestIdx = -1;
+        for (let i = 0; i < p.kh; i++) {
+          const h = h0 + i * p.dh;
+          if (h < 0 || h >= H) continue;
+          for (let j = 0; j < p.kw; j++) {
+            const w = w0 + j * p.dw;
+            if (w < 0 || w >= W) continue;
+            const v = xv[base + h * W + w];
+            // NaN propagates, as in torch.
+            if (v > best || bestIdx < 0 || Number.isNaN(v)) {
+              best = v;
+              bestIdx = h * W + w;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        y[o] = best;
+        idx[o] = bestIdx;
+      }
+    }
+  }
+  return [out(y, [N, C, p.outH, p.outW]), out(idx, [N, C, p.outH, p.outW], 'int32')];
+});
+
+/** Gradient of MaxPool2D: dy and the indices it returned; attrs inputShape. */
+registerKernel('MaxPool2DGrad', 'cpu', ([dy, indices], attrs) => {
+  const [N, C, H, W] = attrs.inputShape as number[];
+  const dyv = f32(dy);
+  const iv = i32(indices);
+  const P = dy.shape[2] * dy.shape[3];
+  const dx = new Float32Array(N * C * H * W);
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    for (let o = pl * P, end = o + P; o < end; o++) if (iv[o] >= 0) dx[base + iv[o]] += dyv[o];
+  }
+  return out(dx, [N, C, H, W]);
+});
+
+/**
+ * Visits every average-pooling window as torch does: the divisor counts padding (but not
+ * the ceil-mode overhang) when countIncludePad, otherwise only the in-bounds elements.
+ */
+function forEachAvgWindow(
+  p: Window, H: number, W: number, countIncludePad: boolean,
+  visit: (o: number, h0: number, h1: number, w0: number, w1: number, scale: number) => void,
+): void {
+  let o = 0;
+  for (let oh = 0; oh < p.outH; oh++) {
+    let h0 = oh * p.sh - p.ph;
+    let h1 = Math.min(h0 + p.kh, H + p.ph);
+    const poolH = h1 - h0;
+    h0 = Math.max(h0, 0);
+    h1 = Math.min(h1, H);
+    for (let ow = 0; ow < p.outW; ow++, o++) {
+      let w0 = ow * p.sw - p.pw;
+      let w1 = Math.min(w0 + p.kw, W + p.pw);
+      const poolW = w1 - w0;
+      w0 = Math.max(w0, 0);
+      w1 = Math.min(w1, W);
+      if (h0 >= h1 || w0 >= w1) continue;
+      const count = countIncludePad ? poolH * poolW : (h1 - h0) * (w1 - w0);
+      visit(o, h0, h1, w0, w1, 1 / count);
+    }
+  }
+}
+
+/** AvgPool2D: x [N, C, H, W] -> [N, C, Ho, Wo]; attrs + countIncludePad. */
+registerKernel('AvgPool2D', 'cpu', ([x], attrs) => {
+  const p = windowOf(attrs);
+  const [N, C, H, W] = x.shape;
+  const xv = f32(x);
+  const P = p.outH * p.outW;
+  const y = new Float32Array(N * C * P);
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    const yo = pl * P;
+    forEachAvgWindow(p, H, W, attrs.countIncludePad === true, (o, h0, h1, w0, w1, scale) => {
+      let s = 0;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += xv[base + h * W + w];
+      y[yo + o] = s * scale;
+    });
+  }
+  return out(y, [N, C, p.outH, p.outW]);
+});
+
+/** Gradient of AvgPool2D: dy; attrs as the forward + inputShape. */
+registerKernel('AvgPool2DGrad', 'cpu', ([dy], attrs) => {
+  const p = windowOf(attrs);
+  const [N, C, H, W] = attrs.inputShape as number[];
+  const dyv = f32(dy);
+  const P = p.outH * p.outW;
+  const dx = new Float32Array(N * C * H * W);
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    const yo = pl * P;
+    forEachAvgWindow(p, H, W, attrs.countIncludePad === true, (o, h0, h1, w0, w1, scale) => {
+      const g = dyv[yo + o] * scale;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx[base + h * W + w] += g;
+    });
+  }
+  return out(dx, [N, C, H, W]);
+});
+
+/** Output cell o of n covers input [floor(o*L/n), ceil((o+1)*L/n)), as torch. */
+function adaptiveStart(o: number, outSize: number, inSize: number): number {
+  return Math.floor((o * inSize) / outSize);
+}
+function adaptiveEnd(o: number, outSize: number, inSize: number): number {
+  return Math.ceil(((o + 1) * inSize) / outSize);
+}
+
+/** AdaptiveAvgPool2D: x [N, C, H, W] -> [N, C, outH, outW]. */
+registerKernel('AdaptiveAvgPool2D', 'cpu', ([x], attrs) => {
+  const outH = attrs.outH as number;
+  const outW = attrs.outW as number;
+  const [N, C, H, W] = x.shape;
+  const xv = f32(x);
+  const y = new Float32Array(N * C * outH * outW);
+  let o = 0;
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = adaptiveStart(oh, outH, H);
+      const h1 = adaptiveEnd(oh, outH, H);
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = adaptiveStart(ow, outW, W);
+        const w1 = adaptiveEnd(ow, outW, W);
+        let s = 0;
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += xv[base + h * W + w];
+        y[o] = s / ((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+  return out(y, [N, C, outH, outW]);
+});
+
+/** Gradient of AdaptiveAvgPool2D: dy [N, C, outH, outW]; attrs inputShape. */
+registerKernel('AdaptiveAvgPool2DGrad', 'cpu', ([dy], attrs) => {
+  const [N, C, H, W] = attrs.inputShape as number[];
+  const [, , outH, outW] = dy.shape;
+  const dyv = f32(dy);
+  const dx = new Float32Array(N * C * H * W);
+  let o = 0;
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = adaptiveStart(oh, outH, H);
+      const h1 = adaptiveEnd(oh, outH, H);
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = adaptiveStart(ow, outW, W);
+        const w1 = adaptiveEnd(ow, outW, W);
+        const g = dyv[o] / ((h1 - h0) * (w1 - w0));
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx[base + h * W + w] += g;
+      }
+    }
+  }
+  return out(dx, [N, C, H, W]);
+});
