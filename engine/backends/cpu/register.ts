@@ -9,6 +9,7 @@ import './softmax.ts';
 import './conv.ts';
 import './pool.ts';
 import './rnn.ts';
+import './graph.ts';
 import './norm.ts';
 
 registerBackend(cpuBackend, 0);
