@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { availableBackends } from '../engine/session/dispatch.ts';
 import { ENGINE_VERSION } from '../engine/version.ts';
-import { attachScreenshot, collectPageProblems, engineInfo, openApp } from './helpers/ui.ts';
+import { attachScreenshot, collectPageProblems, crashEngineWorker, engineInfo, openApp } from './helpers/ui.ts';
 
 test('the app loads with its palette, canvas and status bar', async ({ page }, testInfo) => {
   const problems = collectPageProblems(page);
@@ -34,4 +34,17 @@ test('the examples browser lists the served examples/index.json', async ({ page 
   const count = Array.isArray(listed) ? listed.length : -1;
   if (count === 0) await expect(dialog).toContainText('No example projects are installed.');
   else await expect(dialog.locator('.example-list li')).toHaveCount(count);
+});
+
+test('an engine crash is reported and the engine can be restarted', async ({ page }, testInfo) => {
+  await openApp(page);
+  await engineInfo(page);
+  await crashEngineWorker(page);
+  const error = page.getByTestId('status-bar').getByTestId('engine-error');
+  await expect(error).toContainText('The engine worker crashed: Uncaught Error: simulated engine failure');
+  await attachScreenshot(page, testInfo, 'engine-crashed');
+  await page.getByRole('button', { name: 'Restart engine' }).click();
+  const info = await engineInfo(page);
+  expect(info.version).toBe(ENGINE_VERSION);
+  await expect(error).toHaveCount(0);
 });

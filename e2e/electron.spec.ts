@@ -9,6 +9,7 @@ test.describe('Electron app', () => {
   test.skip('missing' in binary, `Electron binary not installed: ${'missing' in binary ? binary.missing : ''}`);
 
   test('runs with the security baseline', async ({}, testInfo) => {
+    test.setTimeout(120_000);
     const executablePath = 'path' in binary ? binary.path : '';
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, ['scripts/build-main.mjs'], { stdio: 'inherit' });

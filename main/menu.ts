@@ -79,7 +79,7 @@ export function buildMenuTemplate(
 }
 
 /** Builds the menu now and again whenever the recent files change. */
-export function setupMenu({ projects }: MenuDeps): () => void {
+export function setupMenu({ projects }: MenuDeps): void {
   const rebuild = async (): Promise<void> => {
     const recent = await projects.listRecent();
     const examples = await projects.listExamples().catch(() => []);
@@ -95,8 +95,8 @@ export function setupMenu({ projects }: MenuDeps): () => void {
   const schedule = (): void => {
     rebuild().catch((err: unknown) => console.error('Could not build the application menu:', err));
   };
+  projects.onRecentChanged = schedule;
   void app.whenReady().then(schedule);
-  return schedule;
 }
 
 function showAbout(): void {

@@ -3,13 +3,14 @@
  * open, save / save as, export, open recent, examples, and projects opened from
  * the command line or the OS file association.
  */
-import { type BrowserWindow, dialog } from 'electron';
+import { app, type BrowserWindow, dialog } from 'electron';
+import path from 'node:path';
 import type { ExampleInfo, ExportKind, ProjectFile, RecentFile, SavedProject } from './api/host-api.ts';
 import { EVENT } from './api/channels.ts';
-import type { Examples } from './examples.ts';
+import { Examples } from './examples.ts';
 import { readProjectFile, withProjectExtension, writeFileAtomic } from './project-files.ts';
-import type { RecentFiles } from './recent-files.ts';
-import path from 'node:path';
+import { RecentFiles } from './recent-files.ts';
+import { getMainWindow } from './window.ts';
 
 const PROJECT_FILTER = { name: 'APS Studio project', extensions: ['aps'] };
 const EXPORT_FILTERS: Record<ExportKind, Electron.FileFilter> = {
@@ -27,11 +28,13 @@ export class Projects {
   private listenerReady = false;
   private pending: ProjectFile[] = [];
 
+  /** Called whenever the recent files list changes (the menu rebuilds itself). */
+  onRecentChanged: () => void = () => undefined;
+
   constructor(
     private readonly recent: RecentFiles,
     private readonly examples: Examples,
     private readonly getWindow: () => BrowserWindow | null,
-    private readonly onRecentChanged: () => void,
   ) {}
 
   async showOpenDialog(): Promise<ProjectFile | null> {
@@ -146,4 +149,13 @@ export class Projects {
     await this.recent.add(filePath);
     this.onRecentChanged();
   }
+}
+
+/** The app's project handling: recent files in userData, examples from the renderer build. */
+export function setupProjects(): Projects {
+  return new Projects(
+    new RecentFiles(path.join(app.getPath('userData'), 'recent-files.json')),
+    new Examples(path.join(__dirname, '..', 'renderer', 'examples')),
+    getMainWindow,
+  );
 }

@@ -3,8 +3,10 @@
  * opens no windows, and is granted no permissions.
  */
 import { app, session, shell, type WebContents } from 'electron';
+import { isTrustedSenderUrl } from './ipc-validation.ts';
 
-export function setupSecurity(isAppUrl: (url: string) => boolean): void {
+export function setupSecurity(appUrl: string): void {
+  const isAppUrl = (url: string): boolean => isTrustedSenderUrl(url, appUrl);
   app.on('web-contents-created', (_event, contents: WebContents) => {
     contents.on('will-navigate', (event, url) => {
       if (!isAppUrl(url)) event.preventDefault();

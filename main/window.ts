@@ -1,5 +1,5 @@
 /** The single application window. */
-import { BrowserWindow } from 'electron';
+import { app, BrowserWindow } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -7,17 +7,9 @@ import { pathToFileURL } from 'node:url';
 export const APP_URL = pathToFileURL(path.join(__dirname, '..', 'renderer', 'index.html')).href;
 
 let mainWindow: BrowserWindow | null = null;
-const readyCallbacks: Array<(win: BrowserWindow) => void> = [];
 
 export function getMainWindow(): BrowserWindow | null {
   return mainWindow && !mainWindow.isDestroyed() ? mainWindow : null;
-}
-
-/** Runs `callback` with the window once it exists (at once if it does). */
-export function withMainWindow(callback: (win: BrowserWindow) => void): void {
-  const win = getMainWindow();
-  if (win) callback(win);
-  else readyCallbacks.push(callback);
 }
 
 export function createMainWindow(): BrowserWindow {
@@ -46,7 +38,6 @@ export function createMainWindow(): BrowserWindow {
     if (mainWindow === win) mainWindow = null;
   });
   void win.loadURL(APP_URL);
-  for (const callback of readyCallbacks.splice(0)) callback(win);
   return win;
 }
 
@@ -55,4 +46,21 @@ export function focusMainWindow(): void {
   if (!win) return;
   if (win.isMinimized()) win.restore();
   win.focus();
+}
+
+/**
+ * Opens the window when the app is ready (and again on macOS's dock click).
+ * `onPageLoading` runs whenever the page starts (re)loading.
+ */
+export function setupMainWindow(onPageLoading: () => void): void {
+  const open = (): void => {
+    createMainWindow().webContents.on('did-start-loading', onPageLoading);
+  };
+  void app.whenReady().then(open);
+  app.on('activate', () => {
+    if (!getMainWindow()) open();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
 }

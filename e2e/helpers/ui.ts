@@ -30,3 +30,17 @@ export function collectPageProblems(page: Page): string[] {
   });
   return problems;
 }
+
+/**
+ * Makes the engine's Web Worker die of an uncaught error, as a bug in the engine
+ * would; the page sees it through the worker's error event.
+ */
+export async function crashEngineWorker(page: Page): Promise<void> {
+  const worker = page.workers()[0];
+  if (!worker) throw new Error('The page runs no engine worker to crash');
+  await worker.evaluate(() => {
+    setTimeout(() => {
+      throw new Error('simulated engine failure');
+    }, 0);
+  });
+}
