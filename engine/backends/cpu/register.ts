@@ -11,5 +11,6 @@ import './pool.ts';
 import './rnn.ts';
 import './graph.ts';
 import './norm.ts';
+import './optim.ts';
 
 registerBackend(cpuBackend, 0);
