@@ -27,3 +27,10 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias);
   }
 }
+
+/** Identity: returns its input. Input [*] -> output [*] (a placeholder layer, as torch.nn.Identity). */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
