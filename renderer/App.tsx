@@ -1,102 +1,71 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { HostApi, MenuCommand, ProjectFile } from '../main/api/host-api.ts';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { HostApi, MenuCommand } from '../main/api/host-api.ts';
+import { layerServices } from './editor/catalogue.ts';
+import { Editor } from './editor/Editor.tsx';
+import { EditorProvider, type EditorContextValue } from './editor/EditorContext.tsx';
+import { RecoveryDialog } from './editor/RecoveryDialog.tsx';
+import { useProject } from './editor/useProject.ts';
 import { ExamplesDialog } from './shell/ExamplesDialog.tsx';
-import { PalettePanel } from './shell/PalettePanel.tsx';
 import { StatusBar } from './shell/StatusBar.tsx';
 import { Toolbar } from './shell/Toolbar.tsx';
 import { useEngine } from './shell/useEngine.ts';
-
-interface OpenProject {
-  name: string;
-  /** The project file's bytes as opened; null for a new, never-saved project. */
-  bytes: Uint8Array | null;
-}
-
-const NEW_PROJECT: OpenProject = { name: 'Untitled.aps', bytes: null };
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+import { useTheme } from './shell/useTheme.ts';
+import { createEditorStore } from './store/store.ts';
 
 /**
- * The application shell: toolbar, palette panel, canvas area, inspector panel and
- * status bar, plus the file commands that do not depend on the editor's contents.
+ * The application shell: toolbar, the editor (palette, canvas, inspector) and the status
+ * bar. File commands arrive from the toolbar or the host's menu and go to the project.
  */
 export function App({ host }: { host: HostApi }) {
   const engine = useEngine(host);
-  const [project, setProject] = useState<OpenProject>(NEW_PROJECT);
-  // Unsaved-changes tracking comes from the editor's store; the shell itself never edits a project.
-  const dirty = false;
+  const store = useMemo(() => createEditorStore(layerServices), []);
   const [message, setMessage] = useState('');
   const [showExamples, setShowExamples] = useState(false);
-
-  const opened = useCallback((file: ProjectFile) => {
-    setProject({ name: file.name, bytes: file.bytes });
-    setMessage(`Opened ${file.name}`);
-  }, []);
+  const { theme, toggleTheme } = useTheme();
+  const project = useProject(host, store, setMessage);
+  const { runCommand: runProjectCommand } = project;
 
   const runCommand = useCallback(
     (command: MenuCommand) => {
-      switch (command) {
-        case 'new':
-          setProject(NEW_PROJECT);
-          setMessage('New project');
-          return;
-        case 'open':
-          host.openProject().then((file) => file && opened(file), (err: unknown) => setMessage(`Could not open: ${errorText(err)}`));
-          return;
-        case 'save':
-        case 'save-as':
-          if (!project.bytes) {
-            setMessage('This project has no content to save yet.');
-            return;
-          }
-          host.saveProject({ name: project.name, bytes: project.bytes, saveAs: command === 'save-as' }).then(
-            (saved) => {
-              if (!saved) return;
-              setProject((p) => ({ ...p, name: saved.name }));
-              setMessage(`Saved ${saved.name}`);
-            },
-            (err: unknown) => setMessage(`Could not save: ${errorText(err)}`),
-          );
-          return;
-        case 'examples':
-          setShowExamples(true);
-          return;
-        case 'export-weights':
-          setMessage('There are no trained weights to export yet.');
-          return;
-        case 'undo':
-        case 'redo':
-          // Undo history belongs to the editor, which subscribes to these commands itself.
-          return;
-      }
+      if (command === 'examples') setShowExamples(true);
+      else if (command === 'export-weights') setMessage('There are no trained weights to export yet.');
+      else runProjectCommand(command);
     },
-    [host, opened, project],
+    [runProjectCommand],
   );
 
   useEffect(() => host.onMenuCommand(runCommand), [host, runCommand]);
-  useEffect(() => host.onProjectOpened(opened), [host, opened]);
-  useEffect(() => host.setTitle(project.name, dirty), [host, project.name, dirty]);
 
-  const openExample = (id: string): void => {
-    setShowExamples(false);
-    host.openExample(id).then(opened, (err: unknown) => setMessage(`Could not open the example: ${errorText(err)}`));
-  };
+  const editor = useMemo<EditorContextValue>(() => ({ store, host, notify: setMessage }), [store, host]);
 
   return (
-    <div className="app-shell">
-      <Toolbar projectName={project.name} dirty={dirty} onCommand={runCommand} />
-      <div className="workspace">
-        <PalettePanel />
-        <main id="canvas-root" className="canvas-root" aria-label="Network canvas" />
-        <aside className="panel panel-right" data-testid="inspector" aria-label="Inspector">
-          <h2 className="panel-title">Inspector</h2>
-          <p className="panel-empty">Select a layer to see its properties.</p>
-        </aside>
+    <EditorProvider value={editor}>
+      <div className="app-shell">
+        <Toolbar
+          projectName={project.fileName}
+          dirty={project.dirty}
+          onCommand={runCommand}
+          recent={project.recent}
+          onOpenRecent={project.openRecent}
+          theme={theme}
+          onToggleTheme={toggleTheme}
+        />
+        <div className="workspace">
+          <Editor colorMode={theme} />
+        </div>
+        <StatusBar engine={engine.status} onRestartEngine={engine.restart} message={message} />
+        {showExamples && (
+          <ExamplesDialog
+            host={host}
+            onOpen={(id) => {
+              setShowExamples(false);
+              project.openExample(id);
+            }}
+            onClose={() => setShowExamples(false)}
+          />
+        )}
+        {project.recovery && <RecoveryDialog recovery={project.recovery} onRestore={project.restoreRecovery} onDiscard={project.discardRecovery} />}
       </div>
-      <StatusBar engine={engine.status} onRestartEngine={engine.restart} message={message} />
-      {showExamples && <ExamplesDialog host={host} onOpen={openExample} onClose={() => setShowExamples(false)} />}
-    </div>
+    </EditorProvider>
   );
 }

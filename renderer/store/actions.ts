@@ -98,6 +98,9 @@ export const setParam: Action<{ nodeId: string; name: string; value: ParamValue 
   },
 };
 
+/** The same change while the user types: joins one history entry that `commit` closes (on blur). */
+export const editParam: Action<{ nodeId: string; name: string; value: ParamValue }> = { ...setParam, capture: 'eventually' };
+
 export const setLabel: Action<{ nodeId: string; label: string }> = {
   name: 'Rename layer',
   capture: 'immediately',
@@ -105,9 +108,8 @@ export const setLabel: Action<{ nodeId: string; label: string }> = {
     if (!findNode(doc.graph, nodeId)) return `There is no layer "${nodeId}".`;
     const nodes = doc.graph.nodes.map((n) => {
       if (n.id !== nodeId) return n;
-      const next = { ...n, label: label.trim() };
-      if (!next.label) delete next.label;
-      return next;
+      const { label: _old, ...rest } = n;
+      return label.trim() ? { ...rest, label: label.trim() } : rest;
     });
     return { doc: withGraph(doc, { ...doc.graph, nodes }) };
   },

@@ -15,6 +15,7 @@ export interface EditorUi {
   positions: Record<string, Point>;
   /** Block nodes shown expanded (their inner layers listed on the canvas card). */
   expanded: string[];
+  viewport?: { x: number; y: number; zoom: number };
 }
 
 export interface ProjectDocument {
@@ -22,13 +23,13 @@ export interface ProjectDocument {
   graph: ModelGraph;
   ui: EditorUi;
   /** Dataset settings, owned by the data panel; kept as-is by the editor. */
-  data: unknown;
+  data: Record<string, unknown>;
   /** Training settings, owned by the training panel; kept as-is by the editor. */
-  training: unknown;
+  training: Record<string, unknown>;
 }
 
 export function emptyDocument(name = 'Untitled'): ProjectDocument {
-  return { name, graph: { nodes: [], edges: [] }, ui: { positions: {}, expanded: [] }, data: null, training: null };
+  return { name, graph: { nodes: [], edges: [] }, ui: { positions: {}, expanded: [] }, data: {}, training: {} };
 }
 
 export function findNode(graph: ModelGraph, id: string): GraphNode | undefined {

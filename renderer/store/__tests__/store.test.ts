@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GraphNode, LayerDef, ModelGraph } from '../../../engine/graph/types.ts';
+import type { GraphNode, LayerDef, ModelGraph, ParamValues } from '../../../engine/graph/types.ts';
 import { addLayer, autoLayout, connect, copyClip, duplicate, group, moveNodes, paste, removeItems, setParam, toggleExpanded, ungroup } from '../actions.ts';
 import { emptyDocument } from '../document.ts';
 import type { LayerServices } from '../services.ts';
@@ -25,7 +25,7 @@ function fakeLayers(): LayerServices {
   const defs: Record<string, LayerDef> = { Source: def('Source', []), Unit: def('Unit', ['in']) };
   return {
     getLayer: (t) => defs[t],
-    defaultParams: (t) => (defs[t] ? { width: 4 } : {}),
+    defaultParams: (): ParamValues => ({ width: 4 }),
     canConnect: (g, e) => (g.nodes.find((n) => n.id === e.target)?.params.width === 99 ? 'width 99 takes no input' : null),
     blocks: () => [{ id: 'pair', displayName: 'Pair', description: 'two units' }],
     makeBlock: (_t, id) => ({ id, type: 'Block', params: {}, subgraph: { nodes: [], edges: [], inputs: [], outputs: [] } }),

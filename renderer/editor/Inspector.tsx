@@ -1,0 +1,119 @@
+import type { ParamValue } from '../../engine/graph/types.ts';
+import { editParam, group, setParam, ungroup } from '../store/actions.ts';
+import { findNode } from '../store/document.ts';
+import { layerServices } from './catalogue.ts';
+import { useAnalysis, useEditor, useEditorState } from './EditorContext.tsx';
+import { bytesLabel, countLabel, shapeLabel, shortCount } from './format.ts';
+import { ParamField } from './ParamField.tsx';
+
+/** The right panel: the selected layer's parameters and the graph's totals. */
+export function Inspector() {
+  return (
+    <div className="inspector">
+      <SelectionDetails />
+      <GraphTotals />
+    </div>
+  );
+}
+
+function SelectionDetails() {
+  const { store, notify } = useEditor();
+  const graph = useEditorState((s) => s.doc.graph);
+  const selection = useEditorState((s) => s.selection);
+  const analysis = useAnalysis();
+  const selectedNodes = selection.map((id) => findNode(graph, id)).filter((n) => n !== undefined);
+
+  if (selectedNodes.length === 0) return <p className="panel-empty">Select a layer to see its properties.</p>;
+  if (selectedNodes.length > 1) {
+    return (
+      <section className="inspector-section" data-testid="inspector-multi">
+        <h3>{selectedNodes.length} layers selected</h3>
+        <button
+          type="button"
+          data-testid="inspector-group"
+          onClick={() => {
+            const r = store.dispatch(group, { ids: selectedNodes.map((n) => n.id) });
+            if (!r.ok) notify(r.message);
+          }}
+        >
+          Group into a block
+        </button>
+      </section>
+    );
+  }
+
+  const node = selectedNodes[0];
+  const def = layerServices.getLayer(node.type);
+  const info = analysis.nodes.get(node.id);
+  const edit = (name: string, value: ParamValue): void => {
+    store.dispatch(editParam, { nodeId: node.id, name, value });
+  };
+  const commit = (name: string, value?: ParamValue): void => {
+    if (value === undefined) store.commit();
+    else store.dispatch(setParam, { nodeId: node.id, name, value });
+  };
+  const crossField = def?.validate?.(node.params) ?? [];
+
+  return (
+    <section className="inspector-section" data-testid="inspector-node" data-node-id={node.id}>
+      <h3 className="inspector-node-title">
+        {node.label || def?.displayName || node.type} <small>{node.id}</small>
+      </h3>
+      {def && <p className="inspector-description">{def.description}</p>}
+      {def && (
+        <form className="param-form" onSubmit={(e) => e.preventDefault()} aria-label={`${def.displayName} parameters`}>
+          {Object.entries(def.params).map(([name, spec]) => (
+            <ParamField
+              key={`${node.id}:${name}`}
+              name={name}
+              spec={spec}
+              value={node.params[name]}
+              onEdit={(v) => edit(name, v)}
+              onCommit={(v) => commit(name, v)}
+            />
+          ))}
+        </form>
+      )}
+      {[...crossField, ...(info?.errors ?? [])].map((m) => (
+        <p key={m} className="inspector-error" role="note">
+          {m}
+        </p>
+      ))}
+      <dl className="inspector-facts">
+        <dt>Output</dt>
+        <dd data-testid="inspector-output">{info?.outputs.length ? info.outputs.map(shapeLabel).join(', ') : '—'}</dd>
+        <dt>Parameters</dt>
+        <dd data-testid="inspector-node-params">{countLabel(info?.paramCount ?? 0)}</dd>
+        <dt>FLOPs</dt>
+        <dd>{shortCount(info?.flops ?? 0)}</dd>
+      </dl>
+      {node.subgraph && (
+        <button type="button" data-testid="inspector-ungroup" onClick={() => store.dispatch(ungroup, { id: node.id })}>
+          Ungroup block
+        </button>
+      )}
+    </section>
+  );
+}
+
+function GraphTotals() {
+  const { totals } = useAnalysis();
+  const layers = useEditorState((s) => s.doc.graph.nodes.length);
+  return (
+    <section className="inspector-section inspector-totals" data-testid="graph-totals" aria-label="Network totals">
+      <h3>Network</h3>
+      <dl className="inspector-facts">
+        <dt>Layers</dt>
+        <dd>{layers}</dd>
+        <dt>Parameters</dt>
+        <dd data-testid="total-params">{countLabel(totals.params)}</dd>
+        <dt>FLOPs / sample</dt>
+        <dd data-testid="total-flops">{shortCount(totals.flops)}</dd>
+        <dt>Weights</dt>
+        <dd>{bytesLabel(totals.weightBytes)}</dd>
+        <dt>Activations / sample</dt>
+        <dd>{bytesLabel(totals.activationBytes)}</dd>
+      </dl>
+    </section>
+  );
+}
