@@ -11,7 +11,7 @@ import {
   type NodeChange,
   type NodeTypes,
 } from '@xyflow/react';
-import { useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { addBlock, addLayer, connect, moveNodes, removeItems, toggleExpanded } from '../store/actions.ts';
 import type { Point } from '../store/document.ts';
 import { layerServices } from './catalogue.ts';
@@ -42,6 +42,19 @@ export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
   const [sizes, setSizes] = useState<Record<string, Size>>({});
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  // A newly loaded document is shown whole; an empty one at 100 %.
+  const loads = useEditorState((s) => s.loads);
+  useEffect(() => {
+    if (loads === 0) return;
+    setSizes({});
+    // Wait for the new cards to be measured before fitting them.
+    const timer = setTimeout(() => {
+      if (store.getState().doc.graph.nodes.length) void flow.fitView({ maxZoom: 1 });
+      else void flow.setViewport({ x: 0, y: 0, zoom: 1 });
+    }, 60);
+    return () => clearTimeout(timer);
+  }, [loads, flow, store]);
 
   const onToggleExpanded = useCallback((id: string) => void store.dispatch(toggleExpanded, { id }), [store]);
 

@@ -24,6 +24,8 @@ export interface EditorState {
   saved: ProjectDocument;
   /** The document before a run of `eventually` actions that `commit` will close. */
   pending: { before: ProjectDocument; selection: string[]; name: string } | null;
+  /** Counts documents loaded (New, Open, restore), so views can reset their viewport. */
+  loads: number;
 }
 
 export type DispatchResult = { ok: true } | { ok: false; message: string };
@@ -51,7 +53,7 @@ export function isDirty(state: EditorState): boolean {
 }
 
 export function createEditorStore(layers: LayerServices, initial: ProjectDocument = emptyDocument()): EditorStore {
-  let state: EditorState = { doc: initial, selection: [], past: [], future: [], saved: initial, pending: null };
+  let state: EditorState = { doc: initial, selection: [], past: [], future: [], saved: initial, pending: null, loads: 0 };
   const listeners = new Set<() => void>();
   const set = (next: EditorState): void => {
     state = next;
@@ -121,7 +123,7 @@ export function createEditorStore(layers: LayerServices, initial: ProjectDocumen
     },
     load(doc, options) {
       const saved = options?.dirty ? { ...doc } : doc;
-      set({ doc, selection: [], past: [], future: [], saved, pending: null });
+      set({ doc, selection: [], past: [], future: [], saved, pending: null, loads: state.loads + 1 });
     },
     markSaved() {
       commit();

@@ -1,0 +1,183 @@
+import { expect, test, type Page } from '@playwright/test';
+import {
+  attachCanvasScreenshot,
+  attachScreenshot,
+  collectPageProblems,
+  connect,
+  dragLayer,
+  edgeLabel,
+  newProject,
+  node,
+  openApp,
+  selectNode,
+  setParam,
+} from './helpers/ui.ts';
+
+test.use({ viewport: { width: 1600, height: 1000 } });
+
+/** Canvas position (top-left of the dropped card) of the i-th layer in a 4-column grid. */
+function cell(i: number): { x: number; y: number } {
+  return { x: 30 + (i % 4) * 265, y: 30 + Math.floor(i / 4) * 165 };
+}
+
+/** Drags every layer in from the palette and wires them into one chain; returns the node ids. */
+async function buildChain(page: Page, types: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, type] of types.entries()) ids.push(await dragLayer(page, type, cell(i)));
+  for (let i = 1; i < ids.length; i++) await connect(page, ids[i - 1], ids[i]);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(ids.length - 1);
+  return ids;
+}
+
+test('the first launch opens the LeNet-5 starter and the palette lists the catalogue', async ({ page }, testInfo) => {
+  const problems = collectPageProblems(page);
+  await openApp(page);
+  await expect(page.locator('.react-flow__node')).not.toHaveCount(0);
+  await expect(page.getByTestId('total-params')).toHaveText('61,706');
+  await expect(page.getByTestId('palette-item-Conv2d')).toBeVisible();
+  await page.getByTestId('palette-search').fill('pool');
+  await expect(page.getByTestId('palette-item-Conv2d')).toHaveCount(0);
+  await expect(page.getByTestId('palette-item-MaxPool2d')).toBeVisible();
+  await attachScreenshot(page, testInfo, 'starter');
+  expect(problems).toEqual([]);
+});
+
+test('build LeNet-5 from an empty canvas: every edge shows its shape and the total is 61,706', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const problems = collectPageProblems(page);
+  await openApp(page);
+  await newProject(page);
+  const ids = await buildChain(page, ['ImageInput', 'Conv2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']);
+  const [input, conv1, relu1, pool1, conv2, relu2, pool2, flatten, fc1, relu3, fc2, relu4, fc3] = ids;
+  await setParam(page, conv1, 'kernel_size', '5');
+  await setParam(page, conv1, 'padding', '2');
+  await setParam(page, conv2, 'out_channels', '16');
+  await setParam(page, conv2, 'kernel_size', '5');
+  await setParam(page, fc1, 'out_features', '120');
+  await setParam(page, fc2, 'out_features', '84');
+  await setParam(page, fc3, 'out_features', '10');
+
+  const expected: [string, string, string][] = [
+    [input, conv1, 'N×1×28×28'],
+    [conv1, relu1, 'N×6×28×28'],
+    [relu1, pool1, 'N×6×28×28'],
+    [pool1, conv2, 'N×6×14×14'],
+    [conv2, relu2, 'N×16×10×10'],
+    [relu2, pool2, 'N×16×10×10'],
+    [pool2, flatten, 'N×16×5×5'],
+    [flatten, fc1, 'N×400'],
+    [fc1, relu3, 'N×120'],
+    [relu3, fc2, 'N×120'],
+    [fc2, relu4, 'N×84'],
+    [relu4, fc3, 'N×84'],
+  ];
+  for (const [from, to, shape] of expected) await expect(edgeLabel(page, from, to)).toHaveText(shape);
+  await expect(node(page, fc3).getByTestId('node-shape')).toHaveText('N×10');
+  await expect(page.getByTestId('total-params')).toHaveText('61,706');
+  await expect(page.getByTestId('problems')).toContainText('No problems.');
+  await page.getByTestId('edit-arrange').click();
+  await attachCanvasScreenshot(page, testInfo, 'lenet5-built');
+  expect(problems).toEqual([]);
+});
+
+test('a channel mismatch is marked and explained, and undo and redo step through it', async ({ page }, testInfo) => {
+  await openApp(page);
+  await newProject(page);
+  const [, conv1, conv2] = await buildChain(page, ['ImageInput', 'Conv2d', 'Conv2d']);
+  await expect(page.getByTestId('problem')).toHaveCount(0);
+
+  await setParam(page, conv2, 'in_channels', '3');
+  const problem = page.getByTestId('problem');
+  await expect(problem).toHaveCount(1);
+  await expect(problem).toContainText('expects 3 input channels, its input has 6');
+  await expect(node(page, conv2)).toHaveClass(/invalid/);
+  await expect(node(page, conv2).getByTestId('node-error')).toContainText('expects 3 input channels');
+  await expect(edgeLabel(page, conv1, conv2)).toHaveClass(/invalid/);
+  await attachCanvasScreenshot(page, testInfo, 'channel-mismatch');
+
+  await selectNode(page, conv1);
+  await problem.click();
+  await expect(page.getByTestId('inspector-node')).toHaveAttribute('data-node-id', conv2);
+
+  // Undo and redo from the keyboard, with the canvas focused rather than a text field.
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('problem')).toHaveCount(0);
+  await expect(page.getByTestId('status-message')).toHaveText('Undo Change in_channels');
+  await page.keyboard.press('Control+Shift+z');
+  await expect(page.getByTestId('problem')).toHaveCount(1);
+  // Undo from the toolbar, too.
+  await page.getByTestId('edit-undo').click();
+  await expect(page.getByTestId('problem')).toHaveCount(0);
+
+  // A drag is one history entry, however far it goes.
+  const before = await node(page, conv2).boundingBox();
+  const title = node(page, conv2).locator('.layer-node-name');
+  const box = (await title.boundingBox())!;
+  await page.mouse.move(box.x + 5, box.y + 5);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + 5 + i * 10, box.y + 5 + i * 6);
+  await page.mouse.up();
+  const moved = await node(page, conv2).boundingBox();
+  expect(moved!.x).toBeGreaterThan(before!.x + 50);
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('status-message')).toHaveText('Undo Move layer');
+  await expect.poll(async () => (await node(page, conv2).boundingBox())!.x).toBeCloseTo(before!.x, 0);
+});
+
+test('connecting incompatible ports is refused with the reason', async ({ page }) => {
+  await openApp(page);
+  await newProject(page);
+  const seq = await dragLayer(page, 'SequenceInput', cell(0));
+  const conv = await dragLayer(page, 'Conv2d', cell(1));
+  await connect(page, seq, conv);
+  await expect(page.getByTestId('connect-refused')).toContainText('Cannot connect');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(0);
+});
+
+test('save, reload the page, open the file and find the same graph', async ({ page }, testInfo) => {
+  await openApp(page);
+  await newProject(page);
+  const ids = await buildChain(page, ['VectorInput', 'Linear', 'ReLU', 'Linear']);
+  await setParam(page, ids[1], 'out_features', '32');
+  await expect(page.getByTestId('project-name')).toHaveText('Untitled.aps •');
+  await expect(page).toHaveTitle('• Untitled.aps - APS Studio');
+  const total = await page.getByTestId('total-params').textContent();
+
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('toolbar-save').click();
+  const download = await downloading;
+  const file = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(file);
+  await expect(page.getByTestId('project-name')).toHaveText('Untitled.aps');
+
+  await page.reload();
+  await expect(page.getByTestId('toolbar')).toBeVisible();
+  await expect(page.getByTestId('recovery-dialog')).toHaveCount(0);
+  await expect(page.locator('.react-flow__node')).toHaveCount(0);
+
+  const choosing = page.waitForEvent('filechooser');
+  await page.getByTestId('toolbar-open').click();
+  await (await choosing).setFiles(file);
+  await expect(page.locator('.react-flow__node')).toHaveCount(4);
+  for (const id of ids) await expect(node(page, id)).toBeVisible();
+  await expect(edgeLabel(page, ids[1], ids[2])).toHaveText('N×32');
+  await expect(page.getByTestId('total-params')).toHaveText(total ?? '');
+  await expect(page.getByTestId('status-message')).toHaveText('Opened Untitled.aps');
+  await attachCanvasScreenshot(page, testInfo, 'reopened');
+});
+
+test('unsaved work is autosaved and offered back after the page is closed', async ({ page }) => {
+  await openApp(page);
+  await newProject(page);
+  await dragLayer(page, 'VectorInput', cell(0));
+  await dragLayer(page, 'Linear', cell(1));
+  // Give autosave its moment, then leave without saving.
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('aps-studio.recovery') !== null)).toBe(true);
+  page.on('dialog', (d) => void d.accept());
+  await page.reload();
+  await expect(page.getByTestId('recovery-dialog')).toBeVisible();
+  await page.getByTestId('recovery-restore').click();
+  await expect(page.locator('.react-flow__node')).toHaveCount(2);
+  await expect(page.getByTestId('project-name')).toHaveText('Untitled.aps •');
+});
