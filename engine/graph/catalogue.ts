@@ -89,9 +89,13 @@ export function defaultParams(type: string): ParamValues {
   return out;
 }
 
-/** The node's params with defaults filled in for any that are missing. */
+const frozenDefaults = new Map<string, Readonly<ParamValues>>();
+
+/** The node's params with defaults filled in for any that are missing (do not mutate the result). */
 export function resolvedParams(node: GraphNode): ParamValues {
-  return { ...defaultParams(node.type), ...node.params };
+  let d = frozenDefaults.get(node.type);
+  if (!d) frozenDefaults.set(node.type, (d = defaultParams(node.type)));
+  return { ...d, ...node.params };
 }
 
 export function inputPorts(node: GraphNode): PortSpec[] {

@@ -217,3 +217,49 @@ export function inferGraph(graph: ModelGraph, external?: ExternalInputs): GraphA
   }
   return { edges, nodes, totals: { params, trainableParams, flops, activationMemoryBytes }, problems, order, valid: problems.length === 0 };
 }
+
+export type ConnectResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Whether `edge` may be added: both ports exist, the target port is free, the value kinds
+ * fit, and no cycle forms. Shape problems are left to inference (they may be fixed later).
+ */
+export function canConnect(graph: ModelGraph, edge: Omit<GraphEdge, 'id'> & { id?: string }, analysis?: GraphAnalysis): ConnectResult {
+  const s = graph.nodes.find((n) => n.id === edge.source);
+  const t = graph.nodes.find((n) => n.id === edge.target);
+  if (!s || !t) return { ok: false, reason: `there is no node "${!s ? edge.source : edge.target}"` };
+  if (s.id === t.id) return { ok: false, reason: `${nodeTitle(s)} cannot feed itself` };
+  if (!hasLayer(s.type) || !hasLayer(t.type)) return { ok: false, reason: `unknown layer type "${!hasLayer(s.type) ? s.type : t.type}"` };
+  let outs: PortSpec[];
+  let ins: PortSpec[];
+  try {
+    outs = outputPorts(s);
+    ins = inputPorts(t);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  const op = outs.findIndex((p) => p.name === edge.sourcePort);
+  const ip = ins.find((p) => p.name === edge.targetPort);
+  if (op < 0) return { ok: false, reason: `${nodeTitle(s)} has no output "${edge.sourcePort}"` };
+  if (!ip) return { ok: false, reason: `${nodeTitle(t)} has no input "${edge.targetPort}"` };
+  const taken = graph.edges.find((e) => e.target === t.id && e.targetPort === ip.name);
+  if (taken) return { ok: false, reason: `input "${ip.name}" of ${nodeTitle(t)} is already connected to ${taken.source}; remove that connection first or merge with Add/Concat` };
+  const known = analysis?.nodes[s.id]?.outputs[op];
+  const kind = known?.kind ?? outs[op].kind;
+  if (!accepts(ip, kind)) {
+    return { ok: false, reason: `${nodeTitle(t)} input "${ip.name}" takes ${[ip.kind, ...(ip.accepts ?? [])].map(kindName).join(' or ')}, but ${nodeTitle(s)} gives ${kindName(kind)}` };
+  }
+  // A path target -> ... -> source would close a cycle.
+  const next = new Map<string, string[]>();
+  for (const e of graph.edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
+  const stack = [t.id];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === s.id) return { ok: false, reason: `connecting ${displayName(s)} to ${displayName(t)} would make a cycle; a network must flow one way` };
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(next.get(id) ?? []));
+  }
+  return { ok: true };
+}

@@ -41,7 +41,10 @@ export interface ModelGraph {
   edges: GraphEdge[];
 }
 
-/** A block's inner graph; `inputs`/`outputs` map exposed port names to inner node ports. */
+/**
+ * A block's inner graph; `inputs`/`outputs` map exposed port names to inner node ports. Several
+ * `inputs` entries may share a name: that exposed input then feeds each of those inner ports.
+ */
 export interface BlockGraph extends ModelGraph {
   inputs: { name: string; node: string; port: string }[];
   outputs: { name: string; node: string; port: string }[];

@@ -25,10 +25,20 @@ function innerPort(sub: BlockGraph, nodeId: string, name: string, side: 'in' | '
   }
 }
 
+/** One exposed input per distinct name (an input may feed several inner ports). */
+function exposedInputs(node: GraphNode | undefined): BlockGraph['inputs'] {
+  const seen = new Set<string>();
+  return (node?.subgraph?.inputs ?? []).filter((p) => !seen.has(p.name) && seen.add(p.name));
+}
+
 function external(ctx: InferContext): ExternalInputs {
   const sub = subgraphOf(ctx.node);
   const map = new Map<string, { type: ValueType | undefined; source: string }>();
-  sub.inputs.forEach((p, i) => map.set(`${p.node}:${p.port}`, { type: ctx.inputs[i], source: ctx.sources?.[i] ?? `block input ${p.name}` }));
+  const names = exposedInputs(ctx.node).map((p) => p.name);
+  for (const p of sub.inputs) {
+    const i = names.indexOf(p.name);
+    map.set(`${p.node}:${p.port}`, { type: ctx.inputs[i], source: ctx.sources?.[i] ?? `block input ${p.name}` });
+  }
   return map;
 }
 
@@ -45,7 +55,7 @@ export const blockLayer: LayerDef = {
   displayName: 'Block',
   description: 'A group of layers shown as one node, such as a residual or inception block; open it to see the layers inside.',
   inputs: (_p, node) =>
-    (node?.subgraph?.inputs ?? []).map((p) => {
+    exposedInputs(node).map((p) => {
       const inner = node?.subgraph ? innerPort(node.subgraph, p.node, p.port, 'in') : undefined;
       return port(p.name, inner?.kind ?? 'tensor', { ...(inner?.accepts ? { accepts: inner.accepts } : {}), ...(inner?.optional ? { optional: true } : {}) });
     }),
@@ -73,7 +83,11 @@ export const blockLayer: LayerDef = {
       module: model,
       run(xs, state) {
         const values = new Map<string, Tensor>();
-        sub.inputs.forEach((p, i) => xs[i] && values.set(`${p.node}:${p.port}`, xs[i]));
+        const names = exposedInputs(ctx.node).map((p) => p.name);
+        for (const p of sub.inputs) {
+          const x = xs[names.indexOf(p.name)];
+          if (x) values.set(`${p.node}:${p.port}`, x);
+        }
         const r = model.execute({}, values, { ...state, capture: true });
         return outIdx.map(({ node, index }) => r.activations![node][index]);
       },

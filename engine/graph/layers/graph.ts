@@ -1,7 +1,13 @@
 /** Graph neural network layers over graph batches (node features [nodes, F]) and DeepSets over sets. */
+import type { Tensor } from '../../core/tensor.ts';
+import { relu } from '../../ops/activation.ts';
+import { DeepSets, GATConv, GCNConv, GlobalPool } from '../../nn/gnn.ts';
+import { Linear } from '../../nn/linear.ts';
+import { Module } from '../../nn/module.ts';
 import type { InferContext, LayerDef } from '../types.ts';
+import { graphOf } from './graph-value.ts';
 import { ShapeError } from '../types.ts';
-import { bool, choice, flag, float, fmt, graphBatch, input, int, kwargs, notAvailable, num, port, requireFloat, sourceName } from './util.ts';
+import { bool, choice, flag, float, fmt, graphBatch, input, int, kwargs, num, port, requireFloat, sourceName } from './util.ts';
 
 function nodeFeatures(ctx: InferContext): number {
   const x = input(ctx);
@@ -29,7 +35,16 @@ export const graphLayers: LayerDef[] = [
     },
     paramCount: (ctx) => nodeFeatures(ctx) * num(ctx.params, 'out_channels') + (bool(ctx.params, 'bias') ? num(ctx.params, 'out_channels') : 0),
     flops: (ctx) => 2 * nodeFeatures(ctx) * num(ctx.params, 'out_channels') + 4 * num(ctx.params, 'out_channels'),
-    build: () => notAvailable('GCNConv', 'engine/nn/gnn.ts'),
+    build(ctx) {
+      const m = new GCNConv(nodeFeatures(ctx), num(ctx.params, 'out_channels'), { bias: bool(ctx.params, 'bias'), generator: ctx.generator });
+      return {
+        module: m,
+        run: ([x]) => {
+          const g = graphOf(x, 'GCNConv');
+          return [m.forward(x, g.edgeIndex, g.edgeWeight ?? null)];
+        },
+      };
+    },
     inspect: ['activations'],
     torch: (ctx) => ({ functional: false, module: `GCNConv(${nodeFeatures(ctx)}, ${num(ctx.params, 'out_channels')}${kwargs(ctx.params, { bias: true })})` }),
   },
@@ -65,7 +80,18 @@ export const graphLayers: LayerDef[] = [
       const c = num(ctx.params, 'out_channels');
       return 2 * nodeFeatures(ctx) * h * c + 8 * h * c;
     },
-    build: () => notAvailable('GATConv', 'engine/nn/gnn.ts'),
+    build(ctx) {
+      const p = ctx.params;
+      const m = new GATConv(nodeFeatures(ctx), num(p, 'out_channels'), {
+        heads: num(p, 'heads'),
+        concat: bool(p, 'concat'),
+        negativeSlope: num(p, 'negative_slope'),
+        dropout: num(p, 'dropout'),
+        bias: bool(p, 'bias'),
+        generator: ctx.generator,
+      });
+      return { module: m, run: ([x]) => [m.forward(x, graphOf(x, 'GATConv').edgeIndex)] };
+    },
     inspect: ['activations', 'attention'],
     torch: (ctx) => ({
       functional: false,
@@ -87,7 +113,16 @@ export const graphLayers: LayerDef[] = [
     },
     paramCount: () => 0,
     flops: (ctx) => input(ctx).shape[1],
-    build: () => notAvailable('GraphReadout', 'engine/nn/gnn.ts'),
+    build(ctx) {
+      const m = new GlobalPool(ctx.params.reduce === 'sum' ? 'sum' : ctx.params.reduce === 'max' ? 'max' : 'mean');
+      return {
+        module: null,
+        run: ([x]) => {
+          const g = graphOf(x, 'GraphReadout');
+          return [m.pool(x, g.batch, g.numGraphs)];
+        },
+      };
+    },
     inspect: ['activations'],
     torch: (ctx) => ({ functional: true, expr: `global_${ctx.params.reduce === 'sum' ? 'add' : String(ctx.params.reduce)}_pool(${ctx.args[0]}, batch)` }),
   },
@@ -118,8 +153,30 @@ export const graphLayers: LayerDef[] = [
       const o = num(ctx.params, 'out_features');
       return 2 * (t * (f * h + h * h) + h * h + h * o);
     },
-    build: () => notAvailable('DeepSets', 'engine/nn/gnn.ts'),
+    build(ctx) {
+      const f = input(ctx).shape[1];
+      const h = num(ctx.params, 'hidden');
+      const g = ctx.generator;
+      const pool = ctx.params.pool === 'mean' ? 'mean' : ctx.params.pool === 'max' ? 'max' : 'sum';
+      const m = new DeepSets(new Mlp(new Linear(f, h, { generator: g }), new Linear(h, h, { generator: g })), new Mlp(new Linear(h, h, { generator: g }), new Linear(h, num(ctx.params, 'out_features'), { generator: g })), pool);
+      return { module: m, run: ([x]) => [m.forward(x)] };
+    },
     inspect: ['activations'],
     torch: (ctx) => ({ functional: false, module: `DeepSets(${input(ctx).shape[1]}, ${num(ctx.params, 'hidden')}, ${num(ctx.params, 'out_features')}, pool='${String(ctx.params.pool)}')` }),
   },
 ];
+
+/** Linear, ReLU, Linear; children named "0" and "2" as in torch's nn.Sequential. */
+class Mlp extends Module {
+  constructor(
+    readonly first: Linear,
+    readonly second: Linear,
+  ) {
+    super();
+    this.registerModule('0', first);
+    this.registerModule('2', second);
+  }
+  forward(x: Tensor): Tensor {
+    return this.second.forward(relu(this.first.forward(x)));
+  }
+}

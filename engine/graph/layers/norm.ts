@@ -1,4 +1,5 @@
 /** Normalisation and regularisation: BatchNorm1d/2d, LayerNorm, Dropout. */
+import { dropout } from '../../ops/dropout.ts';
 import type { InferContext, LayerDef } from '../types.ts';
 import { ShapeError } from '../types.ts';
 import { ANY, bool, flag, float, fmt, input, int, kwargs, notAvailable, num, numel, oneIn, oneOut, port, requireFloat, sourceName } from './util.ts';
@@ -109,7 +110,7 @@ export const normLayers: LayerDef[] = [
     },
     paramCount: () => 0,
     flops: (ctx) => numel(input(ctx).shape),
-    build: () => notAvailable('Dropout', 'engine/ops/dropout.ts'),
+    build: (ctx) => ({ module: null, run: (xs, state) => [dropout(xs[0], num(ctx.params, 'p'), state.training, state.generator)] }),
     inspect: ['activations'],
     torch: (ctx) => ({ functional: false, module: `nn.Dropout(${num(ctx.params, 'p')})` }),
   },

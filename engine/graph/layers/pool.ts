@@ -1,7 +1,9 @@
 /** Pooling over images [C, H, W]. */
-import type { InferContext, LayerDef } from '../types.ts';
+import { mean } from '../../ops/reduce.ts';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../ops/pool.ts';
+import type { InferContext, LayerDef, ParamValues } from '../types.ts';
 import { ShapeError } from '../types.ts';
-import { bool, flag, fmt, input, ints, kwargs, notAvailable, oneIn, oneOut, pair, requireFloat, sourceName } from './util.ts';
+import { bool, flag, fmt, input, ints, kwargs, oneIn, oneOut, pair, requireFloat, sourceName } from './util.ts';
 
 const intsSpec = (dflt: number[], min: number, help?: string) => ({ kind: 'ints' as const, default: dflt, min, ...(help ? { help } : {}) });
 
@@ -62,7 +64,7 @@ export const maxPool2dLayer: LayerDef = {
     const s = pool2dShape(ctx, true);
     return s.c * s.ho * s.wo * s.kh * s.kw;
   },
-  build: () => notAvailable('MaxPool2d', 'engine/nn pooling modules'),
+  build: (ctx) => ({ module: null, run: (xs) => [maxPool2d(xs[0], { ...windowOpts(ctx.params), dilation: pair(ctx.params, 'dilation') })] }),
   inspect: ['activations'],
   torch: (ctx) => ({ functional: false, module: `nn.MaxPool2d(${fmtK(ctx)}${kwargs(ctx.params, { stride: [], padding: 0, dilation: 1, ceil_mode: false })})` }),
 };
@@ -89,7 +91,7 @@ export const avgPool2dLayer: LayerDef = {
     const s = pool2dShape(ctx, false);
     return s.c * s.ho * s.wo * s.kh * s.kw;
   },
-  build: () => notAvailable('AvgPool2d', 'engine/nn pooling modules'),
+  build: (ctx) => ({ module: null, run: (xs) => [avgPool2d(xs[0], { ...windowOpts(ctx.params), countIncludePad: bool(ctx.params, 'count_include_pad') })] }),
   inspect: ['activations'],
   torch: (ctx) => ({ functional: false, module: `nn.AvgPool2d(${fmtK(ctx)}${kwargs(ctx.params, { stride: [], padding: 0, ceil_mode: false, count_include_pad: true })})` }),
 };
@@ -112,7 +114,7 @@ export const adaptiveAvgPool2dLayer: LayerDef = {
     const [c, h, w] = imageIn(ctx);
     return c * h * w;
   },
-  build: () => notAvailable('AdaptiveAvgPool2d', 'engine/nn pooling modules'),
+  build: (ctx) => ({ module: null, run: (xs) => [adaptiveAvgPool2d(xs[0], pair(ctx.params, 'output_size'))] }),
   inspect: ['activations'],
   torch: (ctx) => {
     const [oh, ow] = pair(ctx.params, 'output_size');
@@ -137,7 +139,13 @@ export const globalAvgPoolLayer: LayerDef = {
     const [c, h, w] = imageIn(ctx);
     return c * h * w;
   },
-  build: () => notAvailable('GlobalAvgPool', 'engine/nn pooling modules'),
+  build: () => ({ module: null, run: (xs) => [mean(xs[0], [2, 3])] }),
   inspect: ['activations'],
   torch: () => ({ functional: false, module: 'nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())' }),
 };
+
+function windowOpts(p: ParamValues) {
+  const stride = ints(p, 'stride');
+  return { kernelSize: pair(p, 'kernel_size'), stride: stride.length ? pair(p, 'stride') : null, padding: pair(p, 'padding'), ceilMode: bool(p, 'ceil_mode') };
+}
+
