@@ -70,6 +70,25 @@ describe('learning-rate schedules (sequences as PyTorch prints them)', () => {
     expectSeq([opt.paramGroups[0].lr], [0.1]);
   });
 
+  it('resumes from a saved state with the same sequence', () => {
+    const full = lrs(new CosineAnnealingLR(sgd(0.1), 6), 9);
+    const opt = sgd(0.1);
+    const first = new CosineAnnealingLR(opt, 6);
+    const head = lrs(first, 4);
+    const saved = first.stateDict();
+    const resumed = new CosineAnnealingLR(opt, 6);
+    resumed.loadStateDict(saved);
+    expectSeq([...head, ...lrs(resumed, 5)], full);
+
+    const p1 = new ReduceLROnPlateau(sgd(1), { patience: 1 });
+    p1.step(1);
+    p1.step(2);
+    const p2 = new ReduceLROnPlateau(p1.optimizer, { patience: 1 });
+    p2.loadStateDict(p1.stateDict());
+    p2.step(2);
+    expectSeq(p2.getLastLr(), [0.1]);
+  });
+
   it('keeps per-group base learning rates for fine-tuning', () => {
     const opt = sgd(0.1, 2);
     const s = new StepLR(opt, 1, 0.5);
