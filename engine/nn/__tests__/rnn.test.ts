@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tensor } from '../../core/engine.ts';
 import { Generator } from '../../core/random.ts';
 import { tidy } from '../../core/scope.ts';
+import { cpuBackend } from '../../backends/cpu/cpu-backend.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import { relu, sigmoid, tanh } from '../../ops/activation.ts';
 import { randn, zeros } from '../../ops/creation.ts';
@@ -239,6 +240,20 @@ describe('recurrent module shapes and conventions (as torch.nn)', () => {
     const c = m.run(x).output.dataSync().slice();
     const d = m.run(x).output.dataSync().slice();
     expect(Array.from(c)).toEqual(Array.from(d));
+  });
+
+  it('a training step inside tidy frees every intermediate, saved gates included', () => {
+    const m = new LSTM(3, 5, { numLayers: 2, bidirectional: true, generator: gen });
+    const x = r(2, 4, 3);
+    const step = () => tidy(() => {
+      sum(m.run(x).output).backward();
+    });
+    step();
+    m.zeroGrad();
+    const before = cpuBackend.memory().tensors;
+    step();
+    m.zeroGrad();
+    expect(cpuBackend.memory().tensors).toBe(before);
   });
 
   it('rejects bad shapes with the numbers', () => {

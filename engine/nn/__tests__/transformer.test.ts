@@ -5,15 +5,16 @@ import { Generator } from '../../core/random.ts';
 import { tidy } from '../../core/scope.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import { gelu, relu } from '../../ops/activation.ts';
-import { causalMask, paddingMaskFromLengths } from '../../ops/attention.ts';
+import { causalMask, paddingMaskFromLengths, paddingMaskFromTokens } from '../../ops/attention.ts';
 import { conv2d } from '../../ops/conv.ts';
-import { randn } from '../../ops/creation.ts';
+import { int32, randn } from '../../ops/creation.ts';
 import { add, mul } from '../../ops/elementwise.ts';
 import { cat, flatten, narrow, permute, reshape } from '../../ops/layout.ts';
 import { crossEntropy } from '../../ops/loss.ts';
 import { layerNorm } from '../../ops/norm.ts';
 import { argmax, sum } from '../../ops/reduce.ts';
 import { assertGradcheck } from '../../testing/gradcheck.ts';
+import { Embedding } from '../embedding.ts';
 import { Linear } from '../linear.ts';
 import { LayerNorm } from '../norm.ts';
 import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from '../sequence.ts';
@@ -116,6 +117,21 @@ describe('TransformerEncoderLayer', () => {
     const seqFirst = new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, batchFirst: false }).eval();
     seqFirst.loadStateDict(new Map([...layer.stateDict()].map(([k, t]) => [k, { shape: t.shape, values: t.dataSync() }])));
     expectClose(arr(permute(seqFirst.forward(permute(x, [1, 0, 2])), [1, 0, 2])), arr(layer.forward(x)));
+  });
+});
+
+describe('token sequences with padding', () => {
+  it('padding tokens (Embedding padding_idx + key-padding mask) leave the real positions unchanged', () => {
+    const emb = new Embedding(7, 8, { paddingIdx: 0, generator: gen });
+    const pos = new SinusoidalPositionalEncoding(8);
+    const enc = new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, generator: gen }).eval();
+    const run = (tokens: number[]) => {
+      const ids = int32(tokens, [1, tokens.length]);
+      return enc.encode(pos.forward(emb.forward(ids)), { keyPaddingMask: paddingMaskFromTokens(ids, 0) });
+    };
+    const short = arr(run([3, 5, 2]));
+    const padded = arr(run([3, 5, 2, 0, 0]));
+    expectClose(padded.slice(0, short.length), short, 1e-5);
   });
 });
 
