@@ -173,11 +173,58 @@ test('unsaved work is autosaved and offered back after the page is closed', asyn
   await dragLayer(page, 'VectorInput', cell(0));
   await dragLayer(page, 'Linear', cell(1));
   // Give autosave its moment, then leave without saving.
-  await expect.poll(() => page.evaluate(() => localStorage.getItem('aps-studio.recovery') !== null)).toBe(true);
+  await expect.poll(async () => (await page.context().storageState()).origins.some((o) => o.localStorage.some((e) => e.name === 'aps-studio.recovery'))).toBe(true);
   page.on('dialog', (d) => void d.accept());
   await page.reload();
   await expect(page.getByTestId('recovery-dialog')).toBeVisible();
   await page.getByTestId('recovery-restore').click();
   await expect(page.locator('.react-flow__node')).toHaveCount(2);
   await expect(page.getByTestId('project-name')).toHaveText('Untitled.aps •');
+});
+
+test('group layers into a block, expand and collapse it, ungroup, and add a ready-made block', async ({ page }, testInfo) => {
+  await openApp(page);
+  await newProject(page);
+  const [input, conv, relu, pool] = await buildChain(page, ['ImageInput', 'Conv2d', 'ReLU', 'MaxPool2d']);
+  const total = await page.getByTestId('total-params').textContent();
+  await expect(node(page, pool).getByTestId('node-shape')).toHaveText('N×6×13×13');
+
+  await selectNode(page, conv);
+  await node(page, relu).locator('.layer-node-name').click({ modifiers: ['Control'] });
+  await expect(page.getByTestId('inspector-multi')).toContainText('2 layers selected');
+  await page.getByTestId('edit-group').click();
+  await expect(page.locator('.react-flow__node')).toHaveCount(3);
+  const block = page.locator('.layer-node.block');
+  await expect(block).toHaveCount(1);
+  await expect(block.getByTestId('block-contents')).toHaveText('2 layers');
+  await expect(block.getByTestId('node-shape')).toHaveText('N×6×26×26');
+  await expect(node(page, pool).getByTestId('node-shape')).toHaveText('N×6×13×13');
+  await expect(page.getByTestId('total-params')).toHaveText(total ?? '');
+  await expect(page.getByTestId('problem')).toHaveCount(0);
+
+  await block.getByTestId('block-toggle').click();
+  await expect(block.getByTestId('block-contents')).toContainText('Conv2d');
+  await expect(block.getByTestId('block-contents')).toContainText('ReLU');
+  await attachCanvasScreenshot(page, testInfo, 'block-expanded');
+  await block.getByTestId('block-toggle').click();
+  await expect(block.getByTestId('block-contents')).toHaveText('2 layers');
+
+  await page.getByTestId('edit-ungroup').click();
+  await expect(page.locator('.layer-node.block')).toHaveCount(0);
+  await expect(page.locator('.react-flow__node')).toHaveCount(4);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(3);
+  await expect(node(page, conv).getByTestId('node-shape')).toHaveText('N×6×26×26');
+  await expect(node(page, relu).getByTestId('node-shape')).toHaveText('N×6×26×26');
+  await expect(node(page, input)).toBeVisible();
+  await expect(page.getByTestId('total-params')).toHaveText(total ?? '');
+
+  await page.getByTestId('edit-undo').click();
+  await expect(page.locator('.layer-node.block')).toHaveCount(1);
+  await page.getByTestId('edit-redo').click();
+  await expect(page.locator('.layer-node.block')).toHaveCount(0);
+
+  await page.getByTestId('palette-search').fill('residual');
+  await page.getByTestId('palette-item-residual').dblclick();
+  await expect(page.locator('.layer-node.block')).toHaveCount(1);
+  await expect(page.locator('.react-flow__node')).toHaveCount(5);
 });

@@ -102,7 +102,7 @@ export const LayerNode = memo(function LayerNode({ id, data, selected }: NodePro
       )}
       <div className="layer-node-footer">
         <span className="layer-node-shape" data-testid="node-shape">
-          {info?.outputs.length ? info.outputs.map(shapeLabel).join(', ') : errors.length ? '—' : ''}
+          {info?.outputs.some((o) => o) ? info.outputs.map(shapeLabel).join(', ') : '—'}
         </span>
         <span className="layer-node-count" data-testid="node-params" title={`${countLabel(info?.paramCount ?? 0)} parameters`}>
           {info && info.paramCount > 0 ? `${shortCount(info.paramCount)} params` : ''}

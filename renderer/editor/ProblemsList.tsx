@@ -26,7 +26,6 @@ export function ProblemsList() {
                   if (p.nodeId) void flow.fitView({ nodes: [{ id: p.nodeId }], duration: 200, maxZoom: 1.2 });
                 }}
               >
-                {p.nodeId && <strong>{p.nodeId}: </strong>}
                 {p.message}
               </button>
             </li>

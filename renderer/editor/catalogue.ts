@@ -2,10 +2,11 @@
  * The editor's view of the engine's layer catalogue and shape inference. Everything the
  * palette, cards, edges and forms know about layers comes through here from engine/graph.
  */
-import { categories, defaultParams, getLayer, hasLayer, inputPorts, outputPorts } from '../../engine/graph/catalogue.ts';
-import { inferGraph } from '../../engine/graph/infer.ts';
-import type { ModelGraph } from '../../engine/graph/types.ts';
-import type { LayerServices } from '../store/services.ts';
+import { categories, defaultParams, getLayer, hasLayer } from '../../engine/graph/catalogue.ts';
+import { decoderBlock, encoderBlock, groupNodes, inceptionBlock, residualBlock, ungroupNode, vggBlock } from '../../engine/graph/blocks.ts';
+import { canConnect, inferGraph } from '../../engine/graph/infer.ts';
+import type { GraphNode, ModelGraph } from '../../engine/graph/types.ts';
+import type { BlockTemplate, LayerServices } from '../store/services.ts';
 import type { GraphAnalysis, NodeInfo } from './analysis.ts';
 
 export interface PaletteItem {
@@ -33,34 +34,72 @@ export function paletteSections(): PaletteSection[] {
   return sections;
 }
 
+/** The ready-made blocks offered in the palette, with the sizes they start with. */
+const BLOCK_TEMPLATES: (BlockTemplate & { make: (id: string) => GraphNode })[] = [
+  {
+    id: 'residual',
+    displayName: 'Residual block',
+    description: 'Two 3x3 convolutions with batch norm whose output is added to the input (ResNet), 16 channels.',
+    make: (id) => residualBlock(id, { inChannels: 16, outChannels: 16 }),
+  },
+  {
+    id: 'inception',
+    displayName: 'Inception block',
+    description: 'Parallel 1x1, 3x3, 5x5 convolutions and pooling, concatenated along the channels.',
+    make: (id) => inceptionBlock(id, { c1: 16, c3reduce: 16, c3: 24, c5reduce: 4, c5: 8, poolProj: 8 }),
+  },
+  {
+    id: 'vgg',
+    displayName: 'VGG block',
+    description: 'Two 3x3 convolutions with ReLU and a 2x2 max pool, 32 channels.',
+    make: (id) => vggBlock(id, { convs: 2, channels: 32 }),
+  },
+  {
+    id: 'encoder',
+    displayName: 'Encoder',
+    description: 'Strided convolutions that shrink an image to a small feature map (16, then 32 channels).',
+    make: (id) => encoderBlock(id, { channels: [16, 32] }),
+  },
+  {
+    id: 'decoder',
+    displayName: 'Decoder',
+    description: 'Transposed convolutions that grow a feature map back to image size (32, then 16 channels).',
+    make: (id) => decoderBlock(id, { channels: [32, 16] }),
+  },
+];
+
 export const layerServices: LayerServices = {
   getLayer: (type) => (hasLayer(type) ? getLayer(type) : undefined),
   defaultParams,
   canConnect(graph, edge) {
-    const source = graph.nodes.find((n) => n.id === edge.source);
-    const target = graph.nodes.find((n) => n.id === edge.target);
-    if (!source || !target) return 'Both ends of a connection must be layers on the canvas.';
-    if (!hasLayer(source.type) || !hasLayer(target.type)) return 'Unknown layer type.';
-    const out = outputPorts(source).find((p) => p.name === edge.sourcePort);
-    const inp = inputPorts(target).find((p) => p.name === edge.targetPort);
-    if (!out || !inp) return 'That port does not exist.';
-    const accepts = [inp.kind, ...(inp.accepts ?? [])];
-    if (!accepts.includes(out.kind)) return `${target.id}.${inp.name} takes ${accepts.join(' or ')}, ${source.id} gives ${out.kind}.`;
-    return null;
+    const result = canConnect(graph, edge, inferred(graph));
+    return result.ok ? null : result.reason;
   },
-  blocks: () => [],
-  makeBlock: (templateId) => {
-    throw new Error(`There is no ready-made block "${templateId}".`);
+  blocks: () => BLOCK_TEMPLATES.map(({ id, displayName, description }) => ({ id, displayName, description })),
+  makeBlock(templateId, id) {
+    const template = BLOCK_TEMPLATES.find((b) => b.id === templateId);
+    if (!template) throw new Error(`There is no ready-made block "${templateId}".`);
+    return template.make(id);
   },
-  groupNodes: () => {
-    throw new Error('Grouping layers into blocks is not available yet.');
-  },
-  ungroupNode: () => {
-    throw new Error('Ungrouping blocks is not available yet.');
+  groupNodes: (graph, nodeIds, blockId) => groupNodes(graph, nodeIds, blockId),
+  ungroupNode(graph, blockId) {
+    const before = new Set(graph.nodes.filter((n) => n.id !== blockId).map((n) => n.id));
+    const next = ungroupNode(graph, blockId);
+    return { graph: next, nodeIds: next.nodes.filter((n) => !before.has(n.id)).map((n) => n.id) };
   },
 };
 
 const cache = new WeakMap<ModelGraph, GraphAnalysis>();
+const rawCache = new WeakMap<ModelGraph, ReturnType<typeof inferGraph>>();
+
+function inferred(graph: ModelGraph): ReturnType<typeof inferGraph> {
+  let result = rawCache.get(graph);
+  if (!result) {
+    result = inferGraph(graph);
+    rawCache.set(graph, result);
+  }
+  return result;
+}
 
 /** Shape inference over the whole graph; cached per graph object, since the store never mutates one. */
 export function analyse(graph: ModelGraph): GraphAnalysis {
@@ -73,7 +112,7 @@ export function analyse(graph: ModelGraph): GraphAnalysis {
 }
 
 function inferAll(graph: ModelGraph): GraphAnalysis {
-  const result = inferGraph(graph);
+  const result = inferred(graph);
   const nodes = new Map<string, NodeInfo>(Object.entries(result.nodes));
   const edges = new Map(Object.entries(result.edges));
   const edgeErrors = new Map<string, string>();
