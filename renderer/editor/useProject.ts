@@ -29,6 +29,9 @@ export interface ProjectController {
   openExample: (id: string) => void;
   restoreRecovery: () => void;
   discardRecovery: () => void;
+  /** Trained weights and run history carried with the project (the training panels read and set them). */
+  getExtras: () => ProjectExtras;
+  setExtras: (more: ProjectExtras) => void;
 }
 
 /**
@@ -235,5 +238,10 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
     setRecovery(null);
   }, [storage]);
 
-  return { fileName, dirty, recent, recovery, runCommand, openRecent, openExample, restoreRecovery, discardRecovery };
+  const getExtras = useCallback(() => extras.current, []);
+  const setExtras = useCallback((more: ProjectExtras) => {
+    extras.current = { ...extras.current, ...more };
+  }, []);
+
+  return { fileName, dirty, recent, recovery, runCommand, openRecent, openExample, restoreRecovery, discardRecovery, getExtras, setExtras };
 }
