@@ -105,7 +105,7 @@ function batched(x: Tensor, rank: number, op: string, layout: string): [Tensor, 
 
 function maxPoolCore(x: Tensor, win: Window): { values: Tensor; indices: Tensor } {
   const [values, indices] = applyMulti('MaxPool2D', [x], { ...win }, ([dy]) => [
-    apply('MaxPool2DGrad', [dy, indices], { inputShape: [...x.shape] }),
+    apply('MaxPool2DGrad', [dy, indices], { ...win, inputShape: [...x.shape] }),
   ]);
   return { values, indices };
 }

@@ -1,0 +1,213 @@
+/**
+ * The `gpu` backend: tensors live where gpu.js keeps kernel results (a GPU texture on the
+ * GL and WebGPU modes, a typed array on webasm and cpu) and the hot kernels run as gpu.js
+ * kernels. Kernels are generated as small JavaScript sources with the shapes written in as
+ * literals, compiled once per source and cached. Outputs stay on the device between
+ * kernels (pipeline mode); only `read`/`readSync` bring values back, and kernels this
+ * backend lacks fall back to the CPU reference one at a time (see core/engine.ts).
+ *
+ * float32 only on the device: int32 tensors (indices) are kept as host arrays and passed
+ * to kernels as float32, exact up to 2^24.
+ */
+import { GPU, type IKernelRunShortcut, type Texture } from 'gpu.js';
+import type { Backend, DataId, DType, TensorInfo, TypedArray } from '../../core/backend.ts';
+import { type Shape, sizeOf } from '../../core/shape.ts';
+
+/** gpu.js modes, best first. `webgl` is tried only when asked for: webgl2 covers every browser that has it. */
+export const GPU_MODES = ['webgpu', 'webgl2', 'headlessgl', 'webasm', 'cpu'] as const;
+export type GpuMode = (typeof GPU_MODES)[number] | 'webgl';
+
+/** One allocation, shared by a tensor and the views (reshapes) of it. */
+interface Storage {
+  /** Host copy: the kernel result on webasm/cpu, or a cached readback of the texture. */
+  host: TypedArray | null;
+  texture: Texture | null;
+  size: number;
+  refs: number;
+}
+
+interface GpuData {
+  storage: Storage | null;
+  dtype: DType;
+}
+
+type KernelArg = Float32Array | Texture;
+
+function isTexture(v: unknown): v is Texture {
+  return typeof v === 'object' && v !== null && typeof (v as Texture).toArray === 'function';
+}
+
+function isThenable(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Tries one mode: a two-kernel pipeline must compute the right values synchronously, in that mode. */
+function probe(mode: GpuMode): { gpu: GPU } | { error: string } {
+  let gpu: GPU | null = null;
+  try {
+    gpu = new GPU({ mode });
+    const settings = { output: [5], pipeline: true, immutable: true, precision: 'single' as const, tactic: 'precision' as const };
+    const twice = gpu.createKernel('function(a) { return a[this.thread.x] * 2.0; }', settings);
+    const plusOne = gpu.createKernel('function(a) { return a[this.thread.x] + 1.0; }', settings);
+    const first = twice(new Float32Array([0, 1, 2, 3, 4])) as unknown;
+    if (isThenable(first)) throw new Error('kernels return promises in this mode (no synchronous results)');
+    const second = plusOne(first as KernelArg) as unknown;
+    const values = isTexture(second) ? (second.toArray() as unknown as ArrayLike<number>) : (second as ArrayLike<number>);
+    const expected = [1, 3, 5, 7, 9];
+    if (!values || expected.some((v, i) => values[i] !== v)) throw new Error(`probe kernel computed ${Array.from(values ?? []).join(',')}`);
+    const ran = (twice as unknown as { kernel?: { constructor?: { mode?: string } } }).kernel?.constructor?.mode;
+    if (ran && ran !== mode) throw new Error(`gpu.js ran the probe on "${ran}" instead`);
+    return { gpu };
+  } catch (e) {
+    try {
+      void gpu?.destroy();
+    } catch {
+      // a half-constructed instance has nothing to free
+    }
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+class GpuBackend implements Backend {
+  readonly name = 'gpu';
+  /** The gpu.js mode kernels run in, or null before `init`. Hosts show it (e.g. 'gpu:webasm'). */
+  mode: GpuMode | null = null;
+  private gpu: GPU | null = null;
+  private readonly kernels = new Map<string, IKernelRunShortcut>();
+  private live = 0;
+  private bytes = 0;
+
+  /**
+   * Picks the gpu.js mode: `requested` or else the first of GPU_MODES that works here.
+   * Returns the mode and, per mode tried, why it was refused.
+   */
+  init(requested?: GpuMode): { mode: GpuMode; refused: Record<string, string> } {
+    if (this.gpu && (!requested || requested === this.mode)) return { mode: this.mode as GpuMode, refused: {} };
+    if (this.gpu && this.live > 0) throw new Error(`gpu backend: cannot switch from gpu.js ${this.mode} to ${requested} while ${this.live} tensors live on it`);
+    const refused: Record<string, string> = {};
+    for (const mode of requested ? [requested] : GPU_MODES) {
+      const res = probe(mode);
+      if ('gpu' in res) {
+        this.dropKernels();
+        void this.gpu?.destroy();
+        this.gpu = res.gpu;
+        this.mode = mode;
+        return { mode, refused };
+      }
+      refused[mode] = res.error;
+    }
+    const why = Object.entries(refused).map(([m, e]) => `${m}: ${e}`).join('; ');
+    throw new Error(requested ? `gpu backend: gpu.js mode "${requested}" does not work here (${why})` : `gpu backend: no gpu.js mode works here (${why})`);
+  }
+
+  private dropKernels(): void {
+    for (const k of this.kernels.values()) {
+      try {
+        k.destroy();
+      } catch {
+        // already gone with its context
+      }
+    }
+    this.kernels.clear();
+  }
+
+  write(values: TypedArray, _shape: Shape, dtype: DType): DataId {
+    return this.track({ host: values, texture: null, size: values.length, refs: 1 }, dtype);
+  }
+
+  private track(storage: Storage, dtype: DType): GpuData {
+    this.live++;
+    this.bytes += storage.size * 4;
+    return { storage, dtype };
+  }
+
+  read(dataId: DataId): Promise<TypedArray> {
+    try {
+      return Promise.resolve(this.readSync(dataId));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  readSync(dataId: DataId): TypedArray {
+    const data = dataId as GpuData;
+    const st = data.storage;
+    if (!st) throw new Error('gpu tensor data was read after it was freed');
+    if (!st.host || (data.dtype === 'int32') !== st.host instanceof Int32Array) {
+      const raw = st.host ?? (st.texture ? (st.texture.toArray() as unknown as Float32Array) : new Float32Array(0));
+      const flat = raw.length === st.size ? raw : Float32Array.from(raw).subarray(0, st.size);
+      st.host = data.dtype === 'int32' ? Int32Array.from(flat, Math.round) : flat instanceof Float32Array ? flat : Float32Array.from(flat);
+    }
+    return st.host;
+  }
+
+  dispose(dataId: DataId): void {
+    const data = dataId as GpuData;
+    const st = data.storage;
+    if (!st) return;
+    data.storage = null;
+    this.live--;
+    this.bytes -= st.size * 4;
+    if (--st.refs === 0) {
+      st.texture?.delete();
+      st.texture = null;
+      st.host = null;
+    }
+  }
+
+  memory(): { tensors: number; bytes: number } {
+    return { tensors: this.live, bytes: this.bytes };
+  }
+
+  /** A tensor of another shape over the same storage (reshape without a copy). */
+  view(info: TensorInfo): DataId {
+    const st = (info.dataId as GpuData).storage;
+    if (!st) throw new Error('gpu tensor data was used after it was freed');
+    st.refs++;
+    return this.track(st, info.dtype);
+  }
+
+  /** What a kernel receives for a tensor: its texture, or its host values as float32. */
+  private argOf(info: TensorInfo): KernelArg {
+    const st = (info.dataId as GpuData).storage;
+    if (!st) throw new Error('gpu tensor data was used after it was freed');
+    if (st.texture) return st.texture;
+    const host = st.host as TypedArray;
+    return host instanceof Float32Array ? host : Float32Array.from(host);
+  }
+
+  /**
+   * Runs the generated kernel `source` (a `function(a0, a1, ...)` over `this.thread.x`)
+   * with one output per element of `shape`, and returns the result as a new tensor.
+   */
+  run(source: string, inputs: readonly TensorInfo[], shape: Shape, dtype: DType = 'float32'): TensorInfo {
+    if (!this.gpu) throw new Error('gpu backend: call enableGpuBackend() before running kernels');
+    const size = sizeOf(shape);
+    if (size === 0) return { shape, dtype, dataId: this.write(dtype === 'int32' ? new Int32Array(0) : new Float32Array(0), shape, dtype) };
+    const args = inputs.map((t) => this.argOf(t));
+    const key = `${size}|${args.map((a, i) => `${isTexture(a) ? 't' : 'a'}${sizeOf(inputs[i].shape)}`).join(',')}|${source}`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      kernel = this.gpu.createKernel(source, {
+        output: [size],
+        pipeline: true,
+        immutable: true,
+        precision: 'single',
+        tactic: 'precision',
+      }).setLoopMaxIterations(1 << 24);
+      this.kernels.set(key, kernel);
+    }
+    const result = kernel(...args) as unknown;
+    const storage: Storage = isTexture(result)
+      ? { host: null, texture: result, size, refs: 1 }
+      : { host: result instanceof Float32Array ? result : Float32Array.from(result as ArrayLike<number>), texture: null, size, refs: 1 };
+    return { shape, dtype, dataId: this.track(storage, dtype) };
+  }
+
+  /** Number of compiled kernels (for tests of the cache). */
+  compiledKernels(): number {
+    return this.kernels.size;
+  }
+}
+
+export const gpuBackend = new GpuBackend();
