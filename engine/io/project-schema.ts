@@ -90,10 +90,11 @@ const point = z.strictObject({ x: finite, y: finite });
 const viewport = z.strictObject({ x: finite, y: finite, zoom: finite.positive() });
 
 /**
- * Dataset and training settings. Their fields belong to the data and training services,
- * which validate them when a run starts; the file requires JSON objects with bounded size.
+ * Dataset and training settings: JSON objects here; their fields are checked after
+ * migration by the training service's validators (engine/train/settings.ts), which fill in
+ * defaults for fields left out. A missing or null object means all defaults.
  */
-const settingsObject = z.record(z.string().max(MAX_ID), z.unknown());
+const settingsObject = z.record(z.string().max(MAX_ID), z.unknown()).nullable().optional();
 
 const header = {
   format: z.literal('aps', { error: 'expected "aps" (this is not an APS Studio project)' }),

@@ -13,6 +13,16 @@ import { decodeUtf8, encodeUtf8 } from './utf8.ts';
 import type { z } from 'zod';
 import type { ModelGraph } from '../graph/types.ts';
 import {
+  type DataSettings,
+  type PartialDataSettings,
+  type PartialTrainingSettings,
+  type TrainingSettings,
+  validateDataSettings,
+  validateTrainingSettings,
+  withDataDefaults,
+  withTrainingDefaults,
+} from '../train/settings.ts';
+import {
   CURRENT_VERSION,
   historySchema,
   migrations,
@@ -29,15 +39,18 @@ export type { ProjectHistory, ProjectUi };
 export interface Project {
   name: string;
   graph: ModelGraph;
-  /** Dataset settings (owned by the data service). */
-  data: Record<string, unknown>;
-  /** Training settings (owned by the training service). */
-  training: Record<string, unknown>;
+  /** Dataset settings, with defaults filled in. */
+  data: DataSettings;
+  /** Training settings, with defaults filled in. */
+  training: TrainingSettings;
   ui: ProjectUi;
   /** Trained parameters and buffers by state_dict name. */
   weights?: SafetensorsFile;
   history?: ProjectHistory;
 }
+
+/** What `writeProject` takes: settings are checked when written. */
+export type ProjectInput = Omit<Project, 'data' | 'training'> & { data: unknown; training: unknown };
 
 export class ProjectError extends Error {
   constructor(message: string) {
@@ -106,7 +119,23 @@ export function parseProjectJson(json: unknown): Omit<Project, 'weights' | 'hist
     current = v < CURRENT_VERSION ? migrations[v]!(result.data) : result.data;
   }
   const p = current as { name: string; graph: ModelGraph; data: Record<string, unknown>; training: Record<string, unknown>; ui: ProjectUi };
-  return { name: p.name, graph: p.graph, data: p.data, training: p.training, ui: p.ui };
+  return { name: p.name, graph: p.graph, data: checkedData(p.data, PROJECT_ENTRY), training: checkedTraining(p.training, PROJECT_ENTRY), ui: p.ui };
+}
+
+/** Data settings with defaults, or a ProjectError naming the first bad field. */
+function checkedData(data: unknown, where: string): DataSettings {
+  const filled = withDataDefaults((data ?? {}) as PartialDataSettings);
+  const errors = validateDataSettings(filled);
+  if (errors.length) throw new ProjectError(`${where}: data.${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`);
+  return filled;
+}
+
+/** Training settings with defaults, or a ProjectError naming the first bad field. */
+function checkedTraining(training: unknown, where: string): TrainingSettings {
+  const filled = withTrainingDefaults((training ?? {}) as PartialTrainingSettings);
+  const errors = validateTrainingSettings(filled);
+  if (errors.length) throw new ProjectError(`${where}: training.${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`);
+  return filled;
 }
 
 /** Reads an untrusted `.aps` file. Throws ProjectError (and only that) on any problem. */
@@ -140,14 +169,14 @@ export function readProject(bytes: Uint8Array): Project {
 }
 
 /** The current-version project.json document for a project. */
-export function projectJson(project: Project): Record<string, unknown> {
+export function projectJson(project: ProjectInput): Record<string, unknown> {
   return {
     format: 'aps',
     version: CURRENT_VERSION,
     name: project.name,
     graph: project.graph,
-    data: project.data,
-    training: project.training,
+    data: checkedData(project.data, 'Cannot save'),
+    training: checkedTraining(project.training, 'Cannot save'),
     ui: project.ui,
   };
 }
@@ -156,7 +185,7 @@ export function projectJson(project: Project): Record<string, unknown> {
  * Serialises a project. The manifest is validated first, so a project that could not be
  * read back is never written.
  */
-export function writeProject(project: Project): Uint8Array {
+export function writeProject(project: ProjectInput): Uint8Array {
   const json = projectJson(project);
   const check = versionSchemas[CURRENT_VERSION]!.safeParse(json);
   if (!check.success) throw new ProjectError(`Cannot save: ${PROJECT_ENTRY}: ${describeIssue(check.error)}`);

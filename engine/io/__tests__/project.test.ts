@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Project, ProjectError, readProject, writeProject } from '../project.ts';
 import { writeSafetensors } from '../safetensors.ts';
 import { writeZip } from '../zip.ts';
+import { DEFAULT_DATA_SETTINGS, DEFAULT_TRAINING_SETTINGS } from '../../train/settings.ts';
 
 const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(fixtures, name)));
@@ -33,7 +34,9 @@ describe('golden fixtures', () => {
     expect([...p.weights!.tensors.keys()]).toEqual(['fc1.weight', 'fc1.bias', 'head.fc2.weight', 'head.fc2.bias']);
     expect([...p.weights!.tensors.get('head.fc2.bias')!.data]).toEqual([1, 2, 3]);
     expect(p.history!.runs[0]!.epochs[1]!.metrics.accuracy).toBe(0.8);
-    expect(p.training).toEqual({ epochs: 5, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 } });
+    expect(p.training).toEqual({ ...DEFAULT_TRAINING_SETTINGS, epochs: 5, batchSize: 32, optimizer: { ...DEFAULT_TRAINING_SETTINGS.optimizer, type: 'adam', lr: 0.01 } });
+    expect(p.data.source).toEqual({ kind: 'builtin', id: 'spirals', options: { samples: 300 } });
+    expect(p.data.split).toEqual({ train: 0.8, val: 0.2, test: 0 });
   });
 
   it('migrates version 1 (positions inside nodes) to the same project as version 2', () => {
@@ -75,6 +78,16 @@ describe('project.json validation messages', () => {
     expect(readError(edit((d) => (d.graph.nodes[1]!.type = 7)))).toMatch(/^project\.json: graph\.nodes\[1\]\.type: .*string/);
     expect(readError(edit((d) => (d.graph.nodes[1]!.params = { out_features: null })))).toMatch(/graph\.nodes\[1\]\.params\.out_features/);
     expect(readError(edit((d) => ((d.ui as { viewport: { zoom: number } }).viewport.zoom = 0)))).toMatch(/ui\.viewport\.zoom/);
+  });
+  it('checks the data and training settings by field', () => {
+    expect(readError(edit((d) => ((d.training as { optimizer: { lr: number } }).optimizer.lr = -1)))).toMatch(/^project\.json: training\.optimizer\.lr must be a number above 0, got -1/);
+    expect(readError(edit((d) => ((d.data as { split: { train: number } }).split.train = 0)))).toMatch(/^project\.json: data\.split\.train must be above 0/);
+    const noSettings = structuredClone(v2) as Record<string, unknown>;
+    delete noSettings.data;
+    noSettings.training = null;
+    const p = readProject(archive(noSettings));
+    expect(p.training).toEqual(DEFAULT_TRAINING_SETTINGS);
+    expect(p.data).toEqual(DEFAULT_DATA_SETTINGS);
   });
   it('rejects unknown fields', () => {
     expect(readError(edit((d) => (d.graph.nodes[0]!.colour = 'red')))).toMatch(/graph\.nodes\[0\].*colour/);
