@@ -41,8 +41,8 @@ const ENTRIES: Entry[] = [
       description: def.description,
       task: 'classification',
       preview: 'points',
-      options: { samples: 400, noise: def.defaultNoise, seed: 0, ...(def.fixedClasses ? {} : { classes: def.defaultClasses }) },
-      load: (o) => makeSynthetic2d(def, { samples: num(o, 'samples'), noise: num(o, 'noise'), seed: num(o, 'seed'), classes: num(o, 'classes') }),
+      options: { samples: 400, noise: def.defaultNoise, seed: 0, ...(def.fixedClasses ? {} : { classes: def.defaultClasses }), ...(def.id === 'spirals' ? { turns: 1.25 } : {}) },
+      load: (o) => makeSynthetic2d(def, { samples: num(o, 'samples'), noise: num(o, 'noise'), seed: num(o, 'seed'), classes: num(o, 'classes'), turns: num(o, 'turns') }),
     }),
   ),
   {

@@ -13,6 +13,8 @@ export interface Synthetic2dOptions {
   seed?: number;
   /** Spirals and blobs: number of classes. */
   classes?: number;
+  /** Spirals: how far each arm winds (1 is a full turn). */
+  turns?: number;
 }
 
 type PointFn = (cls: number, k: number, perClass: number, gen: Generator, opts: Required<Synthetic2dOptions>) => [number, number];
@@ -53,7 +55,7 @@ export const SYNTHETIC_2D: Synthetic2dDef[] = [
     defaultNoise: 0.05,
     point: (cls, k, n, _gen, o) => {
       const r = (k + 1) / n;
-      const t = (cls * 2 * Math.PI) / o.classes + r * 1.75 * 2 * Math.PI;
+      const t = (cls * 2 * Math.PI) / o.classes + r * o.turns * 2 * Math.PI;
       return [r * Math.sin(t), r * Math.cos(t)];
     },
   },
@@ -105,7 +107,9 @@ export function makeSynthetic2d(def: Synthetic2dDef, options: Synthetic2dOptions
     noise: options.noise ?? def.defaultNoise,
     seed: options.seed ?? 0,
     classes,
+    turns: options.turns ?? 1.25,
   };
+  if (!(o.turns > 0 && o.turns <= 5)) throw new Error(`${def.name}: turns must be above 0 and at most 5, got ${o.turns}`);
   if (!Number.isInteger(o.samples) || o.samples < classes) throw new Error(`${def.name}: samples must be an integer of at least ${classes}, got ${o.samples}`);
   if (!Number.isInteger(classes) || classes < 2 || classes > 10) throw new Error(`${def.name}: classes must be an integer from 2 to 10, got ${classes}`);
   if (!(o.noise >= 0)) throw new Error(`${def.name}: noise must be >= 0, got ${o.noise}`);

@@ -156,6 +156,18 @@ export class MetricAccumulator {
     }
   }
 
+  /** The gathered values, for checkpoints taken in the middle of an epoch. */
+  getState(): { lossSum: number; lossCount: number; predicted: number[]; actual: number[] } {
+    return { lossSum: this.lossSum, lossCount: this.lossCount, predicted: [...this.predicted], actual: [...this.actual] };
+  }
+
+  setState(s: { lossSum: number; lossCount: number; predicted: number[]; actual: number[] }): void {
+    this.lossSum = s.lossSum;
+    this.lossCount = s.lossCount;
+    this.predicted.splice(0, this.predicted.length, ...s.predicted);
+    this.actual.splice(0, this.actual.length, ...s.actual);
+  }
+
   result(): EpochMetrics {
     const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : Number.NaN;
     if (this.kind === 'classification' && this.actual.length > 0) {
