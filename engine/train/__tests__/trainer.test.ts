@@ -89,9 +89,8 @@ describe('Trainer', () => {
 
   it('pause holds the loop within one step; resume continues; stop ends with status stopped', async () => {
     const data = await spirals(200);
-    let t!: Trainer;
     const steps: number[] = [];
-    t = trainer(data, { epochs: 5, batchSize: 20 }, {
+    const t: Trainer = trainer(data, { epochs: 5, batchSize: 20 }, {
       onStep: (p) => {
         steps.push(p.globalStep);
         if (p.globalStep === 3) t.pause();
@@ -127,8 +126,7 @@ describe('Trainer', () => {
     const full = trainer(data, s);
     const fullResult = await full.run();
 
-    let first!: Trainer;
-    first = trainer(data, s, { onStep: (p) => p.globalStep === 13 && first.stop() });
+    const first: Trainer = trainer(data, s, { onStep: (p) => p.globalStep === 13 && first.stop() });
     const stopped = await first.run();
     expect(stopped.status).toBe('stopped');
     const ckpt = JSON.parse(JSON.stringify(first.checkpoint()));
