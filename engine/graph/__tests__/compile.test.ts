@@ -6,7 +6,7 @@ import { defaultParams } from '../catalogue.ts';
 import { compileGraph, GraphCompileError } from '../compile.ts';
 import { inferGraph } from '../infer.ts';
 import type { GraphNode, ModelGraph } from '../types.ts';
-import { chain, edge, node } from './fixtures.ts';
+import { chain, edge, lenet, node } from './fixtures.ts';
 
 const gen = new Generator(11);
 
@@ -18,6 +18,16 @@ function mlp(): ModelGraph {
 }
 
 describe('compiler', () => {
+  it('LeNet-5 compiles to 61,706 parameters named conv1.weight ... fc3.bias and trains a step', () => {
+    const m = compileGraph(lenet(), { seed: 0 });
+    expect(m.numParameters()).toBe(61706);
+    expect([...m.stateDict().keys()]).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+    const r = m.run({ input: randn([2, 1, 28, 28], 0, 1, gen), label: int32([3, 7]) }, { training: true });
+    expect(r.outputs.fc3[0].shape).toEqual([2, 10]);
+    r.totalLoss!.backward();
+    expect(m.stateDict().get('conv1.weight')!.grad!.shape).toEqual([6, 1, 5, 5]);
+  });
+
   it('names weights by node id and runs forward and backward', () => {
     const m = compileGraph(mlp(), { seed: 1 });
     expect([...m.stateDict().keys()]).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
@@ -127,16 +137,20 @@ describe('property: random chains', () => {
         fc.record({
           channels: fc.integer({ min: 1, max: 3 }),
           size: fc.integer({ min: 6, max: 12 }),
-          convs: fc.array(fc.record({ act: fc.integer({ min: 0, max: 5 }) }), { maxLength: 2 }),
+          convs: fc.array(fc.record({ out: fc.integer({ min: 1, max: 4 }), k: fc.integer({ min: 1, max: 3 }), pool: fc.boolean(), max: fc.boolean(), act: fc.integer({ min: 0, max: 5 }) }), { maxLength: 2 }),
           dense: fc.array(fc.record({ out: fc.integer({ min: 1, max: 6 }), act: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 3 }),
         }),
         ({ channels, size, convs, dense }) => {
           const nodes: GraphNode[] = [node('in', 'ImageInput', { channels, height: size, width: size })];
           let h = size;
           convs.forEach((c, i) => {
-            if (h < 2) return;
-            nodes.push(node(`pool${i}`, 'AvgPool2d', { kernel_size: [2] }));
-            h = Math.floor(h / 2);
+            if (h < c.k + 1) return;
+            nodes.push(node(`conv${i}`, 'Conv2d', { out_channels: c.out, kernel_size: [c.k], padding: [c.k > 1 ? 1 : 0] }));
+            h = h + (c.k > 1 ? 2 : 0) - c.k + 1;
+            if (c.pool && h >= 2) {
+              nodes.push(node(`pool${i}`, c.max ? 'MaxPool2d' : 'AvgPool2d', { kernel_size: [2] }));
+              h = Math.floor(h / 2);
+            }
             nodes.push(node(`act_c${i}`, vectorSteps[c.act](0).type, vectorSteps[c.act](0).params));
           });
           nodes.push(node('flat', 'Flatten'));

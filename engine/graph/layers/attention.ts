@@ -1,7 +1,10 @@
 /** Attention and transformers: multi-head attention, encoder/decoder layers, positional encoding, ViT patches. */
-import type { InferContext, LayerDef, ValueType } from '../types.ts';
+import { MultiheadAttention } from '../../nn/attention.ts';
+import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from '../../nn/sequence.ts';
+import { PatchEmbedding, TransformerDecoderLayer, TransformerEncoderLayer } from '../../nn/transformer.ts';
+import type { BuildContext, InferContext, LayerDef, ValueType } from '../types.ts';
 import { ShapeError } from '../types.ts';
-import { bool, choice, flag, float, fmt, input, int, kwargs, notAvailable, num, port, requireFloat, sourceName } from './util.ts';
+import { bool, choice, flag, float, fmt, input, int, kwargs, num, port, requireFloat, sourceName } from './util.ts';
 
 function seqIn(ctx: InferContext, i: number, what: string): [number, number] {
   const x = input(ctx, i);
@@ -61,7 +64,18 @@ export const multiheadAttentionLayer: LayerDef = {
     const tk = ctx.inputs[1]?.shape[0] ?? tq;
     return mhaFlops(tq, tk, e);
   },
-  build: () => notAvailable('MultiheadAttention', 'engine/nn/attention.ts'),
+  build(ctx) {
+    const e = seqIn(ctx, 0, 'the query')[1];
+    const m = new MultiheadAttention(e, num(ctx.params, 'num_heads'), { dropout: num(ctx.params, 'dropout'), bias: bool(ctx.params, 'bias'), batchFirst: true, generator: ctx.generator });
+    return {
+      module: m,
+      run: ([q, k, v]) => {
+        const key = k ?? q;
+        const r = m.attend(q, key, v ?? key, { needWeights: true, averageAttnWeights: true });
+        return [r.output, r.weights!];
+      },
+    };
+  },
   inspect: ['activations', 'attention'],
   torch: (ctx) => ({
     functional: false,
@@ -77,6 +91,11 @@ const transformerParams = {
   norm_first: flag(false),
   d_model: int(0, 0, { help: '0: taken from the input' }),
 };
+
+function layerOpts(ctx: BuildContext) {
+  const p = ctx.params;
+  return { dimFeedforward: num(p, 'dim_feedforward'), dropout: num(p, 'dropout'), activation: p.activation === 'gelu' ? ('gelu' as const) : ('relu' as const), normFirst: bool(p, 'norm_first'), batchFirst: true, generator: ctx.generator };
+}
 
 function ffnParams(e: number, ff: number): number {
   return e * ff + ff + ff * e + e;
@@ -103,7 +122,10 @@ export const transformerEncoderLayer: LayerDef = {
     const [t, e] = seqIn(ctx, 0, 'its input');
     return mhaFlops(t, t, e) + 4 * t * e * num(ctx.params, 'dim_feedforward') + 10 * t * e;
   },
-  build: () => notAvailable('TransformerEncoderLayer', 'engine/nn/transformer.ts'),
+  build(ctx) {
+    const m = new TransformerEncoderLayer(seqIn(ctx, 0, 'its input')[1], num(ctx.params, 'nhead'), layerOpts(ctx));
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'attention'],
   torch: (ctx) => ({
     functional: false,
@@ -135,7 +157,11 @@ export const transformerDecoderLayer: LayerDef = {
     const tm = ctx.inputs[1]?.shape[0] ?? t;
     return mhaFlops(t, t, e) + mhaFlops(t, tm, e) + 4 * t * e * num(ctx.params, 'dim_feedforward') + 15 * t * e;
   },
-  build: () => notAvailable('TransformerDecoderLayer', 'engine/nn/transformer.ts'),
+  build(ctx) {
+    const m = new TransformerDecoderLayer(seqIn(ctx, 0, 'the target sequence')[1], num(ctx.params, 'nhead'), layerOpts(ctx));
+    const causal = bool(ctx.params, 'causal');
+    return { module: m, run: ([tgt, memory]) => [m.decode(tgt, memory, { tgtIsCausal: causal })] };
+  },
   inspect: ['activations', 'attention'],
   torch: (ctx) => ({
     functional: false,
@@ -162,7 +188,15 @@ export const positionalEncodingLayer: LayerDef = {
     const [t, e] = seqIn(ctx, 0, 'its input');
     return t * e;
   },
-  build: () => notAvailable('PositionalEncoding', 'engine/nn/sequence.ts'),
+  build(ctx) {
+    const e = seqIn(ctx, 0, 'its input')[1];
+    const max = num(ctx.params, 'max_len');
+    const m =
+      ctx.params.mode === 'learned'
+        ? new LearnedPositionalEmbedding(max, e, { batchFirst: true, generator: ctx.generator })
+        : new SinusoidalPositionalEncoding(e, { maxLen: max, dropout: num(ctx.params, 'dropout'), batchFirst: true, generator: ctx.generator });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations'],
   torch: (ctx) => ({ functional: false, module: `PositionalEncoding(${seqIn(ctx, 0, 'its input')[1]}, max_len=${num(ctx.params, 'max_len')}, mode='${String(ctx.params.mode)}')` }),
 };
@@ -184,7 +218,7 @@ export const patchEmbeddingLayer: LayerDef = {
   type: 'PatchEmbedding',
   category: 'Attention',
   displayName: 'Patch embedding (ViT)',
-  description: 'Cuts the image into square patches and turns each into a vector, so a transformer can read the image as a sequence.',
+  description: 'Cuts the image into square patches and turns each into a vector (plus a learned position), so a transformer can read the image as a sequence.',
   inputs: () => [port('x')],
   outputs: () => [port('y', 'sequence')],
   params: { patch_size: int(7, 1), embed_dim: int(64, 1), cls_token: flag(true, 'Prepend a learned [CLS] position for classification') },
@@ -194,13 +228,18 @@ export const patchEmbeddingLayer: LayerDef = {
   },
   paramCount(ctx) {
     const s = patchShape(ctx);
-    return s.e * s.c * s.p * s.p + s.e + (s.cls ? s.e : 0);
+    // projection conv, [CLS] token, learned position embeddings for every token
+    return s.e * s.c * s.p * s.p + s.e + (s.cls ? s.e : 0) + s.t * s.e;
   },
   flops(ctx) {
     const s = patchShape(ctx);
     return 2 * s.n * s.e * s.c * s.p * s.p;
   },
-  build: () => notAvailable('PatchEmbedding', 'engine/nn/sequence.ts or transformer.ts'),
+  build(ctx) {
+    const s = patchShape(ctx);
+    const m = new PatchEmbedding([s.h, s.w], s.p, s.c, s.e, { classToken: s.cls, generator: ctx.generator });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'filters'],
   torch: (ctx) => {
     const s = patchShape(ctx);

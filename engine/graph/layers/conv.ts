@@ -1,7 +1,8 @@
 /** Convolutions: Conv1d over [C, L], Conv2d and ConvTranspose2d over [C, H, W]. */
+import { Conv1d, Conv2d, ConvTranspose2d } from '../../nn/conv.ts';
 import type { InferContext, LayerDef, ParamValues } from '../types.ts';
 import { ShapeError } from '../types.ts';
-import { bool, flag, fmt, input, int, kwargs, notAvailable, num, oneIn, oneOut, pair, requireFloat, sourceName } from './util.ts';
+import { bool, flag, fmt, input, int, kwargs, num, oneIn, oneOut, pair, requireFloat, sourceName } from './util.ts';
 
 const ints = (dflt: number[], min: number, help?: string) => ({ kind: 'ints' as const, default: dflt, min, ...(help ? { help } : {}) });
 
@@ -88,7 +89,12 @@ export const conv2dLayer: LayerDef = {
     const s = conv2dShape(ctx);
     return 2 * s.out * s.ho * s.wo * (s.c / s.groups) * s.kh * s.kw;
   },
-  build: () => notAvailable('Conv2d', 'engine/nn conv modules'),
+  build(ctx) {
+    const s = conv2dShape(ctx);
+    const p = ctx.params;
+    const m = new Conv2d(s.c, s.out, [s.kh, s.kw], { stride: pair(p, 'stride'), padding: pair(p, 'padding'), dilation: pair(p, 'dilation'), groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'filters'],
   torch(ctx) {
     const s = conv2dShape(ctx);
@@ -133,7 +139,12 @@ export const conv1dLayer: LayerDef = {
     const s = conv1dShape(ctx);
     return 2 * s.out * s.lo * (s.c / s.groups) * s.k;
   },
-  build: () => notAvailable('Conv1d', 'engine/nn conv modules'),
+  build(ctx) {
+    const s = conv1dShape(ctx);
+    const p = ctx.params;
+    const m = new Conv1d(s.c, s.out, s.k, { stride: pair(p, 'stride')[0], padding: pair(p, 'padding')[0], dilation: pair(p, 'dilation')[0], groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'filters'],
   torch(ctx) {
     const s = conv1dShape(ctx);
@@ -186,7 +197,20 @@ export const convTranspose2dLayer: LayerDef = {
     const s = convT2dShape(ctx);
     return 2 * s.c * s.h * s.w * (s.out / s.groups) * s.kh * s.kw;
   },
-  build: () => notAvailable('ConvTranspose2d', 'engine/nn conv modules'),
+  build(ctx) {
+    const s = convT2dShape(ctx);
+    const p = ctx.params;
+    const m = new ConvTranspose2d(s.c, s.out, [s.kh, s.kw], {
+      stride: pair(p, 'stride'),
+      padding: pair(p, 'padding'),
+      outputPadding: pair(p, 'output_padding'),
+      dilation: pair(p, 'dilation'),
+      groups: s.groups,
+      bias: bool(p, 'bias'),
+      generator: ctx.generator,
+    });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'filters'],
   torch(ctx) {
     const s = convT2dShape(ctx);

@@ -1,8 +1,9 @@
 /** Normalisation and regularisation: BatchNorm1d/2d, LayerNorm, Dropout. */
 import { dropout } from '../../ops/dropout.ts';
+import { BatchNorm1d, BatchNorm2d, LayerNorm } from '../../nn/norm.ts';
 import type { InferContext, LayerDef } from '../types.ts';
 import { ShapeError } from '../types.ts';
-import { ANY, bool, flag, float, fmt, input, int, kwargs, notAvailable, num, numel, oneIn, oneOut, port, requireFloat, sourceName } from './util.ts';
+import { ANY, bool, flag, float, fmt, input, int, kwargs, num, numel, oneIn, oneOut, port, requireFloat, sourceName } from './util.ts';
 
 function bnFeatures(ctx: InferContext, rank2d: boolean): number {
   const x = input(ctx);
@@ -46,7 +47,12 @@ function batchNorm(type: 'BatchNorm1d' | 'BatchNorm2d'): LayerDef {
     },
     paramCount: (ctx) => (bool(ctx.params, 'affine') ? 2 * bnFeatures(ctx, is2d) : 0),
     flops: (ctx) => 4 * numel(input(ctx).shape),
-    build: () => notAvailable(type, 'engine/nn normalisation modules'),
+    build(ctx) {
+      const p = ctx.params;
+      const opts = { eps: num(p, 'eps'), momentum: num(p, 'momentum'), affine: bool(p, 'affine'), trackRunningStats: bool(p, 'track_running_stats') };
+      const m = is2d ? new BatchNorm2d(bnFeatures(ctx, true), opts) : new BatchNorm1d(bnFeatures(ctx, false), opts);
+      return { module: m, run: (xs) => [m.forward(xs[0])] };
+    },
     inspect: ['activations'],
     torch: (ctx) => ({
       functional: false,
@@ -87,7 +93,10 @@ export const normLayers: LayerDef[] = [
     },
     paramCount: (ctx) => (bool(ctx.params, 'elementwise_affine') ? 2 * numel(lnShape(ctx)) : 0),
     flops: (ctx) => 5 * numel(input(ctx).shape),
-    build: () => notAvailable('LayerNorm', 'engine/nn normalisation modules'),
+    build(ctx) {
+      const m = new LayerNorm(lnShape(ctx), { eps: num(ctx.params, 'eps'), elementwiseAffine: bool(ctx.params, 'elementwise_affine') });
+      return { module: m, run: (xs) => [m.forward(xs[0])] };
+    },
     inspect: ['activations'],
     torch: (ctx) => {
       const s = lnShape(ctx);

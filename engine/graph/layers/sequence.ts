@@ -1,10 +1,11 @@
 /** Embedding and recurrent layers (RNN, LSTM, GRU) over batch-first sequences [T, F]. */
 import type { Tensor } from '../../core/tensor.ts';
 import { narrow, permute, reshape } from '../../ops/layout.ts';
+import { Embedding } from '../../nn/embedding.ts';
 import { GRU, LSTM, RNN, type RNNBase } from '../../nn/rnn.ts';
 import type { InferContext, LayerDef, ValueType } from '../types.ts';
 import { ShapeError } from '../types.ts';
-import { bool, choice, flag, float, fmt, input, int, kwargs, notAvailable, num, port, sourceName, str } from './util.ts';
+import { bool, choice, flag, float, fmt, input, int, kwargs, num, port, sourceName, str } from './util.ts';
 
 function embedIn(ctx: InferContext): ValueType {
   const x = input(ctx);
@@ -35,7 +36,11 @@ export const embeddingLayer: LayerDef = {
   },
   paramCount: (ctx) => num(ctx.params, 'num_embeddings') * num(ctx.params, 'embedding_dim'),
   flops: () => 0,
-  build: () => notAvailable('Embedding', 'engine/nn embedding module'),
+  build(ctx) {
+    const pad = num(ctx.params, 'padding_idx');
+    const m = new Embedding(num(ctx.params, 'num_embeddings'), num(ctx.params, 'embedding_dim'), { paddingIdx: pad >= 0 ? pad : null, generator: ctx.generator });
+    return { module: m, run: (xs) => [m.forward(xs[0])] };
+  },
   inspect: ['activations', 'filters'],
   torch: (ctx) => {
     const pad = num(ctx.params, 'padding_idx');

@@ -132,8 +132,3 @@ export function kwargs(params: ParamValues, defaults: Record<string, unknown>): 
   }
   return parts.length ? `, ${parts.join(', ')}` : '';
 }
-
-/** For modules not yet in engine/nn: build fails with a message naming what is missing. */
-export function notAvailable(type: string, where: string): never {
-  throw new Error(`${type}: the runnable module is not available yet (${where}); shape inference and parameter counts work, training does not`);
-}
