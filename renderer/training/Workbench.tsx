@@ -1,0 +1,49 @@
+import { useState, type ReactNode } from 'react';
+
+export type WorkbenchTab = 'data' | 'training' | 'results' | 'inspect' | 'export' | 'search';
+
+export const WORKBENCH_TABS: { id: WorkbenchTab; label: string }[] = [
+  { id: 'data', label: 'Data' },
+  { id: 'training', label: 'Training' },
+  { id: 'results', label: 'Results' },
+  { id: 'inspect', label: 'Inspect' },
+  { id: 'export', label: 'Export' },
+  { id: 'search', label: 'Search' },
+];
+
+/**
+ * The tabbed area under the canvas: Data, Training, Results, Inspect, Export and Search.
+ * It can be collapsed to its tab strip so the canvas gets the room back.
+ */
+export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (tab: WorkbenchTab) => void; panels: Record<WorkbenchTab, () => ReactNode> }) {
+  const [collapsed, setCollapsed] = useState(false);
+  return (
+    <section className={collapsed ? 'workbench collapsed' : 'workbench'} data-testid="workbench" aria-label="Training and inspection">
+      <div className="workbench-tabs" role="tablist">
+        {WORKBENCH_TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            data-testid={`tab-${t.id}`}
+            onClick={() => {
+              onTab(t.id);
+              setCollapsed(false);
+            }}
+          >
+            {t.label}
+          </button>
+        ))}
+        <button type="button" className="workbench-toggle" data-testid="workbench-toggle" onClick={() => setCollapsed((c) => !c)} aria-expanded={!collapsed} title={collapsed ? 'Show the panel' : 'Hide the panel'}>
+          {collapsed ? '▴' : '▾'}
+        </button>
+      </div>
+      {!collapsed && (
+        <div className="workbench-body" role="tabpanel" data-testid={`panel-${tab}`}>
+          {panels[tab]()}
+        </div>
+      )}
+    </section>
+  );
+}
