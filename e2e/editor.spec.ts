@@ -197,6 +197,9 @@ test('group layers into a block, expand and collapse it, ungroup, and add a read
   const block = page.locator('.layer-node.block');
   await expect(block).toHaveCount(1);
   await expect(block.getByTestId('block-contents')).toHaveText('2 layers');
+  // The connections into and out of the group now attach to the block's ports.
+  await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+  await expect(page.locator('.edge-label')).toHaveText(['N×1×28×28', 'N×6×26×26']);
   await expect(block.getByTestId('node-shape')).toHaveText('N×6×26×26');
   await expect(node(page, pool).getByTestId('node-shape')).toHaveText('N×6×13×13');
   await expect(page.getByTestId('total-params')).toHaveText(total ?? '');
@@ -227,4 +230,24 @@ test('group layers into a block, expand and collapse it, ungroup, and add a read
   await page.getByTestId('palette-item-residual').dblclick();
   await expect(page.locator('.layer-node.block')).toHaveCount(1);
   await expect(page.locator('.react-flow__node')).toHaveCount(5);
+});
+
+test.describe('at 1280x720', () => {
+  test.use({ viewport: { width: 1280, height: 720 } });
+  test('the dark theme and the whole layout fit the smallest supported window', async ({ page }, testInfo) => {
+    await openApp(page);
+    await page.getByTestId('toolbar-theme').click();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+    for (const id of ['palette', 'canvas', 'inspector', 'problems', 'status-bar']) {
+      const box = await page.getByTestId(id).boundingBox();
+      expect(box, id).not.toBeNull();
+      expect(box!.x + box!.width, id).toBeLessThanOrEqual(1280);
+      expect(box!.y + box!.height, id).toBeLessThanOrEqual(720);
+      expect(box!.width, id).toBeGreaterThan(150);
+    }
+    await page.getByTestId('edit-fit').click();
+    await attachScreenshot(page, testInfo, 'dark-1280x720');
+    await page.reload();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  });
 });

@@ -50,8 +50,8 @@ function Ports({ ports, type }: { ports: PortSpec[]; type: 'source' | 'target' }
 /** A layer on the canvas: name, key parameters, output shape and parameter count. */
 export const LayerNode = memo(function LayerNode({ id, data, selected }: NodeProps<LayerFlowNode>) {
   const { node, def, info, expanded } = data;
-  const inputs = def ? def.inputs(node.params) : [];
-  const outputs = def ? def.outputs(node.params) : [];
+  const inputs = def ? def.inputs(node.params, node) : [];
+  const outputs = def ? def.outputs(node.params, node) : [];
   const errors = def ? (info?.errors ?? []) : [`"${node.type}" is not a layer type in the catalogue.`];
   const title = node.label || def?.displayName || node.type;
   const inner = node.subgraph?.nodes ?? [];
