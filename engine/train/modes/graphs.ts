@@ -1,0 +1,62 @@
+/**
+ * Ready-made graphs for the special modes, as plain `ModelGraph` data. The examples and
+ * tests start from them; a user builds the same in the editor.
+ */
+import type { ModelGraph } from '../../graph/types.ts';
+import { edge, graphOf, node } from './build.ts';
+
+const image = (c = 1, h = 28, w = 28) => node('input', 'ImageInput', { channels: c, height: h, width: w });
+
+/**
+ * Dense autoencoder 784 -> hidden -> latent -> hidden -> 784 (sigmoid), MSE against the
+ * clean input. The bottleneck node is "code".
+ */
+export function denseAutoencoderGraph(o: { hidden?: number; latent?: number } = {}): ModelGraph {
+  const hidden = o.hidden ?? 128;
+  return graphOf(
+    [
+      image(),
+      node('flat', 'Flatten'),
+      node('enc1', 'Linear', { out_features: hidden }),
+      node('enc1_act', 'ReLU'),
+      node('code', 'Linear', { out_features: o.latent ?? 16 }),
+      node('dec1', 'Linear', { out_features: hidden }),
+      node('dec1_act', 'ReLU'),
+      node('dec2', 'Linear', { out_features: 784 }),
+      node('dec2_act', 'Sigmoid'),
+      node('recon', 'Unflatten', { sizes: [1, 28, 28] }),
+      node('clean', 'Target', { target: 'values', shape: [1, 28, 28] }),
+      node('loss', 'MSELoss'),
+    ],
+    [edge('recon', 'loss', 'y', 'prediction'), edge('clean', 'loss', 'y', 'target')],
+    [['input', 'flat', 'enc1', 'enc1_act', 'code', 'dec1', 'dec1_act', 'dec2', 'dec2_act', 'recon']],
+  );
+}
+
+/**
+ * Convolutional autoencoder: two stride-2 convolutions (28 -> 14 -> 7) and two transposed
+ * convolutions with output_padding 1 back to exactly 28 x 28.
+ */
+export function convAutoencoderGraph(o: { channels?: [number, number]; outputPadding?: number } = {}): ModelGraph {
+  const [c1, c2] = o.channels ?? [8, 16];
+  const op = o.outputPadding ?? 1;
+  const down = { kernel_size: [3], stride: [2], padding: [1] };
+  const up = { kernel_size: [3], stride: [2], padding: [1], output_padding: [op] };
+  return graphOf(
+    [
+      image(),
+      node('enc1', 'Conv2d', { out_channels: c1, ...down }),
+      node('enc1_act', 'ReLU'),
+      node('enc2', 'Conv2d', { out_channels: c2, ...down }),
+      node('enc2_act', 'ReLU'),
+      node('dec1', 'ConvTranspose2d', { out_channels: c1, ...up }),
+      node('dec1_act', 'ReLU'),
+      node('dec2', 'ConvTranspose2d', { out_channels: 1, ...up }),
+      node('recon', 'Sigmoid'),
+      node('clean', 'Target', { target: 'values', shape: [1, 28, 28] }),
+      node('loss', 'MSELoss'),
+    ],
+    [edge('recon', 'loss', 'y', 'prediction'), edge('clean', 'loss', 'y', 'target')],
+    [['input', 'enc1', 'enc1_act', 'enc2', 'enc2_act', 'dec1', 'dec1_act', 'dec2', 'recon']],
+  );
+}
