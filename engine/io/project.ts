@@ -39,10 +39,10 @@ export type { ProjectHistory, ProjectUi };
 export interface Project {
   name: string;
   graph: ModelGraph;
-  /** Dataset settings, with defaults filled in. */
-  data: DataSettings;
-  /** Training settings, with defaults filled in. */
-  training: TrainingSettings;
+  /** Dataset settings (engine/train/settings.ts DataSettings; read with defaults filled in). */
+  data: Record<string, unknown>;
+  /** Training settings (TrainingSettings; read with defaults filled in). */
+  training: Record<string, unknown>;
   ui: ProjectUi;
   /** Trained parameters and buffers by state_dict name. */
   weights?: SafetensorsFile;
@@ -51,6 +51,16 @@ export interface Project {
 
 /** What `writeProject` takes: settings are checked when written. */
 export type ProjectInput = Omit<Project, 'data' | 'training'> & { data: unknown; training: unknown };
+
+/** The project's data settings, typed, with defaults for anything left out. */
+export function dataSettingsOf(project: Pick<ProjectInput, 'data'>): DataSettings {
+  return checkedData(project.data, PROJECT_ENTRY);
+}
+
+/** The project's training settings, typed, with defaults for anything left out. */
+export function trainingSettingsOf(project: Pick<ProjectInput, 'training'>): TrainingSettings {
+  return checkedTraining(project.training, PROJECT_ENTRY);
+}
 
 export class ProjectError extends Error {
   constructor(message: string) {
@@ -119,7 +129,9 @@ export function parseProjectJson(json: unknown): Omit<Project, 'weights' | 'hist
     current = v < CURRENT_VERSION ? migrations[v]!(result.data) : result.data;
   }
   const p = current as { name: string; graph: ModelGraph; data: Record<string, unknown>; training: Record<string, unknown>; ui: ProjectUi };
-  return { name: p.name, graph: p.graph, data: checkedData(p.data, PROJECT_ENTRY), training: checkedTraining(p.training, PROJECT_ENTRY), ui: p.ui };
+  const data = checkedData(p.data, PROJECT_ENTRY) as unknown as Record<string, unknown>;
+  const training = checkedTraining(p.training, PROJECT_ENTRY) as unknown as Record<string, unknown>;
+  return { name: p.name, graph: p.graph, data, training, ui: p.ui };
 }
 
 /** Data settings with defaults, or a ProjectError naming the first bad field. */
