@@ -1,0 +1,249 @@
+/**
+ * `npm run bench`: training throughput of the standard workloads (batch 64, float32, MNIST)
+ * and the GFLOP/s of the core kernels, for the engine's CPU backend and, in the same run,
+ * TensorFlow.js and PyTorch CPU (where `import torch` works), with ratios.
+ *
+ * Flags: --quick (short run), --json (one JSON object on stdout), --only=id,id,
+ * --no-tfjs, --no-torch, --seconds=S (time per measurement), --backend gpu (cpu and gpu side
+ * by side, see backends.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromValues } from '../core/engine.ts';
+import { Generator } from '../core/random.ts';
+import { tidy } from '../core/scope.ts';
+import { cpuBackend } from '../backends/cpu/cpu-backend.ts';
+import { rand } from '../ops/creation.ts';
+import { conv2d } from '../ops/conv.ts';
+import { crossEntropy } from '../ops/loss.ts';
+import { matmul } from '../ops/matmul.ts';
+import { SGD } from '../optim/sgd.ts';
+import { type Batches, loadBatches } from './mnist.node.ts';
+import { type KernelSpec, loadTf, tfKernels, trainTf } from './tfjs.ts';
+import { timeLoop, type TimingOptions } from './timing.ts';
+import type { InputLayout, Workload } from './workload.ts';
+import { imageWorkloads } from './workloads-image.ts';
+
+const BATCH = 64;
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = flag('quick');
+const json = flag('json');
+const timing: TimingOptions = { seconds: Number(value('seconds') ?? (quick ? 0.6 : 3)), warmup: quick ? 1 : 3 };
+const batchCount = quick ? 4 : 16;
+const log = (s: string) => {
+  if (!json) process.stdout.write(`${s}\n`);
+};
+
+/** Sequence workloads (d, e) join the list from their own file when it exists. */
+async function allWorkloads(): Promise<Workload[]> {
+  const list = [...imageWorkloads];
+  try {
+    const seq = (await import(join(dirname(fileURLToPath(import.meta.url)), 'workloads-seq.ts'))) as { seqWorkloads?: Workload[] };
+    list.push(...(seq.seqWorkloads ?? []));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+  }
+  const only = value('only')?.split(',');
+  return only ? list.filter((w) => only.includes(w.id)) : list;
+}
+
+const kernelSpecs: KernelSpec[] = [
+  { name: 'matmul 512', kind: 'matmul', n: 512 },
+  { name: 'matmul 1024', kind: 'matmul', n: 1024 },
+  { name: 'conv2d fwd 16x32x28x28 * 32x32x3x3 pad 1', kind: 'conv2d', x: [16, 32, 28, 28], w: [32, 32, 3, 3], padding: 1 },
+];
+
+function engineShape(layout: InputLayout, n: number): number[] {
+  if (layout === 'image') return [n, 1, 28, 28];
+  if (layout === 'rows') return [n, 28, 28];
+  return [n, 784];
+}
+
+function trainEngine(w: Workload, data: Batches): { samplesPerSec: number; liveTensorsGrowth: number } {
+  const model = w.engine(new Generator(0));
+  const opt = new SGD(model.parameters, { lr: 0.01, momentum: 0.9 });
+  const per = data.batchSize * 784;
+  const xs = Array.from({ length: data.count }, (_, k) => fromValues(data.images.slice(k * per, (k + 1) * per), engineShape(w.input, data.batchSize)));
+  const ys = Array.from({ length: data.count }, (_, k) => fromValues(data.labels.slice(k * data.batchSize, (k + 1) * data.batchSize), [data.batchSize]));
+  let i = 0;
+  let live = 0;
+  const step = () => {
+    const k = i++ % data.count;
+    tidy(() => {
+      const loss = crossEntropy(model.forward(xs[k]), ys[k]);
+      loss.backward();
+      loss.item();
+      opt.step();
+      opt.zeroGrad();
+    });
+    if (i === timing.warmup) live = cpuBackend.memory().tensors;
+  };
+  const { steps, seconds } = timeLoop(step, timing);
+  const growth = cpuBackend.memory().tensors - live;
+  [...xs, ...ys, ...model.parameters].forEach((t) => t.dispose());
+  opt.dispose();
+  return { samplesPerSec: (steps * data.batchSize) / seconds, liveTensorsGrowth: growth };
+}
+
+function engineKernels(): Record<string, number> {
+  const gen = new Generator(1);
+  const res: Record<string, number> = {};
+  const opts = { ...timing, seconds: timing.seconds / 2, warmup: 1, minSteps: 2 };
+  for (const s of kernelSpecs) {
+    if (s.kind === 'matmul') {
+      const a = rand([s.n, s.n], 0, 1, gen);
+      const b = rand([s.n, s.n], 0, 1, gen);
+      const { steps, seconds } = timeLoop(() => matmul(a, b).dispose(), opts);
+      res[s.name] = (2 * s.n ** 3 * steps) / seconds / 1e9;
+      a.dispose();
+      b.dispose();
+    } else {
+      const x = rand(s.x, 0, 1, gen);
+      const f = rand(s.w, 0, 1, gen);
+      const y = conv2d(x, f, null, { padding: s.padding });
+      const flops = 2 * y.size * s.w[1] * s.w[2] * s.w[3];
+      y.dispose();
+      const { steps, seconds } = timeLoop(() => conv2d(x, f, null, { padding: s.padding }).dispose(), opts);
+      res[s.name] = (flops * steps) / seconds / 1e9;
+      x.dispose();
+      f.dispose();
+    }
+  }
+  return res;
+}
+
+interface TorchResult {
+  version: string;
+  workloads: Record<string, { samplesPerSec: number; threads: number }>;
+  kernels: Record<string, { gflops: number; threads: number }>;
+}
+
+function findTorchPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3', 'python']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function runTorch(py: string, workloads: Workload[], data: Batches): TorchResult | { error: string } {
+  const dataPath = join(tmpdir(), `aps-bench-mnist-${process.pid}.bin`);
+  writeFileSync(dataPath, Buffer.concat([Buffer.from(data.images.buffer, data.images.byteOffset, data.images.byteLength), Buffer.from(data.labels.buffer, data.labels.byteOffset, data.labels.byteLength)]));
+  try {
+    const cfg = {
+      batch: data.batchSize, count: data.count, dataPath, seconds: timing.seconds, warmup: timing.warmup, threads: [1, 2],
+      workloads: workloads.filter((w) => w.torch).map((w) => ({ id: w.id, input: w.input, torch: w.torch })),
+      kernels: kernelSpecs,
+    };
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_bench.py');
+    const r = spawnSync(py, [script], { input: JSON.stringify(cfg), encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) return { error: (r.stderr || 'PyTorch run failed').trim().split('\n').slice(-3).join(' ') };
+    return JSON.parse(r.stdout) as TorchResult;
+  } finally {
+    rmSync(dataPath, { force: true });
+  }
+}
+
+const fmtRate = (v: number | undefined) => (v === undefined ? '-' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));
+const fmtRatio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+async function main(): Promise<void> {
+  const workloads = await allWorkloads();
+  const data = loadBatches(BATCH, batchCount);
+  log(`APS Studio benchmark: batch ${BATCH}, float32, ${batchCount} MNIST batches, ${timing.seconds} s per measurement${quick ? ' (quick)' : ''}`);
+
+  // --backend gpu [--gpu-mode=MODE]: cpu and gpu side by side instead (engine/bench/backends.ts).
+  const backendArg = value('backend') ?? (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined);
+  if (backendArg && backendArg !== 'cpu') {
+    const { benchBackends } = await import('./backends.ts');
+    const report = benchBackends({ backend: backendArg, gpuMode: value('gpu-mode') as never, workloads, data, timing, timeLoop, log });
+    if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+
+  const engine: Record<string, { samplesPerSec: number; liveTensorsGrowth: number }> = {};
+  for (const w of workloads) {
+    engine[w.id] = trainEngine(w, data);
+    log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s`);
+  }
+  const engineK = engineKernels();
+
+  let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
+  let tfK: { backend: string; gflops: Record<string, number> } | null = null;
+  if (!flag('no-tfjs')) {
+    const quiet = console.log;
+    console.log = () => {}; // TensorFlow.js greets Node users on first use.
+    try {
+      const tf = await loadTf();
+      tf.env().set('PROD', true);
+      for (const w of workloads) tfjsRes[w.id] = await trainTf(tf, w, data, timing);
+      tfK = await tfKernels(tf, kernelSpecs, { ...timing, seconds: timing.seconds / 2 });
+    } catch (e) {
+      tfjsRes = {};
+      log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
+    } finally {
+      console.log = quiet;
+    }
+  }
+
+  let torchRes: TorchResult | null = null;
+  let torchNote = 'not installed (python3 -c "import torch" fails)';
+  if (!flag('no-torch')) {
+    const py = findTorchPython();
+    if (py) {
+      const r = runTorch(py, workloads, data);
+      if ('error' in r) torchNote = `failed: ${r.error}`;
+      else torchRes = r;
+    }
+  } else {
+    torchNote = 'skipped (--no-torch)';
+  }
+
+  const report = {
+    batch: BATCH, quick, secondsPerMeasurement: timing.seconds,
+    workloads: workloads.map((w) => ({
+      id: w.id, title: w.title,
+      engine: engine[w.id].samplesPerSec,
+      engineLiveTensorGrowth: engine[w.id].liveTensorsGrowth,
+      tfjs: tfjsRes[w.id] ?? null,
+      torch: torchRes?.workloads[w.id] ?? null,
+    })),
+    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchRes?.kernels[s.name] ?? null })),
+    torch: torchRes ? { version: torchRes.version } : { note: torchNote },
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  log('');
+  log('Training throughput (samples/s, higher is better)');
+  log(`${pad('workload', 10)}${lpad('engine', 10)}${lpad('tfjs', 18)}${lpad('torch', 18)}${lpad('eng/tfjs', 10)}${lpad('eng/torch', 11)}`);
+  for (const r of report.workloads) {
+    const tf = r.tfjs ? `${fmtRate(r.tfjs.samplesPerSec)} (${r.tfjs.backend})` : '-';
+    const th = r.torch ? `${fmtRate(r.torch.samplesPerSec)} (${r.torch.threads}t)` : '-';
+    log(`${pad(r.id, 10)}${lpad(fmtRate(r.engine), 10)}${lpad(tf, 18)}${lpad(th, 18)}${lpad(fmtRatio(r.engine, r.tfjs?.samplesPerSec), 10)}${lpad(fmtRatio(r.engine, r.torch?.samplesPerSec), 11)}`);
+  }
+  for (const w of workloads) log(`  ${w.id}: ${w.title}`);
+  log('');
+  log('Kernels (GFLOP/s, engine single-threaded)');
+  log(`${pad('kernel', 44)}${lpad('engine', 8)}${lpad('tfjs', 14)}${lpad('torch', 12)}${lpad('eng/tfjs', 10)}${lpad('eng/torch', 11)}`);
+  for (const k of report.kernels) {
+    const tf = k.tfjs ? `${k.tfjs.gflops.toFixed(2)} (${k.tfjs.backend})` : '-';
+    const th = k.torch ? `${k.torch.gflops.toFixed(2)} (${k.torch.threads}t)` : '-';
+    log(`${pad(k.name, 44)}${lpad(k.engine.toFixed(2), 8)}${lpad(tf, 14)}${lpad(th, 12)}${lpad(fmtRatio(k.engine, k.tfjs?.gflops), 10)}${lpad(fmtRatio(k.engine, k.torch?.gflops), 11)}`);
+  }
+  log('');
+  log(`PyTorch: ${torchRes ? `${torchRes.version}, best of 1 and 2 threads` : torchNote}`);
+  const leaks = report.workloads.filter((r) => r.engineLiveTensorGrowth > 0);
+  if (leaks.length > 0) log(`Warning: live tensors grew during training in ${leaks.map((r) => `${r.id} (+${r.engineLiveTensorGrowth})`).join(', ')}`);
+}
+
+await main();
