@@ -23,6 +23,8 @@ export interface AutoencoderOptions {
   latentId?: string;
   /** Output port of the latent node (default: its first). */
   latentPort?: string;
+  /** Where decoding starts (default: the latent node); a VAE decodes from its Reparameterize node's z. */
+  decodeFrom?: { id: string; port: string };
   /** Denoising: standard deviation of gaussian noise added to the input only (the Target stays clean). */
   noiseStd?: number;
   /** Valid range of the input values; noisy inputs are clipped to it. */
@@ -180,10 +182,11 @@ export class AutoencoderMode {
 
   /** Images decoded from latent codes (rows of `codes`), with the current decoder weights. */
   decode(codes: readonly (readonly number[])[]): ImageView[] {
-    const id = this.requireLatent();
+    const from = this.opts.decodeFrom ?? { id: this.requireLatent(), port: this.latentPort().name };
+    const id = from.id;
     const dim = this.latentDim();
     for (const c of codes) if (c.length !== dim) throw new Error(`decode: each latent code needs ${dim} values, got ${c.length}`);
-    if (!this.decoder) this.decoder = compileGraph(decoderGraph(this.opts.graph, id, this.latentPort().name, dim));
+    if (!this.decoder) this.decoder = compileGraph(decoderGraph(this.opts.graph, id, from.port, dim));
     copyWeights(this.model, this.decoder);
     const flat = Float32Array.from(codes.flat());
     const s = this.shape.reduce((a, b) => a * b, 1);

@@ -60,3 +60,44 @@ export function convAutoencoderGraph(o: { channels?: [number, number]; outputPad
     [['input', 'enc1', 'enc1_act', 'enc2', 'enc2_act', 'dec1', 'dec1_act', 'dec2', 'recon']],
   );
 }
+
+/**
+ * VAE: 784 -> hidden -> (mu, logvar) -> Reparameterize -> hidden -> 784 (sigmoid). The
+ * reconstruction is BCE per pixel; the GaussianKL node (weight `klWeight`) is summed over
+ * latent dimensions, so a weight of about 1/784 matches the per-image ELBO.
+ */
+export function vaeGraph(o: { hidden?: number; latent?: number; klWeight?: number } = {}): ModelGraph {
+  const hidden = o.hidden ?? 256;
+  const latent = o.latent ?? 2;
+  return graphOf(
+    [
+      image(),
+      node('flat', 'Flatten'),
+      node('enc1', 'Linear', { out_features: hidden }),
+      node('enc1_act', 'ReLU'),
+      node('mu', 'Linear', { out_features: latent }),
+      node('logvar', 'Linear', { out_features: latent }),
+      node('z', 'Reparameterize'),
+      node('dec1', 'Linear', { out_features: hidden }),
+      node('dec1_act', 'ReLU'),
+      node('dec2', 'Linear', { out_features: 784 }),
+      node('dec2_act', 'Sigmoid'),
+      node('recon', 'Unflatten', { sizes: [1, 28, 28] }),
+      node('clean', 'Target', { target: 'values', shape: [1, 28, 28] }),
+      node('recon_loss', 'BCELoss'),
+      node('kl', 'GaussianKL', { weight: o.klWeight ?? 0.002 }),
+    ],
+    [
+      edge('enc1_act', 'mu'),
+      edge('enc1_act', 'logvar'),
+      edge('mu', 'z', 'y', 'mu'),
+      edge('logvar', 'z', 'y', 'logvar'),
+      edge('z', 'dec1', 'z', 'x'),
+      edge('recon', 'recon_loss', 'y', 'prediction'),
+      edge('clean', 'recon_loss', 'y', 'target'),
+      edge('mu', 'kl', 'y', 'mu'),
+      edge('logvar', 'kl', 'y', 'logvar'),
+    ],
+    [['input', 'flat', 'enc1', 'enc1_act'], ['dec1', 'dec1_act', 'dec2', 'dec2_act', 'recon']],
+  );
+}
