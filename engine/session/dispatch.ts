@@ -1,6 +1,6 @@
 // Registers the CPU backend and its kernels, so every engine worker can compute.
 import '../backends/cpu/register.ts';
-import { listBackends } from '../core/backend.ts';
+import { getBackend, listBackends } from '../core/backend.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import type { EngineEvent, EngineRequest } from './protocol.ts';
 
@@ -12,9 +12,15 @@ export class RequestedCrashError extends Error {
   }
 }
 
-/** Names of the registered compute backends, highest priority first. */
+/**
+ * Names of the registered compute backends, highest priority first; a backend that runs in
+ * one of several modes is listed with it (e.g. 'gpu:webasm').
+ */
 export function availableBackends(): string[] {
-  return listBackends();
+  return listBackends().map((name) => {
+    const mode = (getBackend(name) as { mode?: unknown }).mode;
+    return typeof mode === 'string' ? `${name}:${mode}` : name;
+  });
 }
 
 /**
