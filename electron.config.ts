@@ -18,6 +18,8 @@ const config: Configuration = {
     '!node_modules/webgpu/**',
     '!node_modules/gpu.js/node_modules/gl/**',
     '!node_modules/gpu.js/node_modules/webgpu/**',
+    // The engine worker loads gpu.js's Node entry (src/); its browser bundles are unused.
+    '!node_modules/gpu.js/dist/**',
   ],
   asar: true,
   // The app ships no native modules of its own; skip rebuilding dev-only ones.

@@ -24,6 +24,7 @@ import { Linear } from '../../../nn/linear.ts';
 import { MaxPool2d } from '../../../nn/pool.ts';
 import { SGD } from '../../../optim/sgd.ts';
 import { gpuBackend } from '../gpu-backend.ts';
+import { availableBackends } from '../../../session/dispatch.ts';
 import { backendLabel, forEachBackend, prepareBackend } from '../../../testing/backends.ts';
 
 const RTOL = 1e-4;
@@ -85,6 +86,8 @@ describe(`gpu backend [${backendLabel('gpu')}]`, () => {
   it('reports its mode', () => {
     expect(backendLabel('gpu')).toMatch(/^gpu \(gpu\.js (webgpu|webgl2|webgl|headlessgl|webasm|cpu)\)$/);
     expect(gpuBackend.mode).not.toBeNull();
+    // Hosts list it with its mode, highest priority first.
+    expect(availableBackends()).toEqual([`gpu:${gpuBackend.mode}`, 'cpu']);
   });
 
   it('broadcasts binary ops', () => {
