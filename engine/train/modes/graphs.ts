@@ -101,3 +101,44 @@ export function vaeGraph(o: { hidden?: number; latent?: number; klWeight?: numbe
     [['input', 'flat', 'enc1', 'enc1_act'], ['dec1', 'dec1_act', 'dec2', 'dec2_act', 'recon']],
   );
 }
+
+/**
+ * GAN generator: noise [+ one-hot label] -> MLP -> a sample of `outShape` (images end in a
+ * Sigmoid and an Unflatten; vectors are left linear).
+ */
+export function ganGeneratorGraph(o: { noise: number; hidden: number; outShape: number[]; classes?: number }): ModelGraph {
+  const size = o.outShape.reduce((a, b) => a * b, 1);
+  const isImage = o.outShape.length === 3;
+  const cond = !!o.classes;
+  const nodes = [
+    node('noise', 'VectorInput', { features: o.noise }),
+    ...(cond ? [node('label', 'VectorInput', { features: o.classes! }), node('join', 'Concat', { inputs: 2, dim: 0 })] : []),
+    node('g1', 'Linear', { out_features: o.hidden }),
+    node('g1_act', 'LeakyReLU', { negative_slope: 0.2 }),
+    node('g2', 'Linear', { out_features: o.hidden }),
+    node('g2_act', 'LeakyReLU', { negative_slope: 0.2 }),
+    node('g_out', 'Linear', { out_features: size }),
+    ...(isImage ? [node('g_sig', 'Sigmoid'), node('sample', 'Unflatten', { sizes: o.outShape })] : []),
+  ];
+  const chain = ['g1', 'g1_act', 'g2', 'g2_act', 'g_out', ...(isImage ? ['g_sig', 'sample'] : [])];
+  const edges = cond ? [edge('noise', 'join', 'y', 'in0'), edge('label', 'join', 'y', 'in1'), edge('join', 'g1')] : [edge('noise', 'g1')];
+  return graphOf(nodes, edges, [chain]);
+}
+
+/** GAN discriminator: a sample [+ one-hot label] -> MLP -> one logit. */
+export function ganDiscriminatorGraph(o: { inShape: number[]; hidden: number; classes?: number }): ModelGraph {
+  const isImage = o.inShape.length === 3;
+  const cond = !!o.classes;
+  const nodes = [
+    isImage ? node('x', 'ImageInput', { channels: o.inShape[0], height: o.inShape[1], width: o.inShape[2] }) : node('x', 'VectorInput', { features: o.inShape[0] }),
+    node('x_flat', 'Flatten'),
+    ...(cond ? [node('label', 'VectorInput', { features: o.classes! }), node('join', 'Concat', { inputs: 2, dim: 0 })] : []),
+    node('d1', 'Linear', { out_features: o.hidden }),
+    node('d1_act', 'LeakyReLU', { negative_slope: 0.2 }),
+    node('d2', 'Linear', { out_features: o.hidden }),
+    node('d2_act', 'LeakyReLU', { negative_slope: 0.2 }),
+    node('logit', 'Linear', { out_features: 1 }),
+  ];
+  const edges = cond ? [edge('x_flat', 'join', 'y', 'in0'), edge('label', 'join', 'y', 'in1'), edge('join', 'd1')] : [edge('x_flat', 'd1')];
+  return graphOf(nodes, [edge('x', 'x_flat'), ...edges], [['d1', 'd1_act', 'd2', 'd2_act', 'logit']]);
+}
