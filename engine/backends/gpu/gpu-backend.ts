@@ -56,7 +56,8 @@ function probe(mode: GpuMode): { gpu: GPU } | { error: string } {
     const expected = [1, 3, 5, 7, 9];
     if (!values || expected.some((v, i) => values[i] !== v)) throw new Error(`probe kernel computed ${Array.from(values ?? []).join(',')}`);
     const ran = (twice as unknown as { kernel?: { constructor?: { mode?: string } } }).kernel?.constructor?.mode;
-    if (ran && ran !== mode) throw new Error(`gpu.js ran the probe on "${ran}" instead`);
+    // gpu.js degrades kernels it cannot compile to its cpu backend, and says so here.
+    if (ran === 'cpu' && mode !== 'cpu') throw new Error('gpu.js ran the probe on its cpu backend instead');
     return { gpu };
   } catch (e) {
     try {
