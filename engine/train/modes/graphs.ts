@@ -142,3 +142,20 @@ export function ganDiscriminatorGraph(o: { inShape: number[]; hidden: number; cl
   const edges = cond ? [edge('x_flat', 'join', 'y', 'in0'), edge('label', 'join', 'y', 'in1'), edge('join', 'd1')] : [edge('x_flat', 'd1')];
   return graphOf(nodes, [edge('x', 'x_flat'), ...edges], [['d1', 'd1_act', 'd2', 'd2_act', 'logit']]);
 }
+
+/** A dense classifier for 28x28 digits: 784 -> hidden (ReLU) -> 10, cross-entropy. */
+export function mlpClassifierGraph(o: { hidden?: number; classes?: number } = {}): ModelGraph {
+  return graphOf(
+    [
+      image(),
+      node('flat', 'Flatten'),
+      node('fc1', 'Linear', { out_features: o.hidden ?? 64 }),
+      node('fc1_act', 'ReLU'),
+      node('logits', 'Linear', { out_features: o.classes ?? 10 }),
+      node('label', 'Target'),
+      node('loss', 'CrossEntropyLoss'),
+    ],
+    [edge('logits', 'loss', 'y', 'prediction'), edge('label', 'loss', 'y', 'target')],
+    [['input', 'flat', 'fc1', 'fc1_act', 'logits']],
+  );
+}
