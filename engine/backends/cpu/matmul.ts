@@ -3,14 +3,17 @@
  * the batch dimensions.
  *
  * The product is computed as in BLIS: B is packed into KC x NR column panels and A into
- * MR x KC row panels (as float64, which V8 reads without a conversion), and a 4x8
- * register-blocked micro-kernel keeps its 32 accumulators in locals. Packing reads the
- * operands through element strides, so transposed operands need no copy. Scratch buffers
- * are module-level and reused; nothing is allocated per call once they have grown.
+ * MR x KC row panels, and a register-blocked micro-kernel multiplies one panel pair. Where
+ * WebAssembly SIMD is available the micro-kernel is the 6x8 f32x4 one from gemm-wasm.ts
+ * (panels packed as float32 into its memory); otherwise a 4x8 JS kernel keeps its 32
+ * accumulators in locals (panels packed as float64, which V8 reads without a conversion).
+ * Packing reads the operands through element strides, so transposed operands need no copy.
+ * Scratch buffers are module-level and reused; nothing is allocated per call.
  */
 import { registerKernel } from '../../core/backend.ts';
 import { broadcastShapes, shapeStr, sizeOf } from '../../core/shape.ts';
 import { f32, out } from './cpu-backend.ts';
+import { createWasmGemmKernel, WASM_MR, WASM_NR } from './gemm-wasm.ts';
 
 const MR = 4;
 const NR = 8;
@@ -96,11 +99,8 @@ function microKernel4x8(
 }
 
 
-/**
- * C (m x n, row stride cRs) += A (m x k) @ B (k x n), where element (i, p) of A lives at
- * aOff + i*aRs + p*aCs and element (p, j) of B at bOff + p*bRs + j*bCs.
- */
-export function gemmStrided(
+/** The JS path of `gemmStrided`. */
+function gemmJs(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   b: Float32Array, bOff: number, bRs: number, bCs: number,
@@ -124,6 +124,96 @@ export function gemmStrided(
       }
     }
   }
+}
+
+const W_MC = 96;
+const W_PA = 0;
+const W_PB = W_MC * KC;
+const W_TILE = W_PB + KC * NC;
+const wasm = createWasmGemmKernel(W_TILE + WASM_MR * WASM_NR);
+let useWasm = wasm !== null;
+
+/** Selects the micro-kernel ('wasm' needs WebAssembly SIMD); returns whether it is now active. */
+export function setGemmKernel(name: 'wasm' | 'js'): boolean {
+  useWasm = name === 'wasm' && wasm !== null;
+  return useWasm === (name === 'wasm');
+}
+
+/** The micro-kernel in use: 'wasm' (WebAssembly SIMD) or 'js'. */
+export function gemmKernel(): 'wasm' | 'js' {
+  return useWasm ? 'wasm' : 'js';
+}
+
+/** The WebAssembly path of `gemmStrided`: float32 panels in the module's memory. */
+function gemmWasm(
+  m: number, n: number, k: number,
+  a: Float32Array, aOff: number, aRs: number, aCs: number,
+  b: Float32Array, bOff: number, bRs: number, bCs: number,
+  c: Float32Array, cOff: number, cRs: number,
+): void {
+  const { kernel, view } = wasm!;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      // B panels: NR columns, k-major, zero-padded.
+      let d = W_PB;
+      for (let j0 = 0; j0 < nc; j0 += WASM_NR) {
+        const w = Math.min(WASM_NR, nc - j0);
+        for (let p = 0; p < kc; p++) {
+          const src = bOff + (pc + p) * bRs + (jc + j0) * bCs;
+          let j = 0;
+          if (bCs === 1) for (; j < w; j++) view[d + j] = b[src + j];
+          else for (; j < w; j++) view[d + j] = b[src + j * bCs];
+          for (; j < WASM_NR; j++) view[d + j] = 0;
+          d += WASM_NR;
+        }
+      }
+      for (let ic = 0; ic < m; ic += W_MC) {
+        const mc = Math.min(W_MC, m - ic);
+        // A panels: MR rows, k-major, zero-padded.
+        d = W_PA;
+        for (let i0 = 0; i0 < mc; i0 += WASM_MR) {
+          const h = Math.min(WASM_MR, mc - i0);
+          for (let p = 0; p < kc; p++) {
+            const src = aOff + (ic + i0) * aRs + (pc + p) * aCs;
+            let i = 0;
+            for (; i < h; i++) view[d + i] = a[src + i * aRs];
+            for (; i < WASM_MR; i++) view[d + i] = 0;
+            d += WASM_MR;
+          }
+        }
+        for (let jr = 0; jr < nc; jr += WASM_NR) {
+          const nr = Math.min(WASM_NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += WASM_MR) {
+            const mr = Math.min(WASM_MR, mc - ir);
+            kernel(kc, (W_PA + ir * kc) * 4, (W_PB + jr * kc) * 4, W_TILE * 4);
+            const ci = cOff + (ic + ir) * cRs + jc + jr;
+            for (let i = 0; i < mr; i++) {
+              const row = ci + i * cRs;
+              const t = W_TILE + i * WASM_NR;
+              for (let j = 0; j < nr; j++) c[row + j] += view[t + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C (m x n, row stride cRs) += A (m x k) @ B (k x n), where element (i, p) of A lives at
+ * aOff + i*aRs + p*aCs and element (p, j) of B at bOff + p*bRs + j*bCs.
+ */
+export function gemmStrided(
+  m: number, n: number, k: number,
+  a: Float32Array, aOff: number, aRs: number, aCs: number,
+  b: Float32Array, bOff: number, bRs: number, bCs: number,
+  c: Float32Array, cOff: number, cRs: number,
+): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  if (useWasm) gemmWasm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, cRs);
+  else gemmJs(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, cRs);
 }
 
 /**

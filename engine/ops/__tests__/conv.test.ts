@@ -6,6 +6,7 @@ import { assertGradcheck } from '../../testing/gradcheck.ts';
 import { conv1d, conv2d, convTranspose2d } from '../conv.ts';
 import { randn } from '../creation.ts';
 import { bmm } from '../matmul.ts';
+import { gemmKernel, gemmStrided, setGemmKernel } from '../../backends/cpu/matmul.ts';
 
 const gen = new Generator(11);
 const r = (...shape: number[]) => randn(shape, 0, 1, gen);
@@ -260,5 +261,46 @@ describe('convolution gradients (finite differences)', () => {
       const inputs = [r(...c.x), r(...c.w), ...(c.bias ? [r(c.w[1] * (c.groups ?? 1))] : [])];
       assertGradcheck((x, w, b) => convTranspose2d(x, w, b ?? null, { stride: c.stride, padding: c.padding, outputPadding: c.outputPadding, dilation: c.dilation, groups: c.groups }), inputs, opts);
     }
+  });
+});
+
+describe('packed GEMM under the convolutions: WebAssembly SIMD and JS micro-kernels agree with a direct product', () => {
+  const shapes: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [37, 70, 300], [100, 1030, 9], [6, 8, 257]];
+  const initial = gemmKernel();
+  const kernels = (['wasm', 'js'] as const).filter((k) => setGemmKernel(k));
+  setGemmKernel(initial);
+  it('has at least the JS kernel', () => {
+    expect(kernels).toContain('js');
+  });
+  for (const kernel of kernels) {
+    it(`${kernel}: C += A B with plain and transposed strides, edge tiles and K blocking`, () => {
+      setGemmKernel(kernel);
+      expect(gemmKernel()).toBe(kernel);
+      for (const [m, n, k] of shapes)
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+          const a = Float32Array.from({ length: m * k }, () => gen.uniform(-1, 1));
+          const b = Float32Array.from({ length: k * n }, () => gen.uniform(-1, 1));
+          const c = Float32Array.from({ length: m * n }, () => gen.uniform(-1, 1));
+          const at = (i: number, p: number) => (ta ? a[p * m + i] : a[i * k + p]);
+          const bt = (p: number, j: number) => (tb ? b[j * k + p] : b[p * n + j]);
+          const expected = Float64Array.from(c);
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) expected[i * n + j] += at(i, p) * bt(p, j);
+          gemmStrided(m, n, k, a, 0, ta ? 1 : k, ta ? m : 1, b, 0, tb ? 1 : n, tb ? k : 1, c, 0, n);
+          let worst = 0;
+          for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(c[i] - expected[i]) / (1 + Math.abs(expected[i])));
+          expect(worst, `${m}x${n}x${k} ta=${ta} tb=${tb}`).toBeLessThan(2e-5);
+        }
+    });
+    it(`${kernel}: convolution forward and gradients match the references`, () => {
+      setGemmKernel(kernel);
+      const x = r(2, 4, 7, 7);
+      const w = r(6, 2, 3, 3);
+      expectClose(conv2d(x, w, null, { padding: 1, groups: 2 }), refConv2d(x, w, null, { stride: [1, 1], pad: [1, 1, 1, 1], dilation: [1, 1], groups: 2 }));
+      assertGradcheck((xx, ww) => conv2d(xx, ww, null, { stride: 2, groups: 2 }), [r(1, 4, 6, 6), r(6, 2, 3, 3)], { eps: 1e-2 });
+    });
+  }
+  it('restores the default kernel', () => {
+    setGemmKernel(initial);
+    expect(gemmKernel()).toBe(initial);
   });
 });
