@@ -159,3 +159,34 @@ export function mlpClassifierGraph(o: { hidden?: number; classes?: number } = {}
     [['input', 'flat', 'fc1', 'fc1_act', 'logits']],
   );
 }
+
+/**
+ * Deep supervision: a digit classifier with an auxiliary head on its first hidden layer,
+ * whose cross-entropy joins the total loss with weight `auxWeight`.
+ */
+export function deepSupervisionGraph(o: { hidden?: number; auxWeight?: number } = {}): ModelGraph {
+  const h = o.hidden ?? 64;
+  return graphOf(
+    [
+      image(),
+      node('flat', 'Flatten'),
+      node('fc1', 'Linear', { out_features: h }),
+      node('fc1_act', 'ReLU'),
+      node('fc2', 'Linear', { out_features: h }),
+      node('fc2_act', 'ReLU'),
+      node('logits', 'Linear', { out_features: 10 }),
+      node('aux_logits', 'Linear', { out_features: 10 }),
+      node('label', 'Target'),
+      node('loss', 'CrossEntropyLoss'),
+      node('aux_loss', 'CrossEntropyLoss', { weight: o.auxWeight ?? 0.3 }),
+    ],
+    [
+      edge('fc1_act', 'aux_logits'),
+      edge('logits', 'loss', 'y', 'prediction'),
+      edge('label', 'loss', 'y', 'target'),
+      edge('aux_logits', 'aux_loss', 'y', 'prediction'),
+      edge('label', 'aux_loss', 'y', 'target'),
+    ],
+    [['input', 'flat', 'fc1', 'fc1_act', 'fc2', 'fc2_act', 'logits']],
+  );
+}

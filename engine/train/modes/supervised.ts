@@ -52,7 +52,9 @@ export class ClassifierMode {
     this.inputId = this.model.inputIds[0];
     this.targetId = this.model.targetIds[0];
     this.shape = this.model.analysis.nodes[this.inputId].outputs[0]!.shape;
-    this.heads = this.model.lossIds.map((lossId) => {
+    const order = (id: string) => opts.graph.nodes.findIndex((n) => n.id === id);
+    // Heads in the graph's node order: the first loss node is the main head.
+    this.heads = [...this.model.lossIds].sort((a, b) => order(a) - order(b)).map((lossId) => {
       const e = opts.graph.edges.find((x) => x.target === lossId && x.targetPort === 'prediction');
       if (!e) throw new Error(`The loss "${lossId}" has no prediction connected`);
       return { lossId, nodeId: e.source, weight: Number(opts.graph.nodes.find((n) => n.id === lossId)!.params.weight ?? 1) };

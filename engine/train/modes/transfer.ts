@@ -171,3 +171,23 @@ export function copyWeights(from: GraphModel, to: GraphModel, ids?: Iterable<str
   to.loadStateDict(entries, false);
   return copied;
 }
+
+/**
+ * A classifier built on a (transferred) encoder: the encoder graph, then a Linear head from
+ * `fromId`'s output to `classes` scores, a class Target and a cross-entropy loss. The head
+ * is named "head"; the encoder's nodes keep their ids so their weights load by name.
+ */
+export function classifierOnEncoder(encoder: ModelGraph, fromId: string, classes: number, opts?: TransferOptions): ModelGraph {
+  requireNode(encoder, fromId, 'classifierOnEncoder');
+  const head: ModelGraph = {
+    nodes: [makeNode('head', 'Linear', { out_features: classes }), makeNode('label', 'Target'), makeNode('loss', 'CrossEntropyLoss')],
+    edges: [
+      { id: 'head.y->loss.prediction', source: 'head', sourcePort: 'y', target: 'loss', targetPort: 'prediction' },
+      { id: 'label.y->loss.target', source: 'label', sourcePort: 'y', target: 'loss', targetPort: 'target' },
+    ],
+  };
+  const ids = encoder.nodes.filter((n) => !getLayer(n.type).isInput).map((n) => n.id);
+  const inputs = encoder.nodes.filter((n) => getLayer(n.type).isInput).map((n) => n.id);
+  const merged = transplantNodes(encoder, [...inputs, ...ids], head, [{ id: `${fromId}.y->head.x`, source: fromId, sourcePort: 'y', target: 'head', targetPort: 'x' }], opts ?? { mode: 'finetune' });
+  return setTransferMode(merged, inputs, { mode: 'finetune' });
+}
