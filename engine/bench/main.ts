@@ -16,6 +16,7 @@ import { fromValues } from '../core/engine.ts';
 import { Generator } from '../core/random.ts';
 import { tidy } from '../core/scope.ts';
 import { cpuBackend } from '../backends/cpu/cpu-backend.ts';
+import { gemmKernel } from '../backends/cpu/matmul.ts';
 import { rand } from '../ops/creation.ts';
 import { conv2d } from '../ops/conv.ts';
 import { crossEntropy } from '../ops/loss.ts';
@@ -158,7 +159,7 @@ const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.len
 async function main(): Promise<void> {
   const workloads = await allWorkloads();
   const data = loadBatches(BATCH, batchCount);
-  log(`APS Studio benchmark: batch ${BATCH}, float32, ${batchCount} MNIST batches, ${timing.seconds} s per measurement${quick ? ' (quick)' : ''}`);
+  log(`APS Studio benchmark: batch ${BATCH}, float32, ${batchCount} MNIST batches, ${timing.seconds} s per measurement${quick ? ' (quick)' : ''}, engine GEMM micro-kernel: ${gemmKernel()}`);
 
   // --backend gpu [--gpu-mode=MODE]: cpu and gpu side by side instead (engine/bench/backends.ts).
   const backendArg = value('backend') ?? (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined);
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
   }
 
   const report = {
-    batch: BATCH, quick, secondsPerMeasurement: timing.seconds,
+    batch: BATCH, quick, secondsPerMeasurement: timing.seconds, engineGemmKernel: gemmKernel(),
     workloads: workloads.map((w) => ({
       id: w.id, title: w.title,
       engine: engine[w.id].samplesPerSec,
