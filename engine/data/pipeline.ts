@@ -27,22 +27,29 @@ export function splitDataset(ds: Dataset, fractions: SplitFractions, gen: Genera
   for (const [k, v] of Object.entries(fractions)) if (!(v >= 0 && Number.isFinite(v))) throw new Error(`Split fraction "${k}" must be a number >= 0, got ${v}`);
   const total = train + val + test;
   if (!(train > 0) || total <= 0) throw new Error(`The training split must be larger than 0 (fractions ${train}/${val}/${test})`);
-  const groups: number[][] = [];
+  // Each sample gets a key: its position in a seeded permutation of its class (or of all
+  // samples), scaled to [0, 1). Cutting the samples sorted by key at the global counts gives
+  // every class its share of every split (stratification) with exact overall sizes.
   const stratify = ds.meta.targetShape.length === 0 && ds.targets instanceof Int32Array && ds.meta.numClasses !== undefined;
+  const groups: number[][] = [];
   if (stratify) {
     for (let c = 0; c < ds.meta.numClasses!; c++) groups.push([]);
     for (let i = 0; i < ds.length; i++) groups[ds.targets[i]].push(i);
   } else {
     groups.push(Array.from({ length: ds.length }, (_, i) => i));
   }
-  const parts: number[][] = [[], [], []];
+  const keyed: { i: number; key: number }[] = [];
   for (const g of groups) {
     const perm = gen.permutation(g.length);
-    const nVal = Math.round((g.length * val) / total);
-    const nTest = Math.round((g.length * test) / total);
-    const nTrain = g.length - nVal - nTest;
-    perm.forEach((p, k) => parts[k < nTrain ? 0 : k < nTrain + nVal ? 1 : 2].push(g[p]));
+    perm.forEach((p, k) => keyed.push({ i: g[p], key: (k + 0.5) / g.length }));
   }
+  keyed.sort((a, b) => a.key - b.key || a.i - b.i);
+  const n = ds.length;
+  const nVal = Math.round((n * val) / total);
+  const nTest = Math.round((n * test) / total);
+  const nTrain = n - nVal - nTest;
+  const parts: number[][] = [[], [], []];
+  keyed.forEach(({ i }, k) => parts[k < nTrain ? 0 : k < nTrain + nVal ? 1 : 2].push(i));
   // Keep the order independent of the class grouping.
   for (const p of parts) p.sort((a, b) => a - b);
   if (parts[0].length === 0) throw new DataError(`the training split is empty (${ds.length} samples, fractions ${train}/${val}/${test})`, { file: ds.meta.name });

@@ -3,6 +3,10 @@ import '../backends/cpu/register.ts';
 import { getBackend, listBackends } from '../core/backend.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import type { EngineEvent, EngineRequest } from './protocol.ts';
+import { isTrainingRequest, malformedTrainingRequest, TrainingSession } from './training-session.ts';
+
+/** The worker's training session; events go to the emitter of the latest request. */
+let session: TrainingSession | null = null;
 
 /** Raised for the `crash` request; workers let it escape so the worker dies. */
 export class RequestedCrashError extends Error {
@@ -51,6 +55,17 @@ export function dispatch(request: unknown, emit: (event: EngineEvent) => void): 
     case 'crash':
       throw new RequestedCrashError();
     default: {
+      if (isTrainingRequest(req)) {
+        const problem = malformedTrainingRequest(req);
+        if (problem) {
+          emit({ type: 'engine-error', message: problem });
+          return;
+        }
+        if (!session) session = new TrainingSession(emit);
+        else session.setEmitter(emit);
+        session.handle(req);
+        return;
+      }
       const unknownType: string = (req as { type: string }).type;
       emit({ type: 'engine-error', message: `Engine does not understand request type "${unknownType}"` });
     }

@@ -65,6 +65,10 @@ export class FeedPlan {
       this.binaryThreshold = lossType === 'BCELoss' ? 0.5 : 0;
     } else if (meta.targetDtype === 'float32' && predType && sizeOf(predType.shape) === sizeOf(meta.targetShape)) this.metricKind = 'regression';
     else this.metricKind = 'none';
+    const classTargets = meta.targetDtype === 'int32' && meta.numClasses !== undefined && this.targetType?.dtype === 'int32';
+    if (classTargets && lastDim !== undefined && lastDim !== meta.numClasses && this.metricKind !== 'classification') {
+      throw new Error(`The dataset "${meta.name}" has ${meta.numClasses} classes; the prediction from "${this.prediction!.nodeId}" gives ${lastDim} scores per sample. Set its output size to ${meta.numClasses}`);
+    }
     this.checkShapes();
   }
 

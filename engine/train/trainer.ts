@@ -87,6 +87,8 @@ export interface TrainerOptions {
   augmentation?: Augmentation[];
   onStep?(p: StepProgress): void;
   onEpoch?(r: EpochRecord): void;
+  /** The loop has paused (before its next step) or is running again. */
+  onState?(state: 'running' | 'paused'): void;
   /** Continue a run from this checkpoint (same model graph, data and settings). */
   checkpoint?: TrainerCheckpoint;
 }
@@ -159,6 +161,7 @@ export class Trainer {
   private wake: (() => void) | null = null;
   private readonly onStep?: (p: StepProgress) => void;
   private readonly onEpoch?: (r: EpochRecord) => void;
+  private readonly onState?: (state: 'running' | 'paused') => void;
   private stepTimes: number[] = [];
 
   constructor(opts: TrainerOptions) {
@@ -168,6 +171,7 @@ export class Trainer {
     this.augmentation = opts.augmentation ?? [];
     this.onStep = opts.onStep;
     this.onEpoch = opts.onEpoch;
+    this.onState = opts.onState;
     this.plan = new FeedPlan(this.model, this.data.train.meta);
     if (!this.model.lossIds.length) throw new Error('The model has no loss node: connect a loss (e.g. CrossEntropyLoss) to the prediction and a Target');
     if (this.augmentation.length && this.data.train.meta.inputShape.length !== 3) {
@@ -222,9 +226,11 @@ export class Trainer {
         await yieldToEventLoop();
         if (this.pauseRequested && !this.stopRequested) {
           this.state = 'paused';
+          this.onState?.('paused');
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = null;
           this.state = 'running';
+          if (!this.stopRequested) this.onState?.('running');
         }
         if (this.stopRequested) return this.finish('stopped');
         const t0 = now();

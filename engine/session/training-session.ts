@@ -1,0 +1,266 @@
+/**
+ * The training side of the engine protocol, environment-neutral: it starts runs, relays
+ * their progress, pauses, resumes and stops them, and answers inspection, export, preview
+ * and checkpoint requests. Electron's worker, the web host's Web Worker (through
+ * dispatch.ts) and the CLI (in-process) all drive it with the same messages.
+ */
+import { Generator } from '../core/random.ts';
+import { augmentSample } from '../data/augment.ts';
+import { inputSize } from '../data/dataset.ts';
+import { loadSource, prepareData, prepareSplits } from '../data/prepare.ts';
+import { sequentialBatches } from '../data/pipeline.ts';
+import { listDatasets, previewDataset } from '../data/registry.ts';
+import { compileGraph, type GraphModel } from '../graph/compile.ts';
+import { inspect, type SplitName } from '../train/inspect.ts';
+import { argmaxRows } from '../train/metrics.ts';
+import { validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
+import { snapshotWeights, Trainer, type TrainResult } from '../train/trainer.ts';
+import { nowMs } from '../train/clock.ts';
+import { noGrad } from '../core/autograd.ts';
+import { tidy } from '../core/scope.ts';
+import type { TrainingEvent, TrainingRequest } from './protocol.ts';
+
+/** Progress events are sent at most this often (the last step of an epoch always is). */
+const PROGRESS_INTERVAL_MS = 100;
+
+interface Run {
+  runId: string;
+  trainer: Trainer | null;
+  /** Settles when the run has finished (or failed). */
+  done: Promise<void>;
+}
+
+const TRAINING_TYPES = new Set<string>([
+  'train-start',
+  'train-pause',
+  'train-resume',
+  'train-stop',
+  'train-checkpoint',
+  'inspect',
+  'export-weights',
+  'confusion-samples',
+  'list-datasets',
+  'data-preview',
+]);
+
+export function isTrainingRequest(req: { type: string }): req is TrainingRequest {
+  return TRAINING_TYPES.has(req.type);
+}
+
+/** What is missing from a training request's identifiers, or null when they are present. */
+export function malformedTrainingRequest(req: TrainingRequest): string | null {
+  const r = req as unknown as Record<string, unknown>;
+  const needsRun = req.type !== 'list-datasets' && req.type !== 'data-preview';
+  const needsRequest = !req.type.startsWith('train-') || req.type === 'train-checkpoint';
+  if (needsRun && (typeof r.runId !== 'string' || r.runId === '')) return `${req.type} request needs a string "runId"`;
+  if (needsRequest && (typeof r.requestId !== 'string' || r.requestId === '')) return `${req.type} request needs a string "requestId"`;
+  if (req.type === 'train-start' && (typeof r.graph !== 'object' || r.graph === null)) return 'train-start request needs the model "graph"';
+  if (req.type === 'inspect' && (typeof r.query !== 'object' || r.query === null)) return 'inspect request needs a "query"';
+  return null;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class TrainingSession {
+  private run: Run | null = null;
+
+  constructor(private emit: (event: TrainingEvent) => void) {}
+
+  /** Routes events to a new sink (a worker that re-created its port). */
+  setEmitter(emit: (event: TrainingEvent) => void): void {
+    this.emit = emit;
+  }
+
+  /** Settles when the current run (if any) has ended. */
+  async idle(): Promise<void> {
+    await this.run?.done;
+  }
+
+  /** Handles one request; replies and run events go through the emitter. */
+  handle(req: TrainingRequest): void {
+    switch (req.type) {
+      case 'train-start':
+        this.start(req);
+        return;
+      case 'train-pause':
+        this.control(req.runId, (t) => t.pause());
+        return;
+      case 'train-resume':
+        this.control(req.runId, (t) => t.resume());
+        return;
+      case 'train-stop':
+        this.control(req.runId, (t) => t.stop());
+        return;
+      case 'train-checkpoint':
+        this.reply(req.requestId, () => ({ type: 'checkpoint', runId: req.runId, requestId: req.requestId, checkpoint: this.trainerOf(req.runId).checkpoint() }));
+        return;
+      case 'inspect':
+        this.reply(req.requestId, () => {
+          const t = this.trainerOf(req.runId);
+          if (t.state === 'running') throw new Error('Inspection needs the run to be paused or finished');
+          return { type: 'inspect-result', runId: req.runId, requestId: req.requestId, result: inspect({ model: t.model, plan: t.plan, data: t.data }, req.query) };
+        });
+        return;
+      case 'export-weights':
+        this.reply(req.requestId, () => ({ type: 'weights', runId: req.runId, requestId: req.requestId, tensors: snapshotWeights(this.trainerOf(req.runId).model) }));
+        return;
+      case 'confusion-samples':
+        this.reply(req.requestId, () => ({
+          type: 'confusion-samples',
+          runId: req.runId,
+          requestId: req.requestId,
+          indices: confusionSamples(this.trainerOf(req.runId), req.split, req.actual, req.predicted, req.limit ?? 16),
+        }));
+        return;
+      case 'list-datasets':
+        this.emit({ type: 'datasets', requestId: req.requestId, datasets: listDatasets() });
+        return;
+      case 'data-preview':
+        void this.preview(req);
+        return;
+    }
+  }
+
+  private trainerOf(runId: string): Trainer {
+    if (!this.run || this.run.runId !== runId) throw new Error(`There is no training run "${runId}"${this.run ? ` (the current run is "${this.run.runId}")` : ''}`);
+    if (!this.run.trainer) throw new Error(`Run "${runId}" is still starting`);
+    return this.run.trainer;
+  }
+
+  private control(runId: string, fn: (t: Trainer) => void): void {
+    try {
+      fn(this.trainerOf(runId));
+    } catch (err) {
+      this.emit({ type: 'train-failed', runId, reason: message(err) });
+    }
+  }
+
+  private reply(requestId: string, fn: () => TrainingEvent): void {
+    try {
+      this.emit(fn());
+    } catch (err) {
+      this.emit({ type: 'request-failed', requestId, reason: message(err) });
+    }
+  }
+
+  private start(req: Extract<TrainingRequest, { type: 'train-start' }>): void {
+    const { runId } = req;
+    const current = this.run?.trainer;
+    if (current && (current.state === 'running' || current.state === 'paused')) {
+      this.emit({ type: 'train-failed', runId, reason: `Run "${this.run!.runId}" is still training; stop it before starting another` });
+      return;
+    }
+    const previous = this.run;
+    const run: Run = { runId, trainer: null, done: Promise.resolve() };
+    this.run = run;
+    run.done = (async () => {
+      await previous?.done;
+      releaseModel(previous?.trainer?.model);
+      previous?.trainer?.optimizer.dispose();
+      let result: TrainResult;
+      try {
+        const training = withTrainingDefaults(req.training ?? {});
+        const data = withDataDefaults(req.data ?? {});
+        const problems = [...validateDataSettings(data).map((m) => `data: ${m}`), ...validateTrainingSettings(training).map((m) => `training: ${m}`)];
+        if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
+        const prepared = await prepareData(data, req.payload ?? {});
+        const model = compileGraph(req.graph, { seed: training.seed });
+        let lastProgress = -Infinity;
+        const trainer = new Trainer({
+          model,
+          data: prepared,
+          settings: training,
+          augmentation: data.augmentation,
+          checkpoint: req.checkpoint,
+          onStep: (p) => {
+            const t = nowMs();
+            if (p.step === p.stepsPerEpoch || t - lastProgress >= PROGRESS_INTERVAL_MS) {
+              lastProgress = t;
+              this.emit({ type: 'train-progress', runId, ...p });
+            }
+          },
+          onEpoch: (record) => this.emit({ type: 'train-epoch', runId, record }),
+          onState: (state) => this.emit({ type: 'train-state', runId, state }),
+        });
+        run.trainer = trainer;
+        this.emit({
+          type: 'train-started',
+          runId,
+          epochs: training.epochs,
+          stepsPerEpoch: trainer.stepsPerEpoch,
+          numParameters: model.numParameters(),
+          dataset: prepared.full.meta,
+          splits: { train: prepared.train.length, val: prepared.val.length, test: prepared.test.length },
+        });
+        result = await trainer.run();
+      } catch (err) {
+        if (run.trainer) run.trainer.state = 'failed';
+        this.emit({ type: 'train-failed', runId, reason: message(err) });
+        return;
+      }
+      const { status, history, testMetrics, reason, bestEpoch } = result;
+      this.emit({ type: 'train-finished', runId, status, history, testMetrics, ...(reason ? { reason } : {}), ...(bestEpoch ? { bestEpoch } : {}) });
+    })();
+  }
+
+  private async preview(req: Extract<TrainingRequest, { type: 'data-preview' }>): Promise<void> {
+    try {
+      const data = withDataDefaults(req.data ?? {});
+      const problems = validateDataSettings(data);
+      if (problems.length) throw new Error(`The data settings are not valid:\n- ${problems.join('\n- ')}`);
+      const ds = await loadSource(data, req.payload ?? {});
+      const prepared = prepareSplits(ds, data);
+      const event: Extract<TrainingEvent, { type: 'data-preview' }> = {
+        type: 'data-preview',
+        requestId: req.requestId,
+        preview: previewDataset(prepared.full, req.count ?? 8),
+        splits: { train: prepared.train.length, val: prepared.val.length, test: prepared.test.length },
+      };
+      const n = req.augmentations ?? 0;
+      if (n > 0 && data.augmentation.length > 0) {
+        const shape = ds.meta.inputShape;
+        if (shape.length !== 3) throw new Error(`Augmentation previews need image samples [C, H, W]; this dataset has [${shape.join(', ')}]`);
+        const first = prepared.full.inputs.subarray(0, inputSize(ds.meta)) as Float32Array;
+        const gen = new Generator(data.splitSeed);
+        event.augmented = { shape: [...shape], samples: Array.from({ length: n }, () => Array.from(augmentSample(first, shape, data.augmentation, gen))) };
+      }
+      this.emit(event);
+    } catch (err) {
+      this.emit({ type: 'request-failed', requestId: req.requestId, reason: message(err) });
+    }
+  }
+}
+
+function releaseModel(model: GraphModel | undefined): void {
+  if (!model) return;
+  for (const t of model.stateDict().values()) {
+    t.grad?.dispose();
+    t.dispose();
+  }
+}
+
+/** Indices of the samples of a split with true class `actual` predicted as `predicted`. */
+function confusionSamples(t: Trainer, split: SplitName, actual: number, predicted: number, limit: number): number[] {
+  const ds = t.data[split];
+  if (!ds) throw new Error(`Unknown split "${split}"; use train, val or test`);
+  if (t.plan.metricKind !== 'classification') throw new Error('Confusion-matrix samples need a classification task');
+  const out: number[] = [];
+  noGrad(() => {
+    let offset = 0;
+    for (const batch of sequentialBatches(ds, 64)) {
+      if (out.length >= limit) break;
+      tidy(() => {
+        const r = t.model.run(t.plan.feeds(batch), { training: false, generator: new Generator(0) });
+        const pred = t.plan.predictionOf(r, batch);
+        if (!pred) return;
+        const scores = t.plan.metricOutputs(pred);
+        const p = argmaxRows(scores, scores.length / batch.size);
+        for (let k = 0; k < batch.size && out.length < limit; k++) if (batch.targets[k] === actual && p[k] === predicted) out.push(offset + k);
+      });
+      offset += batch.size;
+    }
+  });
+  return out;
+}
