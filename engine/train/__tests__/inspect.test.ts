@@ -74,7 +74,7 @@ describe('CNN on MNIST and inspection', () => {
       expect(emb.explainedVariance[0]).toBeGreaterThanOrEqual(emb.explainedVariance[1]);
       expect(emb.explainedVariance[0] + emb.explainedVariance[1]).toBeLessThanOrEqual(1 + 1e-9);
     }
-    expect(() => inspect(ctx, { kind: 'activations', nodeId: 'conv1', sample: { split: 'test', index: 10_000 } })).toThrow(/the test split has 81 samples/);
+    expect(() => inspect(ctx, { kind: 'activations', nodeId: 'conv1', sample: { split: 'test', index: 10_000 } })).toThrow(/the test split has 80 samples/);
   }, 60_000);
 
   it('attention weights per head of a transformer encoder layer sum to 1 over keys', async () => {
