@@ -11,6 +11,7 @@ import { Toolbar } from './shell/Toolbar.tsx';
 import { useEngine } from './shell/useEngine.ts';
 import { useTheme } from './shell/useTheme.ts';
 import { createEditorStore } from './store/store.ts';
+import { TrainingWorkbench } from './training/TrainingWorkbench.tsx';
 
 /**
  * The application shell: toolbar, the editor (palette, canvas, inspector) and the status
@@ -21,6 +22,7 @@ export function App({ host }: { host: HostApi }) {
   const store = useMemo(() => createEditorStore(layerServices), []);
   const [message, setMessage] = useState('');
   const [showExamples, setShowExamples] = useState(false);
+  const [exportRequests, setExportRequests] = useState(0);
   const { theme, toggleTheme } = useTheme();
   const project = useProject(host, store, setMessage);
   const { runCommand: runProjectCommand } = project;
@@ -28,7 +30,7 @@ export function App({ host }: { host: HostApi }) {
   const runCommand = useCallback(
     (command: MenuCommand) => {
       if (command === 'examples') setShowExamples(true);
-      else if (command === 'export-weights') setMessage('There are no trained weights to export yet.');
+      else if (command === 'export-weights') setExportRequests((n) => n + 1);
       else runProjectCommand(command);
     },
     [runProjectCommand],
@@ -40,7 +42,7 @@ export function App({ host }: { host: HostApi }) {
 
   return (
     <EditorProvider value={editor}>
-      <div className="app-shell">
+      <div className="app-shell with-workbench">
         <Toolbar
           projectName={project.fileName}
           dirty={project.dirty}
@@ -53,6 +55,7 @@ export function App({ host }: { host: HostApi }) {
         <div className="workspace">
           <Editor colorMode={theme} />
         </div>
+        <TrainingWorkbench host={host} store={store} project={project} backends={engine.status.state === 'ready' ? engine.status.backends : []} exportRequests={exportRequests} />
         <StatusBar engine={engine.status} onRestartEngine={engine.restart} message={message} />
         {showExamples && (
           <ExamplesDialog

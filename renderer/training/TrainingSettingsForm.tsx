@@ -45,13 +45,12 @@ export interface TrainingSettingsFormProps {
   settings: TrainingSettings;
   onChange: (settings: TrainingSettings, what: string) => void;
   disabled?: boolean;
+  /** The engine's compute backends, highest priority first. */
   backends: string[];
-  backend: string;
-  onBackend: (backend: string) => void;
 }
 
 /** Optimiser, learning rate, schedule, batch size, epochs, early stopping, seed and backend. */
-export function TrainingSettingsForm({ settings: s, onChange, disabled, backends, backend, onBackend }: TrainingSettingsFormProps) {
+export function TrainingSettingsForm({ settings: s, onChange, disabled, backends }: TrainingSettingsFormProps) {
   const opt = s.optimizer;
   const setOpt = (patch: Partial<TrainingSettings['optimizer']>, what: string) => onChange({ ...s, optimizer: { ...opt, ...patch } }, what);
   const sc = s.schedule;
@@ -92,7 +91,10 @@ export function TrainingSettingsForm({ settings: s, onChange, disabled, backends
         <NumberField label="Epochs" testId="train-epochs" value={s.epochs} integer min={1} disabled={disabled} onCommit={(epochs) => onChange({ ...s, epochs }, 'epochs')} />
         <NumberField label="Batch size" testId="train-batch-size" value={s.batchSize} integer min={1} disabled={disabled} onCommit={(batchSize) => onChange({ ...s, batchSize }, 'batch size')} />
         <NumberField label="Seed" testId="train-seed" value={s.seed} integer min={0} disabled={disabled} onCommit={(seed) => onChange({ ...s, seed }, 'seed')} />
-        <SelectField label="Backend" testId="train-backend" value={backend} options={backends.map((b) => ({ value: b, label: b }))} disabled={disabled || backends.length < 2} onChange={onBackend} />
+        <div className="setting" title="The engine runs each operation on the first backend that provides it, falling back to the CPU">
+          <span className="setting-label">Backend</span>
+          <span data-testid="train-backend">{backends.length ? backends.join(', then ') : 'engine starting…'}</span>
+        </div>
       </SettingsGroup>
       <SettingsGroup title="Early stopping">
         <CheckField

@@ -39,3 +39,16 @@ describe('inspection views', () => {
     expect(topK([0.1, 0.7, 0.2], 2)).toEqual([1, 2]);
   });
 });
+
+describe('prediction probabilities', () => {
+  it('applies softmax to logits and keeps probabilities that already sum to one', async () => {
+    const { toProbabilities } = await import('../inspect-types.ts');
+    const p = toProbabilities([1, 2, 3]);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+    expect(p[2]).toBeCloseTo(Math.exp(3) / (Math.exp(1) + Math.exp(2) + Math.exp(3)));
+    expect(toProbabilities([0.2, 0.8])).toEqual([0.2, 0.8]);
+    // One output: a probability in [0, 1] as is, else a logit through the sigmoid.
+    expect(toProbabilities([0.25])).toEqual([0.75, 0.25]);
+    expect(toProbabilities([-2])[1]).toBeCloseTo(1 / (1 + Math.exp(2)));
+  });
+});

@@ -1,0 +1,67 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { HostApi } from '../../main/api/host-api.ts';
+import '../charts/charts.css';
+import { InspectPanel, type InspectApi } from '../inspect/InspectPanel.tsx';
+import type { ProjectExtras } from '../store/project-bytes.ts';
+import type { EditorStore } from '../store/store.ts';
+import { DataPanel } from './DataPanel.tsx';
+import { ExportPanel } from './ExportPanel.tsx';
+import { ResultsPanel } from './ResultsPanel.tsx';
+import { TrainingPanel } from './TrainingPanel.tsx';
+import { useTrainingSession, type ProjectWeightsLink } from './useTrainingSession.ts';
+import { Workbench, type WorkbenchTab } from './Workbench.tsx';
+import './training.css';
+
+export interface TrainingWorkbenchProps {
+  host: HostApi;
+  store: EditorStore;
+  /** The open project's extras (trained weights, run history). */
+  project: { getExtras: () => ProjectExtras; setExtras: (more: ProjectExtras) => void };
+  backends: string[];
+  /** Increases each time the user asks to export weights (menu or shortcut). */
+  exportRequests: number;
+}
+
+/** The Data, Training, Results, Inspect, Export and Search panels under the canvas. */
+export function TrainingWorkbench({ host, store, project, backends, exportRequests }: TrainingWorkbenchProps) {
+  const [tab, setTab] = useState<WorkbenchTab>('training');
+  const { getExtras, setExtras } = project;
+  const weightsLink = useMemo<ProjectWeightsLink>(
+    () => ({
+      weights: () => getExtras().weights ?? null,
+      setWeights: (weights) => setExtras({ weights }),
+      name: () => store.getState().doc.name,
+    }),
+    [getExtras, setExtras, store],
+  );
+  const session = useTrainingSession(host, store, weightsLink, backends.length > 0);
+
+  useEffect(() => {
+    if (exportRequests > 0) setTab('export');
+  }, [exportRequests]);
+
+  const inspectApi: InspectApi = {
+    inspection: session.inspection,
+    ready: session.canInspect,
+    notReady: session.hasWeights
+      ? 'This project has trained weights: train again (or pause a run) to look inside the model in this session.'
+      : 'Train the model, or pause a run, to look inside it.',
+    inspect: session.inspect,
+    classNames: session.classNames,
+  };
+
+  return (
+    <Workbench
+      tab={tab}
+      onTab={setTab}
+      panels={{
+        data: () => <DataPanel session={session} />,
+        training: () => <TrainingPanel session={session} backends={backends} />,
+        results: () => <ResultsPanel session={session} />,
+        inspect: () => <InspectPanel api={inspectApi} />,
+        export: () => <ExportPanel session={session} />,
+        search: () => <p className="panel-empty">Hyperparameter search</p>,
+      }}
+    />
+  );
+}

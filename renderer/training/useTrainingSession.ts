@@ -1,0 +1,357 @@
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { DatasetMeta } from '../../engine/data/dataset.ts';
+import type { DatasetInfo, DatasetPreview } from '../../engine/data/registry.ts';
+import type { SafetensorsFile } from '../../engine/io/safetensors.ts';
+import type { EngineRequest } from '../../engine/session/protocol.ts';
+import type { InspectQuery } from '../../engine/train/inspect.ts';
+import type { HostApi } from '../../main/api/host-api.ts';
+import { graphRoles } from '../inspect/graph-roles.ts';
+import { toProbabilities, type InspectKind, type InspectView, type SampleChoice } from '../inspect/inspect-types.ts';
+import type { EditorStore } from '../store/store.ts';
+import { dataSettingsOf, trainingSettingsOf } from '../store/training-actions.ts';
+import { decodeEvent, replyError, type EngineReply, type RunData } from './engine-link.ts';
+import { exportFile, weightsFile, type ExportFormat } from './export-files.ts';
+import { initialRunState, runReducer, type RunState } from './run-state.ts';
+
+export type { ExportFormat };
+
+export interface DataPreviewResult {
+  meta: DatasetMeta;
+  length: number;
+  preview: DatasetPreview;
+  splits: { train: number; val: number; test: number };
+  /** The first sample under the chosen augmentations, a few times. */
+  augmented?: number[][];
+}
+
+export interface DataPreviewState {
+  loading: boolean;
+  result: DataPreviewResult | null;
+  error: string | null;
+}
+
+export interface CellSamples {
+  row: number;
+  col: number;
+  indices: number[];
+  /** The samples' inputs when they are images ([C, H, W] each). */
+  images: number[][];
+  shape: number[];
+  error?: string;
+}
+
+export interface ExportState {
+  busy: ExportFormat | null;
+  message: string | null;
+  failed: boolean;
+}
+
+export interface InspectionState {
+  loading: InspectKind | null;
+  results: Partial<Record<InspectKind, InspectView>>;
+  error: string | null;
+}
+
+/** The open project's trained weights (kept with it when it is saved). */
+export interface ProjectWeightsLink {
+  weights(): SafetensorsFile | null;
+  setWeights(weights: SafetensorsFile): void;
+  name(): string;
+}
+
+export interface TrainingSession {
+  run: RunState;
+  start(): void;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  dismissBanner(): void;
+  datasets: DatasetInfo[];
+  /** What the live run (or the last one) trains on. */
+  runData: RunData | null;
+  /** Class names of the current dataset (empty when unknown). */
+  classNames: string[];
+  /** Trained weights are there (from a run of this session or the opened project). */
+  hasWeights: boolean;
+  /** A run in this session holds a model that can be inspected now. */
+  canInspect: boolean;
+  cellSamples: CellSamples | null;
+  requestCellSamples(row: number, col: number): void;
+  dataPreview: DataPreviewState;
+  inspection: InspectionState;
+  inspect(kind: InspectKind, sample: SampleChoice, nodeId?: string): void;
+  exportState: ExportState;
+  exportWeights(format: ExportFormat): void;
+}
+
+let counter = 0;
+/** A unique id for a run or a request in this page. */
+export function nextId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
+
+const AUGMENTED_PREVIEWS = 8;
+const EMBEDDING_SAMPLES = 300;
+
+/**
+ * The renderer's side of a training session: it sends protocol requests to the engine
+ * worker through the host and turns the worker's events into what the panels draw. No
+ * training or inspection computes here.
+ */
+export function useTrainingSession(host: HostApi, store: EditorStore, project: ProjectWeightsLink, engineReady: boolean): TrainingSession {
+  const [run, dispatchRun] = useReducer(runReducer, initialRunState);
+  const [runData, setRunData] = useState<RunData | null>(null);
+  const [datasets, setDatasets] = useState<DatasetInfo[]>([]);
+  const [dataPreview, setDataPreview] = useState<DataPreviewState>({ loading: false, result: null, error: null });
+  const [inspection, setInspection] = useState<InspectionState>({ loading: null, results: {}, error: null });
+  const [exportState, setExportState] = useState<ExportState>({ busy: null, message: null, failed: false });
+  const [cellSamples, setCellSamples] = useState<CellSamples | null>(null);
+  const [hasWeights, setHasWeights] = useState(() => project.weights() !== null);
+  const pending = useRef(new Map<string, (reply: EngineReply) => void>());
+  const runId = useRef<string | null>(null);
+  const [inspectableRun, setInspectableRun] = useState<string | null>(null);
+
+  /** Sends a request that carries `requestId`; resolves with its reply (or a failure). */
+  const ask = useCallback(
+    (make: (requestId: string) => EngineRequest): Promise<EngineReply> =>
+      new Promise((resolve) => {
+        const id = nextId('q');
+        pending.current.set(id, resolve);
+        host.postToEngine(make(id));
+      }),
+    [host],
+  );
+
+  const fetchWeights = useCallback(
+    (id: string) => {
+      void ask((requestId) => ({ type: 'export-weights', runId: id, requestId })).then((reply) => {
+        if (reply.type !== 'weights') return;
+        project.setWeights(weightsFile(reply.tensors, { format: 'pt', run: id }));
+        setHasWeights(true);
+      });
+    },
+    [ask, project],
+  );
+
+  useEffect(
+    () =>
+      host.onEngineEvent((event) => {
+        const decoded = decodeEvent(event);
+        if (!decoded) return;
+        switch (decoded.type) {
+          case 'run': {
+            const a = decoded.action;
+            dispatchRun(a);
+            if (decoded.started && decoded.started.runId === runId.current) setRunData(decoded.started);
+            if (a.kind === 'finished' && a.id === runId.current) {
+              setInspectableRun(a.id);
+              fetchWeights(a.id);
+            }
+            if (a.kind === 'paused' && a.id === runId.current) setInspectableRun(a.id);
+            if (a.kind === 'resumed' && a.id === runId.current) setInspectableRun(null);
+            return;
+          }
+          case 'reply': {
+            const resolve = pending.current.get(decoded.reply.requestId);
+            if (resolve) {
+              pending.current.delete(decoded.reply.requestId);
+              resolve(decoded.reply);
+            }
+            return;
+          }
+          case 'engine-failed':
+            // The worker is gone (or refused a request outright): nothing pending will be answered.
+            for (const [requestId, resolve] of pending.current) resolve({ type: 'request-failed', requestId, reason: decoded.message });
+            pending.current.clear();
+            if (runId.current) dispatchRun({ kind: 'failed', id: runId.current, message: decoded.message });
+            setInspectableRun(null);
+        }
+      }),
+    [host, fetchWeights],
+  );
+
+  const start = useCallback(() => {
+    const doc = store.getState().doc;
+    const id = nextId('run');
+    runId.current = id;
+    setInspectableRun(null);
+    const training = trainingSettingsOf(doc);
+    const data = dataSettingsOf(doc);
+    dispatchRun({ kind: 'start-requested', id, startedAt: new Date().toISOString(), training, data });
+    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training });
+  }, [host, store]);
+
+  const control = useCallback(
+    (kind: 'pause' | 'resume' | 'stop') => {
+      const id = runId.current;
+      if (!id) return;
+      if (kind === 'stop') dispatchRun({ kind: 'stop-requested' });
+      host.postToEngine({ type: `train-${kind}`, runId: id });
+    },
+    [host],
+  );
+
+  // The dataset list, once the engine is up.
+  useEffect(() => {
+    if (!engineReady) return;
+    void ask((requestId) => ({ type: 'list-datasets', requestId })).then((reply) => {
+      if (reply.type === 'datasets') setDatasets(reply.datasets);
+    });
+  }, [engineReady, ask]);
+
+  // The preview follows the project's data settings; a newer request wins.
+  const previewSeq = useRef(0);
+  useEffect(() => {
+    if (!engineReady) return;
+    let key = '';
+    const follow = (): void => {
+      const settings = dataSettingsOf(store.getState().doc);
+      const next = JSON.stringify(settings);
+      if (next === key) return;
+      key = next;
+      const mine = ++previewSeq.current;
+      setDataPreview((p) => ({ ...p, loading: true }));
+      void ask((requestId) => ({ type: 'data-preview', requestId, data: settings, augmentations: settings.augmentation.length > 0 ? AUGMENTED_PREVIEWS : 0 })).then((reply) => {
+        if (previewSeq.current !== mine) return;
+        if (reply.type === 'data-preview') {
+          setDataPreview({ loading: false, error: null, result: { meta: reply.preview.meta, length: reply.preview.length, preview: reply.preview.preview, splits: reply.splits, augmented: reply.augmented?.samples } });
+        } else setDataPreview({ loading: false, result: null, error: replyError(reply, 'data-preview') });
+      });
+    };
+    follow();
+    return store.subscribe(follow);
+  }, [engineReady, store, ask]);
+
+  const query = useCallback(
+    (q: InspectQuery) => {
+      const id = inspectableRun;
+      if (!id) return Promise.resolve<EngineReply>({ type: 'request-failed', requestId: '', reason: 'Train the model (or pause the run) to inspect it' });
+      return ask((requestId) => ({ type: 'inspect', runId: id, requestId, query: q }));
+    },
+    [ask, inspectableRun],
+  );
+
+  const inspect = useCallback(
+    (kind: InspectKind, sample: SampleChoice, nodeId?: string) => {
+      setInspection((s) => ({ ...s, loading: kind, error: null }));
+      const done = (view: InspectView): void => setInspection((s) => ({ loading: null, error: null, results: { ...s.results, [kind]: view } }));
+      const fail = (message: string): void => setInspection((s) => ({ ...s, loading: null, error: message }));
+      const ref = { split: sample.split, index: sample.index };
+      if (kind === 'predict') {
+        const roles = graphRoles(store.getState().doc.graph, store.layers.getLayer);
+        if (!roles.predictionId) return fail('The model has no output to read a prediction from');
+        const activation = (nodeId: string | null) => (nodeId ? query({ kind: 'activations', nodeId, sample: ref }) : Promise.resolve(null));
+        void Promise.all([activation(roles.predictionId), activation(roles.inputId), activation(roles.targetId)]).then(([pred, input, target]) => {
+          if (!pred || pred.type !== 'inspect-result' || pred.result.kind !== 'activations') return fail(pred ? replyError(pred, 'inspect-result') : 'No prediction');
+          const asValues = (r: EngineReply | null) => (r && r.type === 'inspect-result' && r.result.kind === 'activations' ? r.result : null);
+          const t = asValues(target);
+          done({
+            kind: 'predict',
+            probabilities: toProbabilities(pred.result.values),
+            classNames: runData?.classNames ?? [],
+            input: asValues(input),
+            ...(t && t.values.length === 1 ? { target: t.values[0] } : {}),
+          });
+        });
+        return;
+      }
+      let q: InspectQuery;
+      switch (kind) {
+        case 'saliency':
+          q = { kind: 'saliency', sample: ref };
+          break;
+        case 'embeddings':
+          q = { kind: 'embeddings', nodeId: nodeId!, split: sample.split, count: EMBEDDING_SAMPLES };
+          break;
+        case 'filters':
+          q = { kind: 'filters', nodeId: nodeId! };
+          break;
+        default:
+          q = { kind, nodeId: nodeId!, sample: ref };
+      }
+      void query(q).then((reply) => (reply.type === 'inspect-result' ? done(reply.result) : fail(replyError(reply, 'inspect-result'))));
+    },
+    [query, store, runData],
+  );
+
+  const requestCellSamples = useCallback(
+    (row: number, col: number) => {
+      const id = inspectableRun;
+      setCellSamples(null);
+      const fail = (error: string) => setCellSamples({ row, col, indices: [], images: [], shape: [], error });
+      if (!id) return fail('The samples of a cell are available for a finished run of this session');
+      const split = run.current?.testMetrics ? 'test' : 'val';
+      void ask((requestId) => ({ type: 'confusion-samples', runId: id, requestId, split, actual: row, predicted: col, limit: 24 })).then(async (reply) => {
+        if (reply.type !== 'confusion-samples') return fail(replyError(reply, 'confusion-samples'));
+        const roles = graphRoles(store.getState().doc.graph, store.layers.getLayer);
+        const images: number[][] = [];
+        let shape: number[] = [];
+        if (runData?.isImage && roles.inputId) {
+          for (const index of reply.indices) {
+            const r = await ask((requestId) => ({ type: 'inspect', runId: id, requestId, query: { kind: 'activations', nodeId: roles.inputId!, sample: { split, index } } }));
+            if (r.type === 'inspect-result' && r.result.kind === 'activations') {
+              images.push(r.result.values);
+              shape = r.result.shape;
+            }
+          }
+        }
+        setCellSamples({ row, col, indices: reply.indices, images, shape });
+      });
+    },
+    [ask, inspectableRun, run, runData, store],
+  );
+
+  const exportWeights = useCallback(
+    (format: ExportFormat) => {
+      setExportState({ busy: format, message: null, failed: false });
+      const doc = store.getState().doc;
+      exportFile(format, { name: project.name(), graph: doc.graph, training: trainingSettingsOf(doc), weights: project.weights() })
+        .then(async (file) => {
+          await host.exportFile({ suggestedName: file.fileName, bytes: file.bytes, kind: format === 'safetensors' ? 'weights' : format });
+          setExportState({ busy: null, message: `Exported ${file.fileName} (${file.bytes.length.toLocaleString()} bytes)`, failed: false });
+        })
+        .catch((err: unknown) => setExportState({ busy: null, message: `Could not export: ${err instanceof Error ? err.message : String(err)}`, failed: true }));
+    },
+    [host, store, project],
+  );
+
+  // A project that opens brings its own weights (or none); inspection results belong to the old one.
+  useEffect(() => {
+    let loads = store.getState().loads;
+    return store.subscribe(() => {
+      const now = store.getState().loads;
+      if (now === loads) return;
+      loads = now;
+      setHasWeights(project.weights() !== null);
+      setInspection({ loading: null, results: {}, error: null });
+      setCellSamples(null);
+    });
+  }, [store, project]);
+
+  const classNames = runData?.classNames.length ? runData.classNames : (dataPreview.result?.meta.classNames ?? []);
+
+  return useMemo(
+    () => ({
+      run,
+      start,
+      pause: () => control('pause'),
+      resume: () => control('resume'),
+      stop: () => control('stop'),
+      dismissBanner: () => dispatchRun({ kind: 'dismiss-banner' }),
+      datasets,
+      runData,
+      classNames,
+      hasWeights,
+      canInspect: inspectableRun !== null,
+      cellSamples,
+      requestCellSamples,
+      dataPreview,
+      inspection,
+      inspect,
+      exportState,
+      exportWeights,
+    }),
+    [run, start, control, datasets, runData, classNames, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights],
+  );
+}
