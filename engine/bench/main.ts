@@ -181,7 +181,10 @@ async function main(): Promise<void> {
   let tfK: { backend: string; gflops: Record<string, number> } | null = null;
   if (!flag('no-tfjs')) {
     const quiet = console.log;
-    console.log = () => {}; // TensorFlow.js greets Node users on first use.
+    const quietWarn = console.warn;
+    // TensorFlow.js greets Node users on first use and warns about slow initialisers.
+    console.log = () => {};
+    console.warn = () => {};
     try {
       const tf = await loadTf();
       tf.env().set('PROD', true);
@@ -192,6 +195,7 @@ async function main(): Promise<void> {
       log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
     } finally {
       console.log = quiet;
+      console.warn = quietWarn;
     }
   }
 
