@@ -83,7 +83,7 @@ export const EXAMPLES: Example[] = [
   {
     id: 'lenet5-mnist',
     title: 'LeNet-5 on MNIST digits',
-    description: 'The classic convolutional network: two convolution and pooling stages, then three dense layers. Reaches about 95% test accuracy on 4,000 digits in 4 epochs.',
+    description: 'The classic convolutional network: two convolution and pooling stages, then three dense layers. Reaches about 94% test accuracy on 4,000 digits in 4 epochs.',
     graph: withLoss(
       sequential([
         layer('image', 'ImageInput', { channels: 1, height: 28, width: 28 }),
@@ -126,7 +126,7 @@ export const EXAMPLES: Example[] = [
   {
     id: 'resnet-mnist',
     title: 'Residual CNN on MNIST digits',
-    description: 'A small residual network: a stem convolution, a residual block whose skip connection adds the input back, global average pooling and a classifier. Reaches about 90% test accuracy on 3,000 digits in 3 epochs.',
+    description: 'A small residual network: a stem convolution, a residual block whose skip connection adds the input of the block back to its output, pooling and a linear classifier. Reaches about 90% test accuracy on 3,000 digits in 3 epochs.',
     graph: withLoss(
       sequential(
         [
@@ -141,7 +141,8 @@ export const EXAMPLES: Example[] = [
           layer('block_bn2', 'BatchNorm2d'),
           layer('skip_add', 'Add'),
           layer('block_out', 'ReLU'),
-          layer('pool', 'GlobalAvgPool'),
+          layer('pool', 'MaxPool2d', { kernel_size: [2] }),
+          layer('flatten', 'Flatten'),
           layer('classifier', 'Linear', { out_features: 10 }),
         ],
         [['stem_relu', 'skip_add', 0, 1]],
@@ -154,7 +155,7 @@ export const EXAMPLES: Example[] = [
   {
     id: 'conv-autoencoder-mnist',
     title: 'Convolutional autoencoder on MNIST digits',
-    description: 'Strided convolutions squeeze each digit into a small code and transposed convolutions (with output padding) rebuild it; the loss compares the output with the input. Reaches a reconstruction MSE below 0.03 in 3 epochs.',
+    description: 'Strided convolutions squeeze each digit into a small code and transposed convolutions (with output padding) rebuild it; the loss compares the output with the input. Reaches a test reconstruction MSE below 0.01 in 3 epochs.',
     graph: withLoss(
       sequential([
         layer('image', 'ImageInput', { channels: 1, height: 28, width: 28 }),
@@ -191,7 +192,7 @@ export const EXAMPLES: Example[] = [
   {
     id: 'transformer-sine-frequency',
     title: 'Small transformer sequence classifier',
-    description: 'Each time step is projected to 16 features, given a sinusoidal position signal and read by one transformer encoder layer (self-attention and a feed-forward network); the mean over time is classified. Reaches about 85% test accuracy in 15 epochs.',
+    description: 'Each time step is projected to 16 features, given a sinusoidal position signal and read by one transformer encoder layer (self-attention and a feed-forward network); the mean over time is classified. Reaches about 90% test accuracy in 15 epochs.',
     graph: withLoss(
       sequential([
         layer('wave', 'SequenceInput', { length: 32, features: 1 }),
@@ -205,25 +206,6 @@ export const EXAMPLES: Example[] = [
     ),
     data: { source: { kind: 'builtin', id: 'sine-frequency', options: {} }, split: { train: 0.7, val: 0.15, test: 0.15 } },
     training: { epochs: 15, batchSize: 32, optimizer: { type: 'adam', lr: 0.005 }, seed: 1 },
-  },
-  {
-    id: 'gcn-molecules',
-    title: 'GCN graph classifier',
-    description: 'Two graph convolutions pass messages between neighbouring atoms, a mean readout pools each graph and a linear layer decides whether the molecule-like graph contains a ring. Reaches about 90% test accuracy in 30 epochs.',
-    graph: withLoss(
-      sequential([
-        layer('graph', 'GraphInput', { node_features: 4 }),
-        layer('gcn1', 'GCNConv', { out_channels: 32 }),
-        layer('relu1', 'ReLU'),
-        layer('gcn2', 'GCNConv', { out_channels: 32 }),
-        layer('relu2', 'ReLU'),
-        layer('readout', 'GraphReadout', { reduce: 'mean' }),
-        layer('classifier', 'Linear', { out_features: 2 }),
-      ]),
-      'classifier',
-    ),
-    data: { source: { kind: 'builtin', id: 'molecules', options: {} }, split: { train: 0.7, val: 0.15, test: 0.15 } },
-    training: { epochs: 30, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, seed: 1 },
   },
 ];
 
