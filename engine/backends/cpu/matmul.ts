@@ -127,9 +127,12 @@ function gemmJs(
 }
 
 const W_MC = 96;
+// Depth blocks are split evenly (at most W_KC deep) so that no thin remainder block pays
+// the tile write-back for little work.
+const W_KC = 384;
 const W_PA = 0;
-const W_PB = W_MC * KC;
-const W_TILE = W_PB + KC * NC;
+const W_PB = W_MC * W_KC;
+const W_TILE = W_PB + W_KC * NC;
 const wasm = createWasmGemmKernel(W_TILE + WASM_MR * WASM_NR);
 let useWasm = wasm !== null;
 
@@ -152,10 +155,11 @@ function gemmWasm(
   c: Float32Array, cOff: number, cRs: number,
 ): void {
   const { kernel, view } = wasm!;
+  const kStep = Math.ceil(k / Math.ceil(k / W_KC));
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+    for (let pc = 0; pc < k; pc += kStep) {
+      const kc = Math.min(kStep, k - pc);
       // B panels: NR columns, k-major, zero-padded.
       let d = W_PB;
       for (let j0 = 0; j0 < nc; j0 += WASM_NR) {

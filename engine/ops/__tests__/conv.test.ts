@@ -265,7 +265,7 @@ describe('convolution gradients (finite differences)', () => {
 });
 
 describe('packed GEMM under the convolutions: WebAssembly SIMD and JS micro-kernels agree with a direct product', () => {
-  const shapes: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [37, 70, 300], [100, 1030, 9], [6, 8, 257]];
+  const shapes: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [37, 70, 300], [100, 1030, 9], [6, 8, 257], [13, 17, 801]];
   const initial = gemmKernel();
   const kernels = (['wasm', 'js'] as const).filter((k) => setGemmKernel(k));
   setGemmKernel(initial);
