@@ -190,3 +190,143 @@ export function deepSupervisionGraph(o: { hidden?: number; auxWeight?: number } 
     [['input', 'flat', 'fc1', 'fc1_act', 'fc2', 'fc2_act', 'logits']],
   );
 }
+
+/**
+ * Sequence to sequence with attention: a GRU (or LSTM) encoder reads the source tokens; a
+ * GRU decoder reads BOS and the answer so far (teacher forcing); dot-product attention of
+ * each decoder step over the encoder outputs is joined to the decoder state and mapped to
+ * next-token scores [T, vocab]. Inputs "src" [srcLength] and "dec_in" [tgtLength]; the
+ * Target "label" holds the answer [tgtLength].
+ */
+export function seq2seqGraph(o: { vocab: number; srcLength: number; tgtLength: number; embed?: number; hidden?: number; cell?: 'GRU' | 'LSTM'; heads?: number }): ModelGraph {
+  const e = o.embed ?? 32;
+  const h = o.hidden ?? 64;
+  const cell = o.cell ?? 'GRU';
+  return graphOf(
+    [
+      node('src', 'TokenInput', { length: o.srcLength, vocab_size: o.vocab }),
+      node('dec_in', 'TokenInput', { length: o.tgtLength, vocab_size: o.vocab }),
+      node('src_emb', 'Embedding', { num_embeddings: o.vocab, embedding_dim: e }),
+      node('dec_emb', 'Embedding', { num_embeddings: o.vocab, embedding_dim: e }),
+      node('encoder', cell, { hidden_size: h }),
+      node('decoder', cell, { hidden_size: h }),
+      node('attention', 'MultiheadAttention', { num_heads: o.heads ?? 1 }),
+      node('join', 'Concat', { inputs: 2, dim: -1 }),
+      node('logits', 'Linear', { out_features: o.vocab }),
+      node('label', 'Target', { target: 'class', shape: [o.tgtLength] }),
+      node('loss', 'CrossEntropyLoss'),
+    ],
+    [
+      edge('src', 'src_emb'),
+      edge('src_emb', 'encoder'),
+      edge('dec_in', 'dec_emb'),
+      edge('dec_emb', 'decoder'),
+      edge('decoder', 'attention', 'output', 'query'),
+      edge('encoder', 'attention', 'output', 'key'),
+      edge('encoder', 'attention', 'output', 'value'),
+      edge('decoder', 'join', 'output', 'in0'),
+      edge('attention', 'join', 'output', 'in1'),
+      edge('join', 'logits'),
+      edge('logits', 'loss', 'y', 'prediction'),
+      edge('label', 'loss', 'y', 'target'),
+    ],
+  );
+}
+
+/**
+ * Character-level language model: token ids [length] -> Embedding -> GRU/LSTM -> Linear
+ * to next-character scores at every position, cross-entropy against the text shifted by one.
+ */
+export function charLanguageModelGraph(o: { vocab: number; length: number; embed?: number; hidden?: number; cell?: 'GRU' | 'LSTM' | 'RNN'; layers?: number }): ModelGraph {
+  return graphOf(
+    [
+      node('tokens', 'TokenInput', { length: o.length, vocab_size: o.vocab }),
+      node('embed', 'Embedding', { num_embeddings: o.vocab, embedding_dim: o.embed ?? 32 }),
+      node('rnn', o.cell ?? 'GRU', { hidden_size: o.hidden ?? 128, num_layers: o.layers ?? 1 }),
+      node('logits', 'Linear', { out_features: o.vocab }),
+      node('next', 'Target', { target: 'class', shape: [o.length] }),
+      node('loss', 'CrossEntropyLoss'),
+    ],
+    [edge('tokens', 'embed'), edge('embed', 'rnn'), edge('rnn', 'logits', 'output', 'x'), edge('logits', 'loss', 'y', 'prediction'), edge('next', 'loss', 'y', 'target')],
+  );
+}
+
+/**
+ * word2vec with a full softmax over a small vocabulary: context ids [contextLength] ->
+ * Embedding "embed" (the word vectors) -> mean over positions -> Linear "out" -> a score per
+ * word. Skip-gram feeds one centre word (contextLength 1) and predicts a word around it;
+ * CBOW feeds the 2 x window words around a centre (PAD = padding_idx) and predicts it.
+ */
+export function word2vecGraph(o: { vocab: number; dim?: number; contextLength: number; paddingIdx?: number }): ModelGraph {
+  return graphOf(
+    [
+      node('context', 'TokenInput', { length: o.contextLength, vocab_size: o.vocab }),
+      node('embed', 'Embedding', { num_embeddings: o.vocab, embedding_dim: o.dim ?? 16, padding_idx: o.paddingIdx ?? -1 }),
+      node('pool', 'MeanPool'),
+      node('out', 'Linear', { out_features: o.vocab }),
+      node('word', 'Target'),
+      node('loss', 'CrossEntropyLoss'),
+    ],
+    [edge('out', 'loss', 'y', 'prediction'), edge('word', 'loss', 'y', 'target')],
+    [['context', 'embed', 'pool', 'out']],
+  );
+}
+
+/**
+ * Convolutional encoder for 28x28 digits: conv(c1, stride 2) -> ReLU -> conv(c2, stride 2)
+ * -> ReLU -> Flatten -> Linear(features) -> ReLU; the feature node is "features".
+ */
+function convEncoderNodes(o: { channels?: [number, number]; features?: number }) {
+  const [c1, c2] = o.channels ?? [16, 32];
+  const down = { kernel_size: [3], stride: [2], padding: [1] };
+  return {
+    nodes: [
+      image(),
+      node('conv1', 'Conv2d', { out_channels: c1, ...down }),
+      node('conv1_act', 'ReLU'),
+      node('conv2', 'Conv2d', { out_channels: c2, ...down }),
+      node('conv2_act', 'ReLU'),
+      node('flat', 'Flatten'),
+      node('fc', 'Linear', { out_features: o.features ?? 64 }),
+      node('features', 'ReLU'),
+    ],
+    chain: ['input', 'conv1', 'conv1_act', 'conv2', 'conv2_act', 'flat', 'fc', 'features'],
+  };
+}
+
+/**
+ * Rotation prediction (a self-supervised pretext task): the convolutional encoder, then a
+ * Linear head "rotation" scoring the 4 rotations (0, 90, 180, 270 degrees).
+ */
+export function rotationPretextGraph(o: { channels?: [number, number]; features?: number } = {}): ModelGraph {
+  const enc = convEncoderNodes(o);
+  return graphOf(
+    [...enc.nodes, node('rotation', 'Linear', { out_features: 4 }), node('label', 'Target'), node('loss', 'CrossEntropyLoss')],
+    [edge('rotation', 'loss', 'y', 'prediction'), edge('label', 'loss', 'y', 'target')],
+    [[...enc.chain, 'rotation']],
+  );
+}
+
+/**
+ * Contrastive learning (SimCLR-style): the convolutional encoder, then a projection head
+ * Linear -> ReLU -> Linear "projection" whose outputs the NT-Xent loss compares. It has no
+ * loss node: the contrastive mode adds its own loss.
+ */
+export function contrastiveGraph(o: { channels?: [number, number]; features?: number; projection?: number } = {}): ModelGraph {
+  const enc = convEncoderNodes(o);
+  return graphOf(
+    [...enc.nodes, node('proj1', 'Linear', { out_features: o.features ?? 64 }), node('proj1_act', 'ReLU'), node('projection', 'Linear', { out_features: o.projection ?? 32 })],
+    [],
+    [[...enc.chain, 'proj1', 'proj1_act', 'projection']],
+  );
+}
+
+/** The convolutional digit classifier with the same layers as the pretext encoders, for training from scratch. */
+export function convClassifierGraph(o: { channels?: [number, number]; features?: number; classes?: number } = {}): ModelGraph {
+  const enc = convEncoderNodes(o);
+  return graphOf(
+    [...enc.nodes, node('head', 'Linear', { out_features: o.classes ?? 10 }), node('label', 'Target'), node('loss', 'CrossEntropyLoss')],
+    [edge('head', 'loss', 'y', 'prediction'), edge('label', 'loss', 'y', 'target')],
+    [[...enc.chain, 'head']],
+  );
+}
