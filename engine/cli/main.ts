@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../backends/cpu/register.ts';
+import { enableGpuBackend } from '../backends/gpu/register.ts';
 import { listBackends } from '../core/backend.ts';
 import { setBackend } from '../core/engine.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -212,7 +213,11 @@ export function weightsOf(model: GraphModel, metadata: Record<string, string> = 
 function useBackend(name: string): void {
   if (name !== 'cpu' && name !== 'gpu') throw new UsageError(`--backend must be cpu or gpu, got "${name}"`);
   if (name === 'gpu' && !listBackends().includes('gpu')) {
-    throw new RunFailed('The gpu backend is not available here; use --backend cpu');
+    try {
+      enableGpuBackend();
+    } catch (err) {
+      throw new RunFailed(`The gpu backend is not available here (${(err as Error).message}); use --backend cpu`);
+    }
   }
   setBackend(name);
 }
