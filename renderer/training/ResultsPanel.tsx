@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { EpochMetrics } from '../../engine/train/metrics.ts';
 import { Heatmap } from '../charts/Heatmap.tsx';
 import { ImageGrid } from '../charts/ImageGrid.tsx';
+import { lastValues, type SavedRun } from './history.ts';
 import type { RunRecord } from './run-state.ts';
 import type { TrainingSession } from './useTrainingSession.ts';
 
@@ -28,7 +29,7 @@ export function ResultsPanel({ session }: { session: TrainingSession }) {
           {metrics.confusion && <ConfusionSection confusion={metrics.confusion} session={session} />}
         </div>
       )}
-      <RunHistory runs={run.runs} />
+      <RunHistory runs={run.runs} saved={session.savedRuns} />
     </div>
   );
 }
@@ -136,8 +137,10 @@ function describeSettings(r: RunRecord): string {
   return `${source}${r.data.limit ? ` (${r.data.limit})` : ''} · ${o.type} lr ${o.lr} · batch ${t.batchSize} · ${t.epochs} epochs${t.schedule.type !== 'none' ? ` · ${t.schedule.type}` : ''}${t.earlyStopping ? ' · early stop' : ''} · seed ${t.seed}`;
 }
 
-function RunHistory({ runs }: { runs: RunRecord[] }) {
-  if (runs.length === 0) return null;
+function RunHistory({ runs, saved }: { runs: RunRecord[]; saved: SavedRun[] }) {
+  const live = new Set(runs.map((r) => r.id));
+  const older = saved.filter((r) => !live.has(r.id)).reverse();
+  if (runs.length === 0 && older.length === 0) return null;
   return (
     <section>
       <h3 className="section-title">Runs in this project</h3>
@@ -165,6 +168,20 @@ function RunHistory({ runs }: { runs: RunRecord[] }) {
                 <td>{pct(last?.val?.accuracy)}</td>
                 <td>{pct(r.testMetrics?.accuracy)}</td>
                 <td className="run-settings">{describeSettings(r)}</td>
+              </tr>
+            );
+          })}
+          {older.map((r) => {
+            const v = lastValues(r);
+            return (
+              <tr key={r.id} data-testid={`run-${r.id}`}>
+                <td>{r.startedAt ? new Date(r.startedAt).toLocaleString() : '–'}</td>
+                <td>{r.status ?? '–'}</td>
+                <td>{v.epochs}</td>
+                <td>{num(v.valLoss)}</td>
+                <td>{pct(v.valAccuracy)}</td>
+                <td>{pct(v.testAccuracy)}</td>
+                <td className="run-settings">saved with the project</td>
               </tr>
             );
           })}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { HostApi } from '../../main/api/host-api.ts';
 import '../charts/charts.css';
 import { InspectPanel, type InspectApi } from '../inspect/InspectPanel.tsx';
@@ -16,7 +16,7 @@ export interface TrainingWorkbenchProps {
   host: HostApi;
   store: EditorStore;
   /** The open project's extras (trained weights, run history). */
-  project: { getExtras: () => ProjectExtras; setExtras: (more: ProjectExtras) => void };
+  project: { fileName: string; getExtras: () => ProjectExtras; setExtras: (more: ProjectExtras) => void };
   backends: string[];
   /** Increases each time the user asks to export weights (menu or shortcut). */
   exportRequests: number;
@@ -26,13 +26,17 @@ export interface TrainingWorkbenchProps {
 export function TrainingWorkbench({ host, store, project, backends, exportRequests }: TrainingWorkbenchProps) {
   const [tab, setTab] = useState<WorkbenchTab>('training');
   const { getExtras, setExtras } = project;
+  const fileName = useRef(project.fileName);
+  fileName.current = project.fileName;
   const weightsLink = useMemo<ProjectWeightsLink>(
     () => ({
       weights: () => getExtras().weights ?? null,
       setWeights: (weights) => setExtras({ weights }),
-      name: () => store.getState().doc.name,
+      history: () => getExtras().history ?? null,
+      setHistory: (history) => setExtras({ history }),
+      name: () => fileName.current,
     }),
-    [getExtras, setExtras, store],
+    [getExtras, setExtras],
   );
   const session = useTrainingSession(host, store, weightsLink, backends.length > 0);
 

@@ -67,7 +67,7 @@ function finishedBanner(result: TrainResult): Banner | null {
       return {
         tone: 'error',
         title: 'Training diverged',
-        message: `${result.reason ?? 'The loss stopped being a finite number.'} Try a smaller learning rate, gradient clipping or standardised inputs.`,
+        message: result.reason ?? 'The loss stopped being a finite number. Try a smaller learning rate, gradient clipping or standardised inputs.',
       };
     case 'early-stopped':
       return {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { DatasetMeta } from '../../engine/data/dataset.ts';
 import type { DatasetInfo, DatasetPreview } from '../../engine/data/registry.ts';
+import type { ProjectHistory } from '../../engine/io/project.ts';
 import type { SafetensorsFile } from '../../engine/io/safetensors.ts';
 import type { EngineRequest } from '../../engine/session/protocol.ts';
 import type { InspectQuery } from '../../engine/train/inspect.ts';
@@ -11,6 +12,7 @@ import type { EditorStore } from '../store/store.ts';
 import { dataSettingsOf, trainingSettingsOf } from '../store/training-actions.ts';
 import { decodeEvent, replyError, type EngineReply, type RunData } from './engine-link.ts';
 import { exportFile, weightsFile, type ExportFormat } from './export-files.ts';
+import { savedRun, withRun, type SavedRun } from './history.ts';
 import { initialRunState, runReducer, type RunState } from './run-state.ts';
 
 export type { ExportFormat };
@@ -56,6 +58,8 @@ export interface InspectionState {
 export interface ProjectWeightsLink {
   weights(): SafetensorsFile | null;
   setWeights(weights: SafetensorsFile): void;
+  history(): ProjectHistory | null;
+  setHistory(history: ProjectHistory): void;
   name(): string;
 }
 
@@ -71,6 +75,8 @@ export interface TrainingSession {
   runData: RunData | null;
   /** Class names of the current dataset (empty when unknown). */
   classNames: string[];
+  /** Runs saved in the open project (history.json), oldest first. */
+  savedRuns: SavedRun[];
   /** Trained weights are there (from a run of this session or the opened project). */
   hasWeights: boolean;
   /** A run in this session holds a model that can be inspected now. */
@@ -108,6 +114,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   const [exportState, setExportState] = useState<ExportState>({ busy: null, message: null, failed: false });
   const [cellSamples, setCellSamples] = useState<CellSamples | null>(null);
   const [hasWeights, setHasWeights] = useState(() => project.weights() !== null);
+  const [savedRuns, setSavedRuns] = useState<SavedRun[]>(() => project.history()?.runs ?? []);
   const pending = useRef(new Map<string, (reply: EngineReply) => void>());
   const runId = useRef<string | null>(null);
   const [inspectableRun, setInspectableRun] = useState<string | null>(null);
@@ -316,6 +323,18 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     [host, store, project],
   );
 
+  // Each run that ends joins the project's history (saved with the project).
+  const recorded = useRef(new Set<string>());
+  useEffect(() => {
+    const latest = run.runs[0];
+    if (!latest || recorded.current.has(latest.id) || latest.status === 'running') return;
+    recorded.current.add(latest.id);
+    if (latest.status === 'failed') return;
+    const history = withRun(project.history() ?? undefined, savedRun(latest));
+    project.setHistory(history);
+    setSavedRuns(history.runs);
+  }, [run.runs, project]);
+
   // A project that opens brings its own weights (or none); inspection results belong to the old one.
   useEffect(() => {
     let loads = store.getState().loads;
@@ -324,6 +343,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       if (now === loads) return;
       loads = now;
       setHasWeights(project.weights() !== null);
+      setSavedRuns(project.history()?.runs ?? []);
       setInspection({ loading: null, results: {}, error: null });
       setCellSamples(null);
     });
@@ -342,6 +362,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       datasets,
       runData,
       classNames,
+      savedRuns,
       hasWeights,
       canInspect: inspectableRun !== null,
       cellSamples,
@@ -352,6 +373,6 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       exportState,
       exportWeights,
     }),
-    [run, start, control, datasets, runData, classNames, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights],
+    [run, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights],
   );
 }

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { readSafetensors } from '../engine/io/safetensors.ts';
+import { attachScreenshot, engineInfo, node, openApp } from './helpers/ui.ts';
+
+/**
+ * Training and inspection as a person does it: open an example, train, watch the curves,
+ * read the results, look inside the network, export the weights, save and reopen.
+ */
+
+async function openExample(page: Page, title: string): Promise<void> {
+  await page.getByTestId('toolbar-examples').click();
+  await page.getByTestId('examples-dialog').getByText(title, { exact: true }).click();
+  await expect(page.getByTestId('examples-dialog')).toHaveCount(0);
+  await expect(page.locator('.react-flow__node').first()).toBeVisible();
+}
+
+async function setNumber(page: Page, testId: string, value: string, shown = value): Promise<void> {
+  const field = page.getByTestId(testId);
+  await field.fill(value);
+  await field.press('Enter');
+  await expect(field).toHaveValue(shown);
+}
+
+/** Starts training from the Training tab and waits until the run has finished. */
+async function trainToEnd(page: Page, testInfo: TestInfo, timeout: number): Promise<void> {
+  await page.getByTestId('tab-training').click();
+  await page.getByTestId('train-start').click();
+  const loss = page.getByTestId('chart-loss');
+  // The loss curve grows while the run goes on.
+  await expect.poll(async () => Number(await loss.getAttribute('data-points')), { timeout }).toBeGreaterThan(3);
+  const early = Number(await loss.getAttribute('data-points'));
+  await expect(page.getByTestId('run-epoch')).toBeVisible();
+  await expect(page.getByTestId('run-speed')).toContainText('samples/s');
+  await attachScreenshot(page, testInfo, 'training-live');
+  await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout });
+  expect(Number(await loss.getAttribute('data-points'))).toBeGreaterThan(early);
+  await expect(page.getByTestId('run-banner')).toHaveCount(0);
+}
+
+async function download(page: Page, testInfo: TestInfo, click: () => Promise<void>): Promise<string> {
+  const downloading = page.waitForEvent('download');
+  await click();
+  const d = await downloading;
+  const file = testInfo.outputPath(d.suggestedFilename());
+  await d.saveAs(file);
+  return file;
+}
+
+test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, save and reopen', async ({ page }, testInfo) => {
+  test.setTimeout(240_000);
+  page.on('dialog', (d) => void d.accept());
+  await openApp(page);
+  await engineInfo(page);
+  await openExample(page, 'LeNet-5 on MNIST digits');
+
+  // The data: MNIST digits, the split and sample images.
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('dataset-mnist')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('data-length')).toHaveText('4,000 samples');
+  await expect(page.getByTestId('split-train-count')).toContainText('train 3,200');
+  await expect(page.getByTestId('sample-images')).toHaveAttribute('data-count', '8');
+  await attachScreenshot(page, testInfo, 'data');
+
+  // One epoch keeps the run short.
+  await page.getByTestId('tab-training').click();
+  await setNumber(page, 'train-epochs', '1');
+  await trainToEnd(page, testInfo, 120_000);
+  await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '2');
+  await attachScreenshot(page, testInfo, 'trained');
+
+  // Results: test accuracy of at least 80% after one epoch on 3,200 digits.
+  await page.getByTestId('tab-results').click();
+  const accuracy = parseFloat((await page.getByTestId('metric-accuracy').textContent()) ?? '');
+  expect(accuracy).toBeGreaterThanOrEqual(80);
+  await expect(page.getByTestId('confusion')).toHaveAttribute('data-rows', '10');
+  await expect(page.getByTestId('per-class-table').locator('tbody tr')).toHaveCount(10);
+  // A diagonal cell holds correctly classified samples: click it to see them.
+  await page.getByTestId('confusion-cell-1-1').click();
+  await expect(page.getByTestId('cell-samples')).toContainText('True 1, predicted 1');
+  await expect.poll(async () => Number(await page.getByTestId('cell-samples-grid').getAttribute('data-count')), { timeout: 20_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('run-history').locator('tbody tr')).toHaveCount(1);
+  await attachScreenshot(page, testInfo, 'results');
+
+  // Inspect conv1: six feature maps and six 5x5 filters, then a saliency map.
+  await page.getByTestId('tab-inspect').click();
+  await expect(page.getByTestId('probabilities')).toHaveAttribute('data-count', '10');
+  await node(page, 'conv1').locator('.layer-node-name').click();
+  await expect(page.getByTestId('inspect-node')).toContainText('conv1');
+  await page.getByTestId('inspect-activations').click();
+  await expect(page.getByTestId('feature-maps')).toHaveAttribute('data-count', '6');
+  await page.getByTestId('inspect-filters').click();
+  await expect(page.getByTestId('filters')).toHaveAttribute('data-count', '6');
+  await expect(page.getByTestId('filter-view')).toContainText('[6 × 1 × 5 × 5]');
+  await page.getByTestId('inspect-saliency').click();
+  await expect(page.getByTestId('saliency-map')).toBeVisible();
+  await attachScreenshot(page, testInfo, 'inspect-conv1');
+
+  // Export the weights as safetensors and read the file back.
+  await page.getByTestId('tab-export').click();
+  const weightsFile = await download(page, testInfo, () => page.getByTestId('export-safetensors').click());
+  const weights = readSafetensors(new Uint8Array(readFileSync(weightsFile)));
+  expect(weights.tensors.get('conv1.weight')?.shape).toEqual([6, 1, 5, 5]);
+  expect(weights.tensors.get('fc3.weight')?.shape).toEqual([10, 84]);
+  await expect(page.getByTestId('export-message')).toContainText('Exported lenet5-mnist.safetensors');
+
+  // Save, reload the page, reopen: the trained weights and the run come back with the project.
+  const projectFile = await download(page, testInfo, () => page.getByTestId('toolbar-save').click());
+  await page.reload();
+  await expect(page.getByTestId('toolbar')).toBeVisible();
+  await engineInfo(page);
+  const choosing = page.waitForEvent('filechooser');
+  await page.getByTestId('toolbar-open').click();
+  await (await choosing).setFiles(projectFile);
+  await expect(node(page, 'conv1')).toBeVisible();
+  await page.getByTestId('tab-results').click();
+  await expect(page.getByTestId('run-history').locator('tbody tr')).toHaveCount(1);
+  await page.getByTestId('tab-export').click();
+  const again = await download(page, testInfo, () => page.getByTestId('export-safetensors').click());
+  const reopened = readSafetensors(new Uint8Array(readFileSync(again)));
+  expect([...reopened.tensors.keys()].sort()).toEqual([...weights.tensors.keys()].sort());
+  expect(Array.from(reopened.tensors.get('conv1.weight')!.data as Float32Array)).toEqual(Array.from(weights.tensors.get('conv1.weight')!.data as Float32Array));
+  await attachScreenshot(page, testInfo, 'reopened');
+});
+
+test('the transformer example shows its attention per head', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  page.on('dialog', (d) => void d.accept());
+  await openApp(page);
+  await engineInfo(page);
+  await openExample(page, 'Small transformer sequence classifier');
+  await page.getByTestId('tab-training').click();
+  await setNumber(page, 'train-epochs', '1');
+  await trainToEnd(page, testInfo, 120_000);
+
+  await page.getByTestId('tab-inspect').click();
+  await node(page, 'encoder').locator('.layer-node-name').click();
+  await page.getByTestId('inspect-attention').click();
+  const view = page.getByTestId('attention-view');
+  await expect(view).toBeVisible();
+  const heads = Number(await view.getAttribute('data-heads'));
+  expect(heads).toBeGreaterThanOrEqual(1);
+  await expect(page.locator('[data-testid^="attention-head-"][data-rows]')).toHaveCount(heads);
+  // One head on its own, query x key.
+  await page.getByTestId('attention-head').selectOption('0');
+  await expect(page.locator('[data-testid^="attention-head-"][data-rows]')).toHaveCount(1);
+  await attachScreenshot(page, testInfo, 'attention');
+});
+
+test('a run that diverges says so, with the reason', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  page.on('dialog', (d) => void d.accept());
+  await openApp(page);
+  await engineInfo(page);
+  await openExample(page, 'MLP on two spirals');
+  await page.getByTestId('tab-training').click();
+  await page.getByTestId('train-optimizer').selectOption('sgd');
+  await setNumber(page, 'train-lr', '1e30', '1e+30');
+  await setNumber(page, 'train-epochs', '2');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-phase')).toHaveText('Diverged', { timeout: 60_000 });
+  await expect(page.getByTestId('run-banner')).toHaveAttribute('data-tone', 'error');
+  await expect(page.getByTestId('run-banner')).toContainText('Training diverged');
+  await expect(page.getByTestId('run-banner-message')).toContainText('The loss became');
+  await attachScreenshot(page, testInfo, 'diverged');
+});
