@@ -154,8 +154,8 @@ test('a run that diverges says so, with the reason', async ({ page }, testInfo) 
   await engineInfo(page);
   await openExample(page, 'MLP on two spirals');
   await page.getByTestId('tab-training').click();
-  await page.getByTestId('train-optimizer').selectOption('sgd');
-  await setNumber(page, 'train-lr', '1e30', '1e+30');
+  // Steps this large overflow float32 within a few steps.
+  await setNumber(page, 'train-lr', '1e37', '1e+37');
   await setNumber(page, 'train-epochs', '2');
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('run-phase')).toHaveText('Diverged', { timeout: 60_000 });
