@@ -89,24 +89,27 @@ const HELPERS: Record<string, string> = {
     return z, kl
 `,
   PositionalEncoding: `class PositionalEncoding(nn.Module):
-    """Adds a position signal to a batch-first sequence: fixed sinusoids or a learned table."""
+    """Adds a position signal to a batch-first sequence, then dropout: fixed sinusoids
+    (pe[t, 2i] = sin(t / 10000^(2i/d)), pe[t, 2i+1] = cos(...)) or a learned table."""
 
-    def __init__(self, d_model, max_len=512, mode="sinusoidal"):
+    def __init__(self, d_model, max_len=512, mode="sinusoidal", dropout=0.0):
         super().__init__()
         self.mode = mode
+        self.dropout = nn.Dropout(dropout)
         if mode == "learned":
             self.weight = nn.Parameter(torch.randn(max_len, d_model))
         else:
-            position = torch.arange(max_len).unsqueeze(1)
-            div = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
-            pe = torch.zeros(max_len, d_model)
+            # Computed in float64 so that long positions keep their float32 accuracy.
+            position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+            div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(10000.0) / d_model))
+            pe = torch.zeros(max_len, d_model, dtype=torch.float64)
             pe[:, 0::2] = torch.sin(position * div)
             pe[:, 1::2] = torch.cos(position * div)[:, : d_model // 2]
-            self.register_buffer("pe", pe, persistent=False)
+            self.register_buffer("pe", pe.float(), persistent=False)
 
     def forward(self, x):
         table = self.weight if self.mode == "learned" else self.pe
-        return x + table[: x.shape[1]]
+        return self.dropout(x + table[: x.shape[1]])
 `,
   PatchEmbedding: `class PatchEmbedding(nn.Module):
     """ViT patch embedding: patches projected by a strided convolution, a class token, positions."""
@@ -124,20 +127,26 @@ const HELPERS: Record<string, string> = {
         return t + self.pos_embed[:, : t.shape[1]]
 `,
   DeepSets: `class DeepSets(nn.Module):
-    """rho(pool(phi(x_i))) over the elements of each set (the nodes of each graph)."""
+    """rho(pool(phi(x_i))) over the elements of each set: x [N, set_size, features] -> [N, out_features]."""
 
     def __init__(self, in_features, hidden, out_features, pool="sum"):
         super().__init__()
         self.phi = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         self.rho = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, out_features))
-        self.pool = {"sum": global_add_pool, "mean": global_mean_pool, "max": global_max_pool}[pool]
+        self.pool = pool
 
-    def forward(self, x, batch):
-        return self.rho(self.pool(self.phi(x), batch))
+    def forward(self, x):
+        e = self.phi(x)
+        pooled = e.sum(dim=1) if self.pool == "sum" else e.mean(dim=1) if self.pool == "mean" else e.amax(dim=1)
+        return self.rho(pooled)
+`,
+  TransformerDecoderLayer: `def causal_mask(size, device):
+    """[size, size] float mask: -inf above the diagonal, so position i attends to positions <= i."""
+    return torch.triu(torch.full((size, size), float("-inf"), device=device), diagonal=1)
 `,
 };
 
-const GRAPH_TYPES = new Set(['GCNConv', 'GATConv', 'GraphReadout', 'DeepSets']);
+const GRAPH_TYPES = new Set(['GCNConv', 'GATConv', 'GraphReadout']);
 
 interface NodeCode {
   init?: string;
@@ -188,7 +197,7 @@ function nodeCode(node: GraphNode, info: GraphAnalysis['nodes'][string], args: s
       return {
         init,
         lines: causal
-          ? [`${outs[0]} = ${m}(${args[0]}, ${args[1]}, tgt_mask=nn.Transformer.generate_square_subsequent_mask(${args[0]}.shape[1], device=${args[0]}.device), tgt_is_causal=True)`]
+          ? [`${outs[0]} = ${m}(${args[0]}, ${args[1]}, tgt_mask=causal_mask(${args[0]}.shape[1], ${args[0]}.device))`]
           : [`${outs[0]} = ${m}(${args[0]}, ${args[1]})`],
         helpers,
       };
@@ -202,8 +211,9 @@ function nodeCode(node: GraphNode, info: GraphAnalysis['nodes'][string], args: s
     case 'GCNConv':
     case 'GATConv':
       return { init, lines: [`${outs[0]} = ${m}(${x}, edge_index)`], helpers };
-    case 'DeepSets':
-      return { init, lines: [`${outs[0]} = ${m}(${x}, batch)`], helpers };
+    case 'PositionalEncoding':
+      init = `PositionalEncoding(${info.inputs[0]!.shape[1]}, max_len=${Number(params.max_len)}, mode=${py(String(params.mode))}, dropout=${Number(params.dropout ?? 0)})`;
+      return { init, lines: [`${outs[0]} = ${m}(${x})`], helpers };
     case 'CrossEntropyLoss': {
       // Per-time-step scores [N, T, C] go to torch as [N*T, C].
       const perStep = (info.inputs[0]?.shape.length ?? 1) > 1;
@@ -343,11 +353,87 @@ ${indent(init.length ? init : ['pass'], 8)}
 ${indent([...forward, ...lossLines, `return ${outputsDict}, loss`], 8)}
 
 
+# safetensors files (https://github.com/huggingface/safetensors): the \`safetensors\` package
+# is used when it is installed; otherwise the plain-Python reader and writer below (8-byte
+# little-endian header length, JSON header, raw little-endian tensor data).
+_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool,
+}
+
+
+def load_safetensors(path):
+    """{name: tensor} from a safetensors file."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        load_file = None
+    if load_file is not None:
+        return load_file(path)
+    import json
+    import sys
+
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n].decode("utf-8"))
+    header.pop("__metadata__", None)
+    body = data[8 + n :]
+    out = {}
+    for name, info in header.items():
+        dtype = _DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"{path}: tensor {name!r} has dtype {info['dtype']}, which this reader does not know")
+        begin, end = info["data_offsets"]
+        if end == begin:
+            out[name] = torch.empty(info["shape"], dtype=dtype)
+            continue
+        raw = bytearray(body[begin:end])
+        if sys.byteorder != "little":
+            size = torch.empty(0, dtype=dtype).element_size()
+            for i in range(0, len(raw), size):
+                raw[i : i + size] = raw[i : i + size][::-1]
+        out[name] = torch.frombuffer(raw, dtype=dtype).reshape(info["shape"])
+    return out
+
+
+def save_safetensors(tensors, path):
+    """Writes {name: tensor} as a safetensors file."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        save_file = None
+    if save_file is not None:
+        save_file(tensors, path)
+        return
+    import json
+    import sys
+
+    names = {v: k for k, v in _DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    for name, t in tensors.items():
+        if t.dtype not in names:
+            raise ValueError(f"tensor {name!r} has dtype {t.dtype}, which safetensors cannot store")
+        raw = bytes(t.reshape(-1).view(torch.uint8).tolist()) if t.numel() else b""
+        if sys.byteorder != "little" and t.element_size() > 1:
+            size = t.element_size()
+            raw = b"".join(raw[i : i + size][::-1] for i in range(0, len(raw), size))
+        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        for raw in chunks:
+            f.write(raw)
+
+
 def load_weights(model, path="weights.safetensors"):
     """Loads trained weights; the names must be exactly the model's."""
-    from safetensors.torch import load_file
-
-    state = load_file(path)
+    state = load_safetensors(path)
     missing = set(STATE_DICT_KEYS) - set(state)
     unexpected = set(state) - set(STATE_DICT_KEYS)
     if missing or unexpected:
@@ -392,12 +478,11 @@ import os
 
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file, save_file
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from model import INPUTS, TARGETS, Model, load_weights
+from model import INPUTS, TARGETS, Model, load_safetensors, load_weights, save_safetensors
 
 EPOCHS = ${plan.epochs}
 BATCH_SIZE = ${plan.batchSize}
@@ -442,7 +527,7 @@ def main():
     DEVICE = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(SEED)
 
-    data = load_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data.safetensors"))
+    data = load_safetensors(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data.safetensors"))
     train_set, val_set = split(data, "train"), split(data, "val")
     sampler = DistributedSampler(train_set, shuffle=True, seed=SEED) if distributed else None
     train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=sampler is None, sampler=sampler)
@@ -469,7 +554,7 @@ def main():
 
     if rank == 0:
         module = model.module if distributed else model
-        save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, "trained.safetensors")
+        save_safetensors(module.state_dict(), "trained.safetensors")
     if distributed:
         dist.destroy_process_group()
 
