@@ -4,10 +4,13 @@
  * into the part upstream or downstream of a node (an autoencoder's encoder or decoder).
  * Weights travel by state_dict name (`<nodeId>.<param>`), so copied nodes keep their ids.
  */
+import type { Dataset } from '../../data/dataset.ts';
 import { getLayer } from '../../graph/catalogue.ts';
 import type { GraphModel } from '../../graph/compile.ts';
 import type { GraphEdge, GraphNode, ModelGraph } from '../../graph/types.ts';
 import { node as makeNode } from './build.ts';
+import type { OptimizerChoice } from './common.ts';
+import { ClassifierMode } from './supervised.ts';
 
 function cloneNode(n: GraphNode): GraphNode {
   return JSON.parse(JSON.stringify(n)) as GraphNode;
@@ -190,4 +193,31 @@ export function classifierOnEncoder(encoder: ModelGraph, fromId: string, classes
   const inputs = encoder.nodes.filter((n) => getLayer(n.type).isInput).map((n) => n.id);
   const merged = transplantNodes(encoder, [...inputs, ...ids], head, [{ id: `${fromId}.y->head.x`, source: fromId, sourcePort: 'y', target: 'head', targetPort: 'x' }], opts ?? { mode: 'finetune' });
   return setTransferMode(merged, inputs, { mode: 'finetune' });
+}
+
+export interface ProbeOptions {
+  /** Labelled training data for the probe. */
+  data: Dataset;
+  classes: number;
+  /** 'freeze' (default): a linear probe on fixed features; 'finetune': the encoder trains too. */
+  mode?: TransferOptions['mode'];
+  /** Learning-rate multiplier of the encoder when fine-tuning. */
+  lrScale?: number;
+  batchSize?: number;
+  optimizer?: OptimizerChoice;
+  seed?: number;
+}
+
+/**
+ * A classifier on the features of a trained model's node `featureId`: the model's encoder
+ * (everything upstream of `featureId`), its weights copied in, and a Linear head. With the
+ * default 'freeze' it is a linear probe: only the head trains, so its accuracy measures how
+ * well the features separate the classes.
+ */
+export function linearProbe(source: GraphModel, featureId: string, opts: ProbeOptions): ClassifierMode {
+  const encoder = encoderGraph(source.graph, featureId);
+  const transfer: TransferOptions = opts.mode === 'finetune' ? { mode: 'finetune', ...(opts.lrScale !== undefined ? { lrScale: opts.lrScale } : {}) } : { mode: 'freeze' };
+  const probe = new ClassifierMode({ graph: classifierOnEncoder(encoder, featureId, opts.classes, transfer), data: opts.data, batchSize: opts.batchSize, optimizer: opts.optimizer, seed: opts.seed });
+  copyWeights(source, probe.model, encoder.nodes.map((n) => n.id));
+  return probe;
 }

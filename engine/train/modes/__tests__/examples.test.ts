@@ -11,8 +11,10 @@ import { digits } from './fixtures.ts';
 describe('mode examples', { timeout: 30_000 }, () => {
   it('every example graph is valid and trains two steps with its mode', async () => {
     const data = await digits(64);
-    expect(MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'gan', 'trainer', 'vae']);
-    for (const e of MODE_EXAMPLES) {
+    // The sequence, embedding and self-supervised examples are checked in examples-more.test.ts.
+    const imageModes = MODE_EXAMPLES.filter((e) => ['adversarial', 'autoencoder', 'gan', 'trainer', 'vae'].includes(e.mode.kind));
+    expect(imageModes.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'gan', 'trainer', 'vae']);
+    for (const e of imageModes) {
       const a = inferGraph(e.graph);
       expect(a.problems, e.id).toEqual([]);
       const m = e.mode;
