@@ -3,10 +3,13 @@ import '../backends/cpu/register.ts';
 import { getBackend, listBackends } from '../core/backend.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import type { EngineEvent, EngineRequest } from './protocol.ts';
+import { isModeRequest, malformedModeRequest, ModeSession } from './mode-session.ts';
 import { isTrainingRequest, malformedTrainingRequest, TrainingSession } from './training-session.ts';
 
 /** The worker's training session; events go to the emitter of the latest request. */
 let session: TrainingSession | null = null;
+/** The worker's course-mode and search session. */
+let modeSession: ModeSession | null = null;
 
 /** Raised for the `crash` request; workers let it escape so the worker dies. */
 export class RequestedCrashError extends Error {
@@ -64,6 +67,17 @@ export function dispatch(request: unknown, emit: (event: EngineEvent) => void): 
         if (!session) session = new TrainingSession(emit);
         else session.setEmitter(emit);
         session.handle(req);
+        return;
+      }
+      if (isModeRequest(req)) {
+        const problem = malformedModeRequest(req);
+        if (problem) {
+          emit({ type: 'engine-error', message: problem });
+          return;
+        }
+        if (!modeSession) modeSession = new ModeSession(emit);
+        else modeSession.setEmitter(emit);
+        modeSession.handle(req);
         return;
       }
       const unknownType: string = (req as { type: string }).type;

@@ -15,6 +15,11 @@ import type { InspectQuery, InspectResult, SplitName } from '../train/inspect.ts
 import type { EpochMetrics } from '../train/metrics.ts';
 import type { PartialDataSettings, PartialTrainingSettings } from '../train/settings.ts';
 import type { EpochRecord, NamedValues, RunStatus, StepProgress, TrainerCheckpoint } from '../train/trainer.ts';
+import type { AttackReport, AttackView } from '../train/modes/adversarial.ts';
+import type { Reconstruction } from '../train/modes/autoencoder.ts';
+import type { ImageView, PointView } from '../train/modes/common.ts';
+import type { GanEpoch } from '../train/modes/gan.ts';
+import type { SearchOptions, SearchSpace, TrialResult } from '../train/search.ts';
 
 /** Requests about training runs, datasets and inspection. */
 export type TrainingRequest =
@@ -68,7 +73,131 @@ export type TrainingEvent =
   | { type: 'datasets'; requestId: string; datasets: DatasetInfo[] }
   | { type: 'data-preview'; requestId: string; preview: PreviewResult; splits: { train: number; val: number; test: number }; augmented?: { shape: number[]; samples: number[][] } }
   /** A one-off request failed; `reason` says why. */
-  | { type: 'request-failed'; requestId: string; reason: string };
+  | { type: 'request-failed'; requestId: string; reason: string }
+  /** The answer to a `mode-view` request (a one-off question about a mode run). */
+  | { type: 'mode-view'; runId: string; requestId: string; view: ModeView };
+
+// ---------------------------------------------------------------------------------------
+// Course modes (autoencoder, VAE, GAN, adversarial attacks) and hyperparameter search
+
+/**
+ * The special training mode of a project, kept in its training settings as `training.mode`
+ * (plain data). A GAN project's `graph` is the generator and `discriminator` the
+ * discriminator; "trainer" projects train with the ordinary loop (`train-start`).
+ */
+export type ModeSpec =
+  | { kind: 'autoencoder'; latentId?: string; noiseStd?: number }
+  | { kind: 'vae'; muId?: string }
+  | { kind: 'gan'; discriminator: ModelGraph; kDiscriminator?: number; conditional?: boolean }
+  /** Trains the classifier, then attacks it: defaults for the attack view. */
+  | { kind: 'adversarial'; epsilon?: number; steps?: number; targetClass?: number }
+  | { kind: 'trainer' };
+
+export type ModeKind = Exclude<ModeSpec['kind'], 'trainer'>;
+
+/** The losses of one step of a mode run, by name (loss node ids, or "discriminator"/"generator"). */
+export interface ModeLossPoint {
+  /** 1-based step and epoch. */
+  step: number;
+  epoch: number;
+  losses: Record<string, number>;
+  /** Other per-step numbers (the GAN discriminator's accuracy). */
+  metrics?: Record<string, number>;
+}
+
+/** What a mode run shows, fixed when it starts. */
+export interface ModeInfo {
+  /** Names of the curves in `losses`, the total first where there is one. */
+  lossNames: string[];
+  /** Per-sample input shape and whether samples are images. */
+  inputShape: number[];
+  isImage: boolean;
+  classNames: string[];
+  /** Autoencoders and VAEs with a latent node: its size. */
+  latentDim?: number;
+  /** VAE: the KL weight (beta). */
+  klWeight?: number;
+  /** GAN: labels fed to both networks. */
+  conditional?: boolean;
+  /** Adversarial: the attack settings of the project. */
+  attack?: { epsilon: number; steps: number; targetClass?: number };
+}
+
+/** What to look at in a mode run; `split` defaults to the test split (validation, then training, when empty). */
+export type ModeViewQuery =
+  /** Autoencoder/VAE: inputs beside their reconstructions (the first `count` samples, or `indices`). */
+  | { kind: 'reconstructions'; split?: SplitName; count?: number; indices?: number[] }
+  /** Autoencoder/VAE: the latent codes in 2-D (principal components above 2 dimensions). */
+  | { kind: 'latent'; split?: SplitName; count?: number }
+  /** One sample as an image, with its label (what a latent point stands for). */
+  | { kind: 'sample'; split?: SplitName; index: number }
+  /** VAE: images decoded from prior samples N(0, I). */
+  | { kind: 'prior'; count?: number; cols?: number; seed?: number }
+  /** VAE: the decoded path between the latent means of samples `a` and `b`. */
+  | { kind: 'interpolate'; split?: SplitName; a: number; b: number; steps?: number }
+  /** GAN: every finished epoch's grid and losses, the samples now, and warnings. */
+  | { kind: 'gan' }
+  /** Adversarial: one sample attacked, and the success rate over the first `limit` samples. */
+  | { kind: 'attack'; split?: SplitName; index: number; epsilon: number; steps?: number; targetClass?: number; limit?: number };
+
+export type ModeView =
+  | { kind: 'reconstructions'; split: SplitName; items: Reconstruction[] }
+  | { kind: 'latent'; split: SplitName; points: PointView[]; projected: boolean; dim: number }
+  | { kind: 'sample'; split: SplitName; index: number; image: ImageView | null; label: number | null }
+  | { kind: 'prior'; grid: ImageView; samples: ImageView[] }
+  | { kind: 'interpolate'; split: SplitName; a: number; b: number; strip: ImageView; frames: ImageView[] }
+  | { kind: 'gan'; epochs: GanEpoch[]; current: { grid: ImageView | null; points: PointView[] | null }; warnings: string[] }
+  | { kind: 'attack'; split: SplitName; index: number; epsilon: number; steps: number; targetClass: number | null; view: AttackView; report: AttackReport };
+
+export type ModeRequest =
+  /**
+   * Starts a mode run: prepares the data, builds the mode's networks and trains for `steps`
+   * steps (default: `training.epochs` passes over the training split; 0 only prepares).
+   * The mode is `mode`, else `training.mode`.
+   */
+  | {
+      type: 'mode-start';
+      runId: string;
+      graph: ModelGraph;
+      data: PartialDataSettings;
+      training: PartialTrainingSettings & { mode?: ModeSpec };
+      mode?: ModeSpec;
+      payload?: DataPayload;
+      steps?: number;
+    }
+  /** Trains `steps` more steps of a run that is not running. */
+  | { type: 'mode-step'; runId: string; steps: number }
+  /** Stops a running mode run between two steps; its networks stay for the views. */
+  | { type: 'mode-stop'; runId: string }
+  | { type: 'mode-view'; runId: string; requestId: string; query: ModeViewQuery }
+  /** Runs a grid or random search, one trial after another, each a full training run. */
+  | {
+      type: 'search-start';
+      searchId: string;
+      graph: ModelGraph;
+      data: PartialDataSettings;
+      training: PartialTrainingSettings;
+      payload?: DataPayload;
+      space: SearchSpace;
+      options: SearchOptions;
+    }
+  /** Stops a search: the running trial stops at its next step and no more start. */
+  | { type: 'search-stop'; searchId: string };
+
+export type ModeEvent =
+  | { type: 'mode-started'; runId: string; kind: ModeKind; stepsPerEpoch: number; totalSteps: number; numParameters: number; dataset: DatasetMeta; splits: { train: number; val: number; test: number }; info: ModeInfo }
+  /** The steps since the last progress event (sent at most every 100 ms, and at every epoch end and stop). */
+  | { type: 'mode-progress'; runId: string; points: ModeLossPoint[] }
+  /** A pass over the training split ended: mean losses, and a GAN's epoch summary (grid, warnings). */
+  | { type: 'mode-epoch'; runId: string; epoch: number; losses: Record<string, number>; gan?: GanEpoch }
+  /** The run is training, or has stopped (its steps done, stopped on request, or diverged). */
+  | { type: 'mode-state'; runId: string; state: 'running' | 'idle'; step: number; status?: 'completed' | 'stopped' | 'diverged'; reason?: string }
+  | { type: 'mode-failed'; runId: string; reason: string }
+  | { type: 'search-started'; searchId: string; total: number }
+  | { type: 'search-trial'; searchId: string; result: TrialResult; done: number; total: number }
+  /** Ranked results (best first; failed and diverged trials last). */
+  | { type: 'search-finished'; searchId: string; status: 'completed' | 'stopped'; results: TrialResult[] }
+  | { type: 'search-failed'; searchId: string; reason: string };
 
 /** Requests a host sends to the engine worker. */
 export type EngineRequest =
@@ -78,7 +207,8 @@ export type EngineRequest =
   | { type: 'ping'; id: number }
   /** Makes the worker throw outside any handler, so hosts can test crash recovery. */
   | { type: 'crash' }
-  | TrainingRequest;
+  | TrainingRequest
+  | ModeRequest;
 
 /** Events the engine worker (or the host on its behalf) sends back. */
 export type EngineEvent =
@@ -90,7 +220,8 @@ export type EngineEvent =
    * the host's `startEngine()` starts a fresh worker.
    */
   | { type: 'engine-error'; message: string }
-  | TrainingEvent;
+  | TrainingEvent
+  | ModeEvent;
 
 export type EngineRequestType = EngineRequest['type'];
 export type EngineEventType = EngineEvent['type'];

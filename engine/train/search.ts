@@ -75,6 +75,8 @@ export interface SearchArgs {
   onTrial?(result: TrialResult, done: number, total: number): void;
   /** Checked between trials; true stops the search. */
   shouldStop?(): boolean;
+  /** Called with each trial's trainer before it runs (to stop a running trial). */
+  onTrainer?(trainer: Trainer): void;
 }
 
 /** The configurations of a grid (every combination, in a fixed order). */
@@ -180,6 +182,7 @@ export async function hyperparameterSearch(args: SearchArgs): Promise<TrialResul
     try {
       const model = compileGraph(applyGraphParams(graph, config.graphParams), { seed: training.seed });
       const trainer = new Trainer({ model, data, settings });
+      args.onTrainer?.(trainer);
       const run = await trainer.run();
       let score: number | null = null;
       let bestEpoch: number | null = null;
