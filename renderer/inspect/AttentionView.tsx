@@ -26,7 +26,7 @@ export function AttentionView({ nodeId, values, heads, queries, keys, queryLabel
       <h4 className="section-title">
         Attention of {nodeId}: {heads} head{heads === 1 ? '' : 's'}, {queries} queries × {keys} keys
       </h4>
-      <label className="setting">
+      <label className="setting" style={{ gridTemplateColumns: '60px auto', justifyContent: 'start' }}>
         <span className="setting-label">Head</span>
         <select data-testid="attention-head" value={String(head)} onChange={(e) => setHead(e.target.value === 'all' ? 'all' : Number(e.target.value))}>
           <option value="all">All heads</option>
@@ -50,7 +50,6 @@ export function AttentionView({ nodeId, values, heads, queries, keys, queryLabel
               colLabels={kLabels}
               rowTitle="query"
               colTitle="key"
-              range={{ min: 0, max: 1 }}
               cell={cell}
               format={(v) => v.toFixed(3)}
             />

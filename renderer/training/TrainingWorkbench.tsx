@@ -7,6 +7,8 @@ import type { EditorStore } from '../store/store.ts';
 import { DataPanel } from './DataPanel.tsx';
 import { ExportPanel } from './ExportPanel.tsx';
 import { ResultsPanel } from './ResultsPanel.tsx';
+import { SearchPanel } from './SearchPanel.tsx';
+import { useSearch } from './useSearch.ts';
 import { TrainingPanel } from './TrainingPanel.tsx';
 import { useTrainingSession, type ProjectWeightsLink } from './useTrainingSession.ts';
 import { Workbench, type WorkbenchTab } from './Workbench.tsx';
@@ -39,6 +41,7 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
     [getExtras, setExtras],
   );
   const session = useTrainingSession(host, store, weightsLink, backends.length > 0);
+  const search = useSearch(host, store);
 
   useEffect(() => {
     if (exportRequests > 0) setTab('export');
@@ -64,7 +67,7 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
         results: () => <ResultsPanel session={session} />,
         inspect: () => <InspectPanel api={inspectApi} />,
         export: () => <ExportPanel session={session} />,
-        search: () => <p className="panel-empty">Hyperparameter search</p>,
+        search: () => <SearchPanel search={search} />,
       }}
     />
   );
