@@ -8,7 +8,7 @@ import { getLayer, hasLayer, inputPorts, outputPorts, resolvedParams } from '../
 import type { GraphModel } from '../../graph/compile.ts';
 import { inferGraph } from '../../graph/infer.ts';
 import type { ModelGraph, ValueType } from '../../graph/types.ts';
-import { type EmitContext, type OnnxBuilder, OnnxExportError, onnxLayers, type OnnxWeight, unsupportedReasons } from './layers.ts';
+import { type EmitContext, type OnnxBuilder, OnnxExportError, onnxLayers, onnxNodeProblem, type OnnxWeight, unsupportedReasons } from './layers.ts';
 import { type AttrValue, DataType, encodeModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.ts';
 
 export { OnnxExportError };
@@ -68,6 +68,10 @@ export function onnxProblems(graph: ModelGraph, nodeIds?: string[]): string[] {
       continue;
     }
     if (!onnxLayers[node.type]) problems.push(`${node.id} (${node.type}): ${unsupportedReasons[node.type] ?? 'no ONNX form is defined for this layer type'}`);
+    else {
+      const why = onnxNodeProblem(node);
+      if (why) problems.push(`${node.id} (${node.type}): ${why}`);
+    }
   }
   return problems;
 }

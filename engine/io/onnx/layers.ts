@@ -6,6 +6,7 @@
  * from `unsupportedReasons`.
  */
 import type { GraphNode, ParamValues, ValueType } from '../../graph/types.ts';
+import { sinusoidTable } from '../../nn/sequence.ts';
 import type { AttrValue } from './proto.ts';
 
 export interface OnnxWeight {
@@ -146,6 +147,193 @@ const recurrent: LayerEmitter = (ctx) => {
   const hidden = b.op('Reshape', [hT, b.int64s('hidden_shape', [2], [0, -1])])[0]!;
   return [output, hidden];
 };
+
+// ---------------------------------------------------------------------------------------
+// Attention and transformers. Sequences are batch-first [N, T, E] as in the engine; the
+// sequence lengths are fixed by the graph, so masks and position tables are constants.
+
+/** x @ w^T + b for a torch Linear weight [out, in], on inputs of any rank. */
+function linearNd(ctx: EmitContext, x: string, prefix: string, w: OnnxWeight, bias: OnnxWeight | undefined): string {
+  const wt = transpose2d(w);
+  const y = ctx.b.op('MatMul', [x, ctx.b.floats(`${prefix}weight_t`, wt.shape, wt.values)])[0]!;
+  return bias ? ctx.b.op('Add', [y, ctx.b.floats(`${prefix}bias`, bias.shape, bias.values)])[0]! : y;
+}
+
+/** Rows [start, start + count) of a 2-D weight, or of a 1-D bias. */
+function rows(w: OnnxWeight, start: number, count: number): OnnxWeight {
+  const cols = w.shape.length === 2 ? w.shape[1]! : 1;
+  return { shape: w.shape.length === 2 ? [count, cols] : [count], values: w.values.slice(start * cols, (start + count) * cols) };
+}
+
+interface AttentionCall {
+  /** Name prefix of the torch MultiheadAttention's parameters ("" or "self_attn."). */
+  prefix: string;
+  heads: number;
+  query: string;
+  key: string;
+  value: string;
+  /** Query and key lengths (fixed by the graph). */
+  L: number;
+  S: number;
+  E: number;
+  causal?: boolean;
+  /** Also return the attention weights averaged over heads [N, L, S]. */
+  weights?: boolean;
+}
+
+/**
+ * torch.nn.MultiheadAttention (batch-first, eval): projections from in_proj_weight/bias,
+ * per-head softmax(q k^T / sqrt(d) + mask) v, heads joined, out_proj. Returns [output, weights?].
+ */
+function multiheadAttention(ctx: EmitContext, a: AttentionCall): string[] {
+  const { b } = ctx;
+  const { E, L, S, heads: h } = a;
+  const d = E / h;
+  const w = need(ctx, `${a.prefix}in_proj_weight`);
+  const bias = ctx.weight(`${a.prefix}in_proj_bias`);
+  const proj = (x: string, i: number, hint: string) => linearNd(ctx, x, `${a.prefix}${hint}_proj.`, rows(w, i * E, E), bias && rows(bias, i * E, E));
+  const split = (x: string, perm: number[]) => b.op('Transpose', [b.op('Reshape', [x, b.int64s(`${a.prefix}heads_shape`, [4], [0, 0, h, d])])[0]!], { perm })[0]!;
+  const q = split(proj(a.query, 0, 'q'), [0, 2, 1, 3]); // [N, h, L, d]
+  const kT = split(proj(a.key, 1, 'k'), [0, 2, 3, 1]); // [N, h, d, S]
+  const v = split(proj(a.value, 2, 'v'), [0, 2, 1, 3]); // [N, h, S, d]
+  let scores = b.op('Mul', [b.op('MatMul', [q, kT])[0]!, b.floats(`${a.prefix}scale`, [], [1 / Math.sqrt(d)])])[0]!; // [N, h, L, S]
+  if (a.causal) {
+    const mask = new Float32Array(L * S);
+    for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) mask[i * S + j] = -Infinity;
+    scores = b.op('Add', [scores, b.floats(`${a.prefix}causal_mask`, [L, S], mask)])[0]!;
+  }
+  const p = b.op('Softmax', [scores], { axis: -1 })[0]!;
+  const o = b.op('Transpose', [b.op('MatMul', [p, v])[0]!], { perm: [0, 2, 1, 3] })[0]!; // [N, L, h, d]
+  const joined = b.op('Reshape', [o, b.int64s(`${a.prefix}joined_shape`, [3], [0, 0, E])])[0]!;
+  const out = linearNd(ctx, joined, `${a.prefix}out_proj.`, need(ctx, `${a.prefix}out_proj.weight`), ctx.weight(`${a.prefix}out_proj.bias`));
+  if (!a.weights) return [out];
+  return [out, b.op('ReduceMean', [p], { axes: [1], keepdims: 0 })[0]!];
+}
+
+/** LayerNorm over the last axis with the weights under `name` (torch's eps 1e-5). */
+function layerNormLast(ctx: EmitContext, x: string, name: string, E: number): string {
+  const w = ctx.weight(`${name}.weight`);
+  const bias = ctx.weight(`${name}.bias`);
+  return ctx.b.op(
+    'LayerNormalization',
+    [x, ctx.b.floats(`${name}.weight`, [E], w ? w.values : new Float32Array(E).fill(1)), ctx.b.floats(`${name}.bias`, [E], bias ? bias.values : new Float32Array(E))],
+    { axis: -1, epsilon: { float: 1e-5 } },
+  )[0]!;
+}
+
+/** linear2(act(linear1(x))) of a transformer layer. */
+function feedForward(ctx: EmitContext, x: string): string {
+  const h = linearNd(ctx, x, 'linear1.', need(ctx, 'linear1.weight'), ctx.weight('linear1.bias'));
+  const act = String(ctx.params.activation) === 'gelu' ? geluExact(ctx, h) : ctx.b.op('Relu', [h])[0]!;
+  return linearNd(ctx, act, 'linear2.', need(ctx, 'linear2.weight'), ctx.weight('linear2.bias'));
+}
+
+function geluExact(ctx: EmitContext, x: string): string {
+  const { b } = ctx;
+  const inner = b.op('Erf', [b.op('Mul', [x, b.floats('inv_sqrt2', [], [Math.SQRT1_2])])[0]!])[0]!;
+  const onePlus = b.op('Add', [inner, b.floats('one', [], [1])])[0]!;
+  return b.op('Mul', [b.op('Mul', [x, onePlus])[0]!, b.floats('half', [], [0.5])])[0]!;
+}
+
+/** The residual sub-layers of a transformer layer: post-norm norm(x + f(x)) or pre-norm x + f(norm(x)). */
+function residual(ctx: EmitContext, x: string, norm: string, E: number, f: (y: string) => string): string {
+  if (bool(ctx.params, 'norm_first')) return ctx.b.op('Add', [x, f(layerNormLast(ctx, x, norm, E))])[0]!;
+  return layerNormLast(ctx, ctx.b.op('Add', [x, f(x)])[0]!, norm, E);
+}
+
+const attentionEmitters: Record<string, LayerEmitter> = {
+  MultiheadAttention(ctx) {
+    const [L, E] = inType(ctx).shape as [number, number];
+    const q = ctx.inputs[0]!;
+    const k = ctx.inputs[1] || q;
+    const v = ctx.inputs[2] || k;
+    const S = ctx.inputs[1] ? inType(ctx, 1).shape[0]! : ctx.inputs[2] ? inType(ctx, 2).shape[0]! : L;
+    return multiheadAttention(ctx, { prefix: '', heads: num(ctx.params, 'num_heads'), query: q, key: k, value: v, L, S, E, weights: true });
+  },
+
+  TransformerEncoderLayer(ctx) {
+    const [T, E] = inType(ctx).shape as [number, number];
+    const heads = num(ctx.params, 'nhead');
+    let x = ctx.inputs[0]!;
+    x = residual(ctx, x, 'norm1', E, (y) => multiheadAttention(ctx, { prefix: 'self_attn.', heads, query: y, key: y, value: y, L: T, S: T, E })[0]!);
+    x = residual(ctx, x, 'norm2', E, (y) => feedForward(ctx, y));
+    return [x];
+  },
+
+  TransformerDecoderLayer(ctx) {
+    const [T, E] = inType(ctx).shape as [number, number];
+    const S = inType(ctx, 1).shape[0]!;
+    const heads = num(ctx.params, 'nhead');
+    const memory = ctx.inputs[1]!;
+    let x = ctx.inputs[0]!;
+    x = residual(ctx, x, 'norm1', E, (y) => multiheadAttention(ctx, { prefix: 'self_attn.', heads, query: y, key: y, value: y, L: T, S: T, E, causal: ctx.params.causal !== false })[0]!);
+    x = residual(ctx, x, 'norm2', E, (y) => multiheadAttention(ctx, { prefix: 'multihead_attn.', heads, query: y, key: memory, value: memory, L: T, S, E })[0]!);
+    x = residual(ctx, x, 'norm3', E, (y) => feedForward(ctx, y));
+    return [x];
+  },
+
+  PositionalEncoding(ctx) {
+    const [T, E] = inType(ctx).shape as [number, number];
+    const table = String(ctx.params.mode) === 'learned' ? need(ctx, 'weight').values.subarray(0, T * E) : sinusoidTable(T, E);
+    return ctx.b.op('Add', [ctx.inputs[0]!, ctx.b.floats('positions', [T, E], table)]);
+  },
+
+  PatchEmbedding(ctx) {
+    const { b } = ctx;
+    const p = num(ctx.params, 'patch_size');
+    const w = need(ctx, 'proj.weight');
+    const E = w.shape[0]!;
+    const conv = b.op('Conv', [ctx.inputs[0]!, b.floats('proj.weight', w.shape, w.values), b.floats('proj.bias', [E], need(ctx, 'proj.bias').values)], {
+      kernel_shape: [p, p],
+      strides: [p, p],
+    })[0]!; // [N, E, H/p, W/p]
+    const flat = b.op('Reshape', [conv, b.int64s('flat_shape', [3], [0, E, -1])])[0]!;
+    let tokens = b.op('Transpose', [flat], { perm: [0, 2, 1] })[0]!; // [N, P, E], patches in row-major order
+    const cls = ctx.weight('cls_token');
+    if (cls) {
+      // The class token [1, 1, E] expanded to the batch: Expand to [N, 1, E] from the input's shape.
+      const batch = b.op('Slice', [b.op('Shape', [ctx.inputs[0]!])[0]!, b.int64s('zero', [1], [0]), b.int64s('one', [1], [1])])[0]!;
+      const shape = b.op('Concat', [batch, b.int64s('token_shape', [2], [1, E])], { axis: 0 })[0]!;
+      const clsTokens = b.op('Expand', [b.floats('cls_token', [1, 1, E], cls.values), shape])[0]!;
+      tokens = b.op('Concat', [clsTokens, tokens], { axis: 1 })[0]!;
+    }
+    const pos = need(ctx, 'pos_embed');
+    return b.op('Add', [tokens, b.floats('pos_embed', pos.shape, pos.values)]);
+  },
+
+  Reparameterize(ctx) {
+    // Evaluation: z = mu; KL(N(mu, e^logvar) || N(0, 1)) per sample = -1/2 sum(1 + logvar - mu^2 - e^logvar).
+    const { b } = ctx;
+    const [mu, logvar] = [ctx.inputs[0]!, ctx.inputs[1]!];
+    const z = b.op('Identity', [mu])[0]!;
+    const terms = b.op('Sub', [b.op('Add', [logvar, b.floats('one', [], [1])])[0]!, b.op('Add', [b.op('Mul', [mu, mu])[0]!, b.op('Exp', [logvar])[0]!])[0]!])[0]!;
+    const total = b.op('ReduceSum', [terms, b.int64s('axes', [1], [1])], { keepdims: 0 })[0]!;
+    return [z, b.op('Mul', [total, b.floats('minus_half', [], [-0.5])])[0]!];
+  },
+
+  DeepSets(ctx) {
+    // rho(pool(phi(x_i))), phi and rho Linear-ReLU-Linear, pooled over the set axis.
+    const mlp = (x: string, name: string) => {
+      const h = ctx.b.op('Relu', [linearNd(ctx, x, `${name}.0.`, need(ctx, `${name}.0.weight`), ctx.weight(`${name}.0.bias`))])[0]!;
+      return linearNd(ctx, h, `${name}.2.`, need(ctx, `${name}.2.weight`), ctx.weight(`${name}.2.bias`));
+    };
+    const e = mlp(ctx.inputs[0]!, 'phi');
+    const pool = String(ctx.params.pool);
+    const pooled =
+      pool === 'sum'
+        ? ctx.b.op('ReduceSum', [e, ctx.b.int64s('axes', [1], [1])], { keepdims: 0 })[0]!
+        : ctx.b.op(pool === 'max' ? 'ReduceMax' : 'ReduceMean', [e], { axes: [1], keepdims: 0 })[0]!;
+    return [mlp(pooled, 'rho')];
+  },
+};
+
+/** Why one node cannot be exported although its type can (null when it can). */
+export function onnxNodeProblem(node: GraphNode): string | null {
+  if (node.type === 'Reparameterize' && node.params.sample_in_eval === true) {
+    return 'samples z at random also in evaluation (sample_in_eval), which has no deterministic ONNX form; turn sample_in_eval off to export z = mu';
+  }
+  return null;
+}
 
 // ---------------------------------------------------------------------------------------
 // The emitters
@@ -346,6 +534,8 @@ export const onnxLayers: Record<string, LayerEmitter> = {
   LSTM: recurrent,
   GRU: recurrent,
   RNN: recurrent,
+
+  ...attentionEmitters,
 };
 
 function batchedDim(dim: number): number {
@@ -387,15 +577,8 @@ function chain(ctx: EmitContext, opType: string): string[] {
 
 /** Why a layer type has no ONNX emitter. */
 export const unsupportedReasons: Record<string, string> = {
-  MultiheadAttention: 'attention is not exported to ONNX yet',
-  TransformerEncoderLayer: 'transformer layers are not exported to ONNX yet',
-  TransformerDecoderLayer: 'transformer layers are not exported to ONNX yet',
-  PositionalEncoding: 'positional encodings are not exported to ONNX yet',
-  PatchEmbedding: 'patch embeddings are not exported to ONNX yet',
-  GCNConv: 'graph layers take a batch of graphs, which has no ONNX tensor form',
-  GATConv: 'graph layers take a batch of graphs, which has no ONNX tensor form',
-  GraphReadout: 'graph layers take a batch of graphs, which has no ONNX tensor form',
-  DeepSets: 'set layers are not exported to ONNX yet',
-  Reparameterize: 'random sampling has no deterministic ONNX form',
+  GCNConv: 'graph layers take a batch of graphs (node features [nodes, F] with an edge list, both of varying size per batch), which has no fixed-shape ONNX tensor form',
+  GATConv: 'graph layers take a batch of graphs (node features [nodes, F] with an edge list, both of varying size per batch), which has no fixed-shape ONNX tensor form',
+  GraphReadout: 'graph layers take a batch of graphs (node features [nodes, F] with an edge list, both of varying size per batch), which has no fixed-shape ONNX tensor form',
   Block: 'composite blocks are not exported to ONNX yet',
 };

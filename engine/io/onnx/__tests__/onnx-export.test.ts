@@ -2,49 +2,31 @@
  * The exported ONNX models run in ONNX Runtime and give the engine's outputs on the same
  * inputs (inference mode, trained-looking weights and running statistics).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { tensor } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
-import { compileGraph, type GraphModel } from '../../../graph/compile.ts';
+import { compileGraph } from '../../../graph/compile.ts';
 import type { ModelGraph } from '../../../graph/types.ts';
+import { helpersGraph, seq2seqGraph, vitGraph } from '../../__tests__/attention-graphs.ts';
 import { chain, link, node, withLoss } from '../../__tests__/graphs.ts';
+import { randomFeeds, randomiseState, worstRelative } from '../../__tests__/model-feeds.ts';
+import { readProject } from '../../project.ts';
 import { exportOnnx, onnxProblems } from '../export.ts';
 
 const gen = new Generator(7);
-
-/** Replaces every float state entry with random values (variances positive). */
-function randomiseState(model: GraphModel): void {
-  const state = new Map<string, { shape: number[]; values: Float32Array | Int32Array }>();
-  for (const [name, t] of model.stateDict()) {
-    const n = t.size;
-    if (t.dtype === 'int32') state.set(name, { shape: [...t.shape], values: new Int32Array(n).fill(3) });
-    else if (name.endsWith('running_var')) state.set(name, { shape: [...t.shape], values: Float32Array.from({ length: n }, () => 0.5 + gen.random()) });
-    else state.set(name, { shape: [...t.shape], values: Float32Array.from({ length: n }, () => gen.uniform(-0.6, 0.6)) });
-  }
-  model.loadStateDict(state);
-}
+const examplesDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../../examples');
 
 async function compare(graph: ModelGraph, batch = 3, opts: { randomise?: boolean; tolerance?: number; ints?: number } = {}): Promise<void> {
   const model = compileGraph(graph, { seed: 1 });
-  if (opts.randomise !== false) randomiseState(model);
+  if (opts.randomise !== false) randomiseState(model, gen);
   model.eval();
   const { bytes, inputs, outputs } = exportOnnx(model);
-  const feeds: Record<string, ReturnType<typeof tensor>> = {};
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const { name, type } of inputs) {
-    const shape = [batch, ...type.shape];
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (type.dtype === 'int32') {
-      const values = Int32Array.from({ length: n }, () => gen.int(opts.ints ?? 10));
-      feeds[name] = tensor(values, shape, 'int32');
-      ortFeeds[name] = new ort.Tensor('int32', values, shape);
-    } else {
-      const values = Float32Array.from({ length: n }, () => gen.normal(0, 1));
-      feeds[name] = tensor(values, shape);
-      ortFeeds[name] = new ort.Tensor('float32', values, shape);
-    }
-  }
+  expect(inputs.map((i) => i.name)).toEqual(model.inputIds);
+  const random = randomFeeds(model, gen, batch, { ints: opts.ints });
+  const feeds = Object.fromEntries(Object.entries(random).map(([id, f]) => [id, f.tensor]));
+  const ortFeeds = Object.fromEntries(Object.entries(random).map(([id, f]) => [id, new ort.Tensor(f.values instanceof Int32Array ? 'int32' : 'float32', f.values, f.shape)]));
   const engine = model.run(feeds, { training: false });
   const session = await ort.InferenceSession.create(bytes);
   const result = await session.run(ortFeeds);
@@ -55,9 +37,7 @@ async function compare(graph: ModelGraph, batch = 3, opts: { randomise?: boolean
     expect(got.dims).toEqual(want.shape);
     const w = want.dataSync() as Float32Array;
     const g = got.data as Float32Array;
-    let worst = 0;
-    for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i]! - g[i]!) / (1 + Math.abs(w[i]!)));
-    expect(worst, `output ${o.name}`).toBeLessThan(opts.tolerance ?? 1e-4);
+    expect(worstRelative(w, g), `output ${o.name}`).toBeLessThan(opts.tolerance ?? 1e-4);
   }
 }
 
@@ -190,17 +170,47 @@ describe('ONNX export matches the engine in ONNX Runtime', () => {
     await compare({ nodes, edges });
   });
 
-  it('names the layers ONNX cannot express', () => {
-    const g = chain([
-      node('seq', 'SequenceInput', { length: 4, features: 8 }),
-      node('attn', 'TransformerEncoderLayer', { d_model: 8, nhead: 2, dim_feedforward: 16 }),
+  it('transformer example: linear embedding, sinusoidal positions, encoder layer, mean over time', async () => {
+    await compare(readProject(new Uint8Array(readFileSync(path.join(examplesDir, 'transformer-sine-frequency.aps')))).graph);
+  });
+
+  it('ViT: patch embedding with class token, pre-norm GELU and post-norm encoder layers', async () => {
+    await compare(vitGraph(), 2);
+  });
+
+  it('ViT without a class token, learned positions, multi-head attention weights', async () => {
+    const nodes = [
+      node('image', 'ImageInput', { channels: 3, height: 6, width: 9 }),
+      node('patches', 'PatchEmbedding', { patch_size: 3, embed_dim: 6, cls_token: false }),
+      node('pos', 'PositionalEncoding', { mode: 'learned', max_len: 8 }),
+      node('attn', 'MultiheadAttention', { num_heads: 3, bias: false }),
       node('mean', 'MeanPool'),
-    ]);
-    expect(onnxProblems(g)).toEqual(['attn (TransformerEncoderLayer): transformer layers are not exported to ONNX yet']);
+    ];
+    const edges = [link(nodes, 'image', 'patches'), link(nodes, 'patches', 'pos'), link(nodes, 'pos', 'attn'), link(nodes, 'attn', 'mean')];
+    await compare({ nodes, edges });
+  });
+
+  it('encoder-decoder: causal and plain decoder layers, cross-attention with its weights, both positional encodings', async () => {
+    await compare(seq2seqGraph(), 3, { ints: 7 });
+  });
+
+  it('DeepSets with sum, max and mean pooling; VAE reparameterisation (z = mu) and its KL term; Step and Sign', async () => {
+    await compare(helpersGraph());
+  });
+
+  it('names the layers ONNX cannot express, and why', () => {
     const gcn = chain([node('g', 'GraphInput', { node_features: 3 }), node('conv', 'GCNConv', { out_channels: 2 })]);
-    expect(onnxProblems(gcn)).toEqual([
-      'g (GraphInput): a batch of graphs has no ONNX tensor form',
-      'conv (GCNConv): graph layers take a batch of graphs, which has no ONNX tensor form',
+    const problems = onnxProblems(gcn);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toBe('g (GraphInput): a batch of graphs has no ONNX tensor form');
+    expect(problems[1]).toMatch(/^conv \(GCNConv\): graph layers take a batch of graphs .*varying size.*no fixed-shape ONNX tensor form$/);
+
+    const vae = helpersGraph();
+    const sampling = { ...vae, nodes: vae.nodes.map((n) => (n.id === 'z' ? { ...n, params: { ...n.params, sample_in_eval: true } } : n)) };
+    expect(onnxProblems(sampling)).toEqual([
+      'z (Reparameterize): samples z at random also in evaluation (sample_in_eval), which has no deterministic ONNX form; turn sample_in_eval off to export z = mu',
     ]);
+    const model = compileGraph(sampling, { seed: 1 });
+    expect(() => exportOnnx(model)).toThrow(/ONNX export cannot express this layer:\n- z \(Reparameterize\): samples z at random/);
   });
 });
