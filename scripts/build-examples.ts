@@ -11,6 +11,7 @@ import { defaultParams, inputPorts, outputPorts } from '../engine/graph/catalogu
 import type { GraphEdge, GraphNode, ModelGraph, ParamValues } from '../engine/graph/types.ts';
 import { writeProject } from '../engine/io/project.ts';
 import { type PartialDataSettings, type PartialTrainingSettings, withDataDefaults, withTrainingDefaults } from '../engine/train/settings.ts';
+import { MODE_EXAMPLES, type ModeSpec } from './examples-modes.ts';
 
 interface Example {
   id: string;
@@ -19,6 +20,8 @@ interface Example {
   graph: ModelGraph;
   data: PartialDataSettings;
   training: PartialTrainingSettings;
+  /** The course mode that trains it (autoencoder, VAE, GAN...), saved as `training.mode`. */
+  mode?: ModeSpec;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -216,12 +219,18 @@ export const EXAMPLES: Example[] = [
   lstm.graph.edges.unshift(wire(n, 'wave', 'lstm'), wire(n, 'lstm', 'classifier', 1, 0));
 }
 
+/**
+ * The course-mode examples the app trains (its Mode panel and the session's mode runs), after
+ * the plain ones; their mode travels in the project as `training.mode`.
+ */
+export const APP_MODE_EXAMPLES: Example[] = MODE_EXAMPLES.filter((e) => ['autoencoder', 'vae', 'gan', 'adversarial', 'trainer'].includes(e.mode.kind));
+
 export function exampleBytes(e: Example): Uint8Array {
   return writeProject({
     name: e.title,
     graph: e.graph,
     data: withDataDefaults(e.data),
-    training: withTrainingDefaults(e.training),
+    training: withTrainingDefaults({ ...e.training, ...(e.mode ? { mode: e.mode } : {}) } as PartialTrainingSettings),
     ui: { positions: layout(e.graph), expanded: [] },
   });
 }
@@ -230,12 +239,13 @@ const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) =
 if (isEntry) {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples');
   const only = process.argv.slice(2);
-  for (const e of EXAMPLES) {
+  const all: Example[] = [...EXAMPLES, ...APP_MODE_EXAMPLES];
+  for (const e of all) {
     if (only.length && !only.includes(e.id)) continue;
     writeFileSync(path.join(dir, `${e.id}.aps`), exampleBytes(e));
     process.stdout.write(`wrote examples/${e.id}.aps\n`);
   }
-  const index = EXAMPLES.map((e) => ({ id: e.id, title: e.title, description: e.description, file: `${e.id}.aps` }));
+  const index = all.map((e) => ({ id: e.id, title: e.title, description: e.description, file: `${e.id}.aps` }));
   writeFileSync(path.join(dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   process.stdout.write('wrote examples/index.json\n');
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLES, exampleBytes } from '../../../scripts/build-examples.ts';
+import { APP_MODE_EXAMPLES, EXAMPLES, exampleBytes } from '../../../scripts/build-examples.ts';
 import { compileGraph } from '../../graph/compile.ts';
 import { inferGraph } from '../../graph/infer.ts';
 import { dataSettingsOf, readProject, trainingSettingsOf } from '../../io/project.ts';
@@ -17,11 +17,12 @@ const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as 
 
 describe('bundled examples', () => {
   it('index.json lists every example, the starter LeNet-5 first among them', () => {
-    expect(index.map((e) => e.id)).toEqual(EXAMPLES.map((e) => e.id));
+    // The course-mode examples (checked in engine/session/__tests__/modes.test.ts) follow.
+    expect(index.map((e) => e.id)).toEqual([...EXAMPLES, ...APP_MODE_EXAMPLES].map((e) => e.id));
     expect(index[0]!.id).toBe('lenet5-mnist');
     for (const e of index) {
       expect(e.file).toBe(`${e.id}.aps`);
-      expect(e.description).toMatch(/\d+%|MSE/);
+      if (EXAMPLES.some((x) => x.id === e.id)) expect(e.description).toMatch(/\d+%|MSE/);
     }
   });
 

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { APP_MODE_EXAMPLES, exampleBytes } from '../../../scripts/build-examples.ts';
+import { dataSettingsOf, readProject } from '../../io/project.ts';
 import { useNodeMnistFiles } from '../../data/mnist.node.ts';
 import { defaultParams } from '../../graph/catalogue.ts';
 import type { GraphEdge, GraphNode, ModelGraph } from '../../graph/types.ts';
@@ -174,6 +178,32 @@ describe('ModeSession: course modes over the protocol', { timeout: 20_000 }, () 
     s.handle({ type: 'mode-start', runId: 'vae-on-classifier', graph: mlpClassifierGraph(), data: digits(100), training: {}, mode: { kind: 'vae' } });
     expect((await r.next('mode-failed', (e) => e.runId === 'vae-on-classifier')).reason).toContain('Reparameterize');
     await s.idle();
+  });
+});
+
+const examplesDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../examples');
+
+describe('course-mode examples', { timeout: 30_000 }, () => {
+  it('are committed as generated, carry their mode in training.mode, and start a mode run from the project alone', async () => {
+    const index = JSON.parse(readFileSync(path.join(examplesDir, 'index.json'), 'utf8')) as { id: string }[];
+    expect(APP_MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'gan', 'trainer', 'vae']);
+    for (const e of APP_MODE_EXAMPLES) {
+      expect(index.some((x) => x.id === e.id), e.id).toBe(true);
+      const bytes = new Uint8Array(readFileSync(path.join(examplesDir, `${e.id}.aps`)));
+      expect(bytes).toEqual(exampleBytes(e));
+      const project = readProject(bytes);
+      expect(project.training.mode).toEqual(e.mode);
+      if (e.mode.kind === 'trainer') continue;
+      const r = recorder();
+      const s = new ModeSession(r.emit);
+      const data = dataSettingsOf(project);
+      const few = { ...data, source: { ...data.source, options: { samples: 40 } } } as typeof data;
+      s.handle({ type: 'mode-start', runId: e.id, graph: project.graph, data: few, training: { ...project.training, batchSize: 8 }, steps: 2 });
+      const end = await r.next('mode-state', (x) => x.state === 'idle');
+      expect(r.of('mode-failed'), e.id).toEqual([]);
+      expect(r.of('mode-started')[0].kind).toBe(e.mode.kind);
+      expect(end).toMatchObject({ status: 'completed', step: 2 });
+    }
   });
 });
 
