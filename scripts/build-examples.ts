@@ -11,7 +11,7 @@ import { defaultParams, inputPorts, outputPorts } from '../engine/graph/catalogu
 import type { GraphEdge, GraphNode, ModelGraph, ParamValues } from '../engine/graph/types.ts';
 import { writeProject } from '../engine/io/project.ts';
 import { type PartialDataSettings, type PartialTrainingSettings, withDataDefaults, withTrainingDefaults } from '../engine/train/settings.ts';
-import { MODE_EXAMPLES, type ModeSpec } from './examples-modes.ts';
+import { MODE_EXAMPLES, type ModeExample, type ModeSpec } from './examples-modes.ts';
 
 interface Example {
   id: string;
@@ -223,7 +223,7 @@ export const EXAMPLES: Example[] = [
  * The course-mode examples the app trains (its Mode panel and the session's mode runs), after
  * the plain ones; their mode travels in the project as `training.mode`.
  */
-export const APP_MODE_EXAMPLES: Example[] = MODE_EXAMPLES.filter((e) => ['autoencoder', 'vae', 'gan', 'adversarial', 'trainer'].includes(e.mode.kind));
+export const APP_MODE_EXAMPLES: (ModeExample & Example)[] = MODE_EXAMPLES.filter((e): e is ModeExample & Example => e.data !== undefined && ['autoencoder', 'vae', 'gan', 'adversarial', 'trainer'].includes(e.mode.kind));
 
 export function exampleBytes(e: Example): Uint8Array {
   return writeProject({
