@@ -330,3 +330,31 @@ export function convClassifierGraph(o: { channels?: [number, number]; features?:
     [[...enc.chain, 'head']],
   );
 }
+
+/**
+ * Convolutional autoencoder whose encoder is exactly the pretext encoders' (conv1, conv2,
+ * flat, fc, features), so its weights load into convClassifierGraph by name; the decoder
+ * maps the features back through a Linear, an Unflatten to [c2, 7, 7] and two transposed
+ * convolutions to 28 x 28.
+ */
+export function convFeatureAutoencoderGraph(o: { channels?: [number, number]; features?: number } = {}): ModelGraph {
+  const [c1, c2] = o.channels ?? [16, 32];
+  const enc = convEncoderNodes(o);
+  const up = { kernel_size: [3], stride: [2], padding: [1], output_padding: [1] };
+  return graphOf(
+    [
+      ...enc.nodes,
+      node('dec_fc', 'Linear', { out_features: c2 * 7 * 7 }),
+      node('dec_fc_act', 'ReLU'),
+      node('dec_maps', 'Unflatten', { sizes: [c2, 7, 7] }),
+      node('dec1', 'ConvTranspose2d', { out_channels: c1, ...up }),
+      node('dec1_act', 'ReLU'),
+      node('dec2', 'ConvTranspose2d', { out_channels: 1, ...up }),
+      node('recon', 'Sigmoid'),
+      node('clean', 'Target', { target: 'values', shape: [1, 28, 28] }),
+      node('loss', 'MSELoss'),
+    ],
+    [edge('recon', 'loss', 'y', 'prediction'), edge('clean', 'loss', 'y', 'target')],
+    [[...enc.chain, 'dec_fc', 'dec_fc_act', 'dec_maps', 'dec1', 'dec1_act', 'dec2', 'recon']],
+  );
+}
