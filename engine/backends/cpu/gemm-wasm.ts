@@ -1,19 +1,28 @@
 /**
- * An optional WebAssembly SIMD micro-kernel for the packed GEMM in matmul.ts. The module is
- * assembled here from a few bytes (no build step, no file to load): one function
- * `kernel(kc, pa, pb, out)` that multiplies a packed MR x kc panel of A by a packed kc x 8
- * panel of B in f32x4 registers (2*MR accumulators) and stores the MR x 8 tile at `out`.
- * Where WebAssembly SIMD is missing, `createWasmGemmKernel` returns null and the JS kernel runs.
+ * An optional WebAssembly SIMD kernel for the packed GEMM in matmul.ts. The module is
+ * assembled here from a few bytes (no build step, no file to load). Its one function,
+ * `block(kc, pa, pb, c, ldc, mTiles, nTiles)`, multiplies a block of packed A panels
+ * (MR rows each, k-major) by a block of packed B panels (NR columns each, k-major) and
+ * accumulates every MR x NR tile into C, a row-major float32 matrix in the module's
+ * memory with row stride `ldc` bytes. Each tile stays in f32x4 registers (2*MR
+ * accumulators) for the whole depth, so the only per-tile memory traffic is one load and
+ * one store of C. Where WebAssembly SIMD is missing, `createWasmGemmKernel` returns null
+ * and the JS kernel runs.
  */
 
 export const WASM_MR = 6;
 export const WASM_NR = 8;
 
 export interface WasmGemmKernel {
-  /** kernel(kc >= 1, pa, pb, out): byte offsets into `memory`. */
-  kernel(kc: number, pa: number, pb: number, out: number): void;
-  /** Float32 view of the module's memory, at least `floats` long. */
+  /**
+   * C[i, j] += sum_p A[i, p] B[p, j] for mTiles x nTiles tiles of MR x NR. pa, pb, c are
+   * byte offsets into the memory; ldc is C's row stride in bytes; kc >= 1.
+   */
+  block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
+  /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
+  ensure(floats: number): Float32Array;
 }
 
 interface WasmApi {
@@ -43,62 +52,117 @@ const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...b
 
 const OP = {
   loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, simd: 0xfd,
+  i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, simd: 0xfd,
 };
-const SIMD = { v128Load: 0x00, v128Store: 0x0b, f32x4Splat: 0x13, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
+const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
 
-/** The module's bytes: memory "mem" and function "kernel" (params kc, pa, pb, out). */
+/** The module's bytes: memory "mem" and function "block" (see WasmGemmKernel.block). */
 export function wasmGemmModuleBytes(mr = WASM_MR): Uint8Array {
-  const [KC, PA, PB, OUT, B0, B1, A, ACC] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const c: number[] = [];
-  const get = (l: number) => c.push(OP.localGet, ...leb(l));
-  const set = (l: number) => c.push(OP.localSet, ...leb(l));
-  const simd = (op: number, ...imm: number[]) => c.push(OP.simd, ...leb(op), ...imm);
-  c.push(OP.loop, 0x40);
+  // params
+  const [KC, PA, PB, C, LDC, MT, NT] = [0, 1, 2, 3, 4, 5, 6];
+  // i32 locals
+  const [IT, K, A, B, R, CI] = [7, 8, 9, 10, 11, 12];
+  const I32_LOCALS = 6;
+  // v128 locals
+  const [B0, B1, AV, ACC] = [13, 14, 15, 16];
+  const code: number[] = [];
+  const get = (l: number) => code.push(OP.localGet, ...leb(l));
+  const set = (l: number) => code.push(OP.localSet, ...leb(l));
+  const simd = (op: number, ...imm: number[]) => code.push(OP.simd, ...leb(op), ...imm);
+  const addConst = (l: number, v: number) => {
+    get(l);
+    code.push(OP.i32Const, ...leb(v), OP.i32Add);
+    set(l);
+  };
+  const addLocal = (l: number, v: number) => {
+    get(l);
+    get(v);
+    code.push(OP.i32Add);
+    set(l);
+  };
+  /** l -= 1; loop again while l != 0. */
+  const countDown = (l: number) => {
+    get(l);
+    code.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(l), OP.brIf, 0);
+  };
+  const acc = (i: number, j: number) => ACC + 2 * i + j;
+
+  code.push(OP.loop, 0x40); // over column panels (NT)
+  get(C);
+  set(CI);
+  get(PA);
+  set(A);
+  get(MT);
+  set(IT);
+  code.push(OP.loop, 0x40); // over row panels (MT)
+  // Load the C tile.
+  get(CI);
+  set(R);
+  for (let i = 0; i < mr; i++) {
+    for (let j = 0; j < 2; j++) {
+      get(R);
+      simd(SIMD.v128Load, 2, ...leb(16 * j));
+      set(acc(i, j));
+    }
+    addLocal(R, LDC);
+  }
   get(PB);
-  simd(SIMD.v128Load, 0, 0);
+  set(B);
+  get(KC);
+  set(K);
+  code.push(OP.loop, 0x40); // over the depth
+  get(B);
+  simd(SIMD.v128Load, 2, 0);
   set(B0);
-  get(PB);
-  simd(SIMD.v128Load, 0, 16);
+  get(B);
+  simd(SIMD.v128Load, 2, 16);
   set(B1);
   for (let i = 0; i < mr; i++) {
-    get(PA);
-    c.push(OP.f32Load, 2, ...leb(4 * i));
-    simd(SIMD.f32x4Splat);
-    set(A);
+    get(A);
+    simd(SIMD.v128Load32Splat, 2, ...leb(4 * i));
+    set(AV);
     for (let j = 0; j < 2; j++) {
       // acc[i][j] += a_i * b_j
-      get(ACC + 2 * i + j);
-      get(A);
+      get(acc(i, j));
+      get(AV);
       get(j === 0 ? B0 : B1);
       simd(SIMD.f32x4Mul);
       simd(SIMD.f32x4Add);
-      set(ACC + 2 * i + j);
+      set(acc(i, j));
     }
   }
-  get(PA);
-  c.push(OP.i32Const, ...leb(4 * mr), OP.i32Add);
-  set(PA);
-  get(PB);
-  c.push(OP.i32Const, ...leb(4 * WASM_NR), OP.i32Add);
-  set(PB);
-  get(KC);
-  c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(KC), OP.brIf, 0, OP.end);
+  addConst(A, 4 * mr);
+  addConst(B, 4 * WASM_NR);
+  countDown(K);
+  code.push(OP.end);
+  // Store the C tile; A now points at the next row panel.
+  get(CI);
+  set(R);
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < 2; j++) {
-      get(OUT);
-      get(ACC + 2 * i + j);
-      simd(SIMD.v128Store, 0, ...leb(4 * WASM_NR * i + 16 * j));
+      get(R);
+      get(acc(i, j));
+      simd(SIMD.v128Store, 2, ...leb(16 * j));
     }
+    addLocal(R, LDC);
   }
-  c.push(OP.end);
-  const body = [1, ...leb(3 + 2 * mr), 0x7b, ...c]; // one run of v128 locals
+  get(R);
+  set(CI);
+  countDown(IT);
+  code.push(OP.end);
+  // B now points at the next column panel; C moves NR columns right.
+  get(B);
+  set(PB);
+  addConst(C, 4 * WASM_NR);
+  countDown(NT);
+  code.push(OP.end, OP.end);
+  const body = [2, ...leb(I32_LOCALS), 0x7f, ...leb(3 + 2 * mr), 0x7b, ...code];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x4) -> ()
+    ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x7) -> ()
     ...section(3, [1, 0]),
     ...section(5, [1, 0, 1]), // memory, min 1 page
-    ...section(7, [2, 6, ...ascii('kernel'), 0, 0, 3, ...ascii('mem'), 2, 0]),
+    ...section(7, [2, 5, ...ascii('block'), 0, 0, 3, ...ascii('mem'), 2, 0]),
     ...section(10, [1, ...leb(body.length), ...body]),
   ]);
 }
@@ -112,10 +176,21 @@ export function createWasmGemmKernel(floats: number): WasmGemmKernel | null {
     if (!wasm.validate(bytes)) return null;
     const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
     const memory = exports.mem as WasmMemory;
-    const pages = Math.ceil((floats * 4) / 65536);
-    const have = memory.buffer.byteLength / 65536;
-    if (pages > have) memory.grow(pages - have);
-    return { kernel: exports.kernel as WasmGemmKernel['kernel'], view: new Float32Array(memory.buffer) };
+    const kernel: WasmGemmKernel = {
+      block: exports.block as WasmGemmKernel['block'],
+      view: new Float32Array(memory.buffer),
+      ensure(n: number): Float32Array {
+        const pages = Math.ceil((n * 4) / 65536);
+        const have = memory.buffer.byteLength / 65536;
+        if (pages > have) {
+          memory.grow(pages - have);
+          kernel.view = new Float32Array(memory.buffer);
+        }
+        return kernel.view;
+      },
+    };
+    kernel.ensure(floats);
+    return kernel;
   } catch {
     return null;
   }

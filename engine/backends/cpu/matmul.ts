@@ -128,13 +128,17 @@ function gemmJs(
 
 const W_MC = 96;
 // Depth blocks are split evenly (at most W_KC deep) so that no thin remainder block pays
-// the tile write-back for little work.
+// the tile load and store for little work.
 const W_KC = 384;
 const W_PA = 0;
 const W_PB = W_MC * W_KC;
-const W_TILE = W_PB + W_KC * NC;
-const wasm = createWasmGemmKernel(W_TILE + WASM_MR * WASM_NR);
+/** C's block in the module's memory starts here (rows padded to MR, columns to NR). */
+const W_C = W_PB + W_KC * NC;
+const wasm = createWasmGemmKernel(W_C + W_MC * NC);
 let useWasm = wasm !== null;
+// Module-level copies: imported bindings may be read through accessors in some loaders.
+const WMR = WASM_MR;
+const WNR = WASM_NR;
 
 /** Selects the micro-kernel ('wasm' needs WebAssembly SIMD); returns whether it is now active. */
 export function setGemmKernel(name: 'wasm' | 'js'): boolean {
@@ -147,59 +151,95 @@ export function gemmKernel(): 'wasm' | 'js' {
   return useWasm ? 'wasm' : 'js';
 }
 
-/** The WebAssembly path of `gemmStrided`: float32 panels in the module's memory. */
+/** Packs B[p, j] (p < kc, j < nc) into NR-wide float32 panels at view[d...], k-major, zero-padded. */
+function packBWasm(view: Float32Array, d: number, b: Float32Array, off: number, rs: number, cs: number, kc: number, nc: number): void {
+  for (let j0 = 0; j0 < nc; j0 += WNR) {
+    const w = Math.min(WNR, nc - j0);
+    let src = off + j0 * cs;
+    if (w === WNR && cs === 1) {
+      for (let p = 0; p < kc; p++, src += rs, d += WNR) {
+        view[d] = b[src]; view[d + 1] = b[src + 1]; view[d + 2] = b[src + 2]; view[d + 3] = b[src + 3];
+        view[d + 4] = b[src + 4]; view[d + 5] = b[src + 5]; view[d + 6] = b[src + 6]; view[d + 7] = b[src + 7];
+      }
+    } else if (w === WNR && rs === 1) {
+      // Transposed B: the panel's columns are contiguous runs of depth.
+      for (let j = 0; j < WNR; j++) {
+        const s = src + j * cs;
+        for (let p = 0; p < kc; p++) view[d + p * WNR + j] = b[s + p];
+      }
+      d += kc * WNR;
+    } else {
+      for (let p = 0; p < kc; p++, src += rs, d += WNR) {
+        let j = 0;
+        for (; j < w; j++) view[d + j] = b[src + j * cs];
+        for (; j < WNR; j++) view[d + j] = 0;
+      }
+    }
+  }
+}
+
+/** Packs A[i, p] (i < mc, p < kc) into MR-tall float32 panels at view[d...], k-major, zero-padded. */
+function packAWasm(view: Float32Array, d: number, a: Float32Array, off: number, rs: number, cs: number, mc: number, kc: number): void {
+  for (let i0 = 0; i0 < mc; i0 += WMR) {
+    const h = Math.min(WMR, mc - i0);
+    const src = off + i0 * rs;
+    if (h === WMR && cs === 1) {
+      // Row-major A: each panel row is a contiguous run of depth.
+      for (let i = 0; i < WMR; i++) {
+        const s = src + i * rs;
+        for (let p = 0; p < kc; p++) view[d + p * WMR + i] = a[s + p];
+      }
+      d += kc * WMR;
+    } else if (h === WMR && rs === 1) {
+      for (let p = 0, s = src; p < kc; p++, s += cs, d += WMR) {
+        view[d] = a[s]; view[d + 1] = a[s + 1]; view[d + 2] = a[s + 2];
+        view[d + 3] = a[s + 3]; view[d + 4] = a[s + 4]; view[d + 5] = a[s + 5];
+      }
+    } else {
+      for (let p = 0; p < kc; p++, d += WMR) {
+        const s = src + p * cs;
+        let i = 0;
+        for (; i < h; i++) view[d + i] = a[s + i * rs];
+        for (; i < WMR; i++) view[d + i] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * The WebAssembly path of `gemmStrided`: float32 panels and an MC x NC block of C in the
+ * module's memory. Each C block is zeroed, accumulated over the whole depth inside the
+ * module and added to C once.
+ */
 function gemmWasm(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   b: Float32Array, bOff: number, bRs: number, bCs: number,
   c: Float32Array, cOff: number, cRs: number,
 ): void {
-  const { kernel, view } = wasm!;
+  const kernel = wasm!;
+  const view = kernel.view;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));
+  const single = k <= kStep;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += kStep) {
-      const kc = Math.min(kStep, k - pc);
-      // B panels: NR columns, k-major, zero-padded.
-      let d = W_PB;
-      for (let j0 = 0; j0 < nc; j0 += WASM_NR) {
-        const w = Math.min(WASM_NR, nc - j0);
-        for (let p = 0; p < kc; p++) {
-          const src = bOff + (pc + p) * bRs + (jc + j0) * bCs;
-          let j = 0;
-          if (bCs === 1) for (; j < w; j++) view[d + j] = b[src + j];
-          else for (; j < w; j++) view[d + j] = b[src + j * bCs];
-          for (; j < WASM_NR; j++) view[d + j] = 0;
-          d += WASM_NR;
-        }
+    const ldc = Math.ceil(nc / WNR) * WNR;
+    const nTiles = ldc / WNR;
+    for (let ic = 0; ic < m; ic += W_MC) {
+      const mc = Math.min(W_MC, m - ic);
+      const mTiles = Math.ceil(mc / WMR);
+      view.fill(0, W_C, W_C + mTiles * WMR * ldc);
+      for (let pc = 0; pc < k; pc += kStep) {
+        const kc = Math.min(kStep, k - pc);
+        // With one depth block, B's panels are packed once per column block (ic === 0).
+        if (!single || ic === 0) packBWasm(view, W_PB, b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc);
+        packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
+        kernel.block(kc, W_PA * 4, W_PB * 4, W_C * 4, ldc * 4, mTiles, nTiles);
       }
-      for (let ic = 0; ic < m; ic += W_MC) {
-        const mc = Math.min(W_MC, m - ic);
-        // A panels: MR rows, k-major, zero-padded.
-        d = W_PA;
-        for (let i0 = 0; i0 < mc; i0 += WASM_MR) {
-          const h = Math.min(WASM_MR, mc - i0);
-          for (let p = 0; p < kc; p++) {
-            const src = aOff + (ic + i0) * aRs + (pc + p) * aCs;
-            let i = 0;
-            for (; i < h; i++) view[d + i] = a[src + i * aRs];
-            for (; i < WASM_MR; i++) view[d + i] = 0;
-            d += WASM_MR;
-          }
-        }
-        for (let jr = 0; jr < nc; jr += WASM_NR) {
-          const nr = Math.min(WASM_NR, nc - jr);
-          for (let ir = 0; ir < mc; ir += WASM_MR) {
-            const mr = Math.min(WASM_MR, mc - ir);
-            kernel(kc, (W_PA + ir * kc) * 4, (W_PB + jr * kc) * 4, W_TILE * 4);
-            const ci = cOff + (ic + ir) * cRs + jc + jr;
-            for (let i = 0; i < mr; i++) {
-              const row = ci + i * cRs;
-              const t = W_TILE + i * WASM_NR;
-              for (let j = 0; j < nr; j++) c[row + j] += view[t + j];
-            }
-          }
-        }
+      for (let i = 0; i < mc; i++) {
+        const row = cOff + (ic + i) * cRs + jc;
+        const t = W_C + i * ldc;
+        for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
       }
     }
   }
