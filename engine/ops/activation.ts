@@ -1,5 +1,6 @@
 /** Activation functions (torch.nn.functional names), each with its derivative. */
-import { apply } from '../core/engine.ts';
+import { noGrad } from '../core/autograd.ts';
+import { apply, recordGrad } from '../core/engine.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { abs, add, div, exp, gt, log, mul, neg, sub, where } from './elementwise.ts';
 import { reshape } from './layout.ts';
@@ -46,12 +47,20 @@ export function silu(x: Tensor): Tensor {
 
 /**
  * Softplus: (1/beta) log(1 + exp(beta x)), reverting to x where beta x > threshold (as torch).
+ * Its derivative is sigmoid(beta x) (1 past the threshold), also at x = 0.
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
-  const bx = mul(x, beta);
-  // log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), stable for large |z|.
-  const stable = div(add(relu(bx), log(add(exp(neg(abs(bx))), 1))), beta);
-  return where(gt(bx, threshold), x, stable);
+  const y = noGrad(() => {
+    const bx = mul(x, beta);
+    // log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), stable for large |z|.
+    const stable = div(add(relu(bx), log(add(exp(neg(abs(bx))), 1))), beta);
+    return where(gt(bx, threshold), x, stable);
+  });
+  recordGrad('Softplus', [x], [y], ([dy]) => {
+    const bx = mul(x, beta);
+    return [mul(dy, where(gt(bx, threshold), 1, sigmoid(bx)))];
+  });
+  return y;
 }
 
 /** erf with its derivative 2/sqrt(pi) exp(-x^2). */

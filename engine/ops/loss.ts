@@ -3,7 +3,7 @@ import { fromValues } from '../core/engine.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { shapeStr } from '../core/shape.ts';
 import { abs, add, clamp, div, exp, log, mul, ne, neg, sqrt, square, sub, where } from './elementwise.ts';
-import { logSoftmax, relu } from './activation.ts';
+import { logSoftmax, softplus } from './activation.ts';
 import { gather, permute, reshape } from './layout.ts';
 import { mean, sum } from './reduce.ts';
 
@@ -85,8 +85,22 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   }
   const nll = nllLoss(lp, target, opts);
   if (labelSmoothing <= 0) return nll;
-  const smooth = reduce(neg(mean(lp, 1)), reduction);
-  return add(mul(nll, 1 - labelSmoothing), mul(smooth, labelSmoothing));
+  // torch: the smoothing term is -sum_c w_c lp_c per position, zero where the target is
+  // ignored, and 'mean' divides it by what nll_loss divides by (the summed target weights).
+  const { weight = null, ignoreIndex = -100 } = opts;
+  const flat = classLast(lp);
+  const tv = target.dataSync();
+  const wv = weight ? weight.dataSync() : null;
+  const keep = new Float32Array(tv.length);
+  let total = 0;
+  for (let i = 0; i < tv.length; i++) {
+    if (tv[i] === ignoreIndex) continue;
+    keep[i] = 1;
+    total += wv ? wv[tv[i]] : 1;
+  }
+  const smooth = mul(neg(sum(weight ? mul(flat, weight) : flat, 1)), floatTensor(keep));
+  const reduced = reduction === 'none' ? reshape(smooth, target.shape) : reduction === 'sum' ? sum(smooth) : div(sum(smooth), Math.max(total, Number.MIN_VALUE));
+  return add(mul(nll, 1 - labelSmoothing), mul(reduced, labelSmoothing / c));
 }
 
 /** BCE on probabilities; logs are clamped to >= -100 as torch does. */
@@ -102,7 +116,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, reduction: Red
 /** BCE on logits, stable: max(x, 0) - x y + log(1 + exp(-|x|)), with optional pos_weight. */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, reduction: Reduction = 'mean', posWeight?: Tensor): Tensor {
   sameShape(input, target, 'binary_cross_entropy_with_logits');
-  const softplusNeg = add(relu(neg(input)), log(add(exp(neg(abs(input))), 1))); // log(1 + e^-x)
+  const softplusNeg = softplus(neg(input)); // log(1 + e^-x)
   let l: Tensor;
   if (posWeight) {
     // (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)
