@@ -187,3 +187,41 @@ test('a grid search over learning rates ranks its trials and applies the best', 
   await page.getByTestId('tab-training').click();
   await expect(page.getByTestId('train-lr')).toHaveValue('0.03');
 });
+
+test('import a CSV table and a folder of images in the Data panel', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  page.on('dialog', (d) => void d.accept());
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { PNG } = await import('pngjs');
+  const csv = testInfo.outputPath('flowers.csv');
+  writeFileSync(csv, ['length,width,kind', ...Array.from({ length: 30 }, (_, i) => `${(i % 7) + 1},${(i % 5) + 2},${i % 2 ? 'rose' : 'tulip'}`)].join('\n'));
+  const folder = testInfo.outputPath('shapes');
+  for (const [cls, bright] of [['dark', 30], ['light', 220]] as const) {
+    mkdirSync(`${folder}/${cls}`, { recursive: true });
+    for (let i = 0; i < 5; i++) {
+      const png = new PNG({ width: 8, height: 8 });
+      for (let p = 0; p < 64; p++) png.data.set([bright, bright, bright, 255], p * 4);
+      writeFileSync(`${folder}/${cls}/${i}.png`, PNG.sync.write(png));
+    }
+  }
+
+  await openApp(page);
+  await engineInfo(page);
+  await page.getByTestId('tab-data').click();
+
+  let choosing = page.waitForEvent('filechooser');
+  await page.getByTestId('import-csv').click();
+  await (await choosing).setFiles(csv);
+  await expect(page.getByTestId('imported-source')).toHaveText('Imported CSV flowers.csv');
+  await expect(page.getByTestId('data-length')).toHaveText('30 samples');
+  await expect(page.getByTestId('sample-rows')).toContainText('length');
+
+  choosing = page.waitForEvent('filechooser');
+  await page.getByTestId('import-images').click();
+  await (await choosing).setFiles(folder);
+  await expect(page.getByTestId('imported-source')).toHaveText('Imported image folder shapes');
+  await expect(page.getByTestId('data-length')).toHaveText('10 samples');
+  await expect(page.getByTestId('data-preview')).toContainText('2 classes');
+  await expect(page.getByTestId('sample-images')).toHaveAttribute('data-count', '8');
+  await attachScreenshot(page, testInfo, 'imported-images');
+});

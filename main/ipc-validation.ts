@@ -3,7 +3,7 @@
  * who sent it (senderFrame URL) and what it carries (payload schemas).
  */
 import { z } from 'zod';
-import { EXPORT_KINDS, type ExportKind } from './api/host-api.ts';
+import { EXPORT_KINDS, IMPORT_KINDS, type ExportKind, type ImportKind } from './api/host-api.ts';
 
 const MAX_PROJECT_BYTES = 1024 * 1024 * 1024;
 const MAX_ENGINE_MESSAGE_DEPTH = 32;
@@ -34,6 +34,7 @@ export const payloadSchemas = {
     bytes,
     kind: z.enum(EXPORT_KINDS as readonly ExportKind[] as [ExportKind, ...ExportKind[]]),
   }),
+  importData: z.strictObject({ kind: z.enum(IMPORT_KINDS as readonly ImportKind[] as [ImportKind, ...ImportKind[]]) }),
   openRecent: z.strictObject({ id: z.string().min(1).max(4096) }),
   setTitle: z.strictObject({ title: z.string().max(500), dirty: z.boolean() }),
   postToEngine: z.strictObject({

@@ -5,6 +5,7 @@
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { INVOKE } from './api/channels.ts';
 import type { EngineRequest } from './api/host-api.ts';
+import { showImportDialog } from './data-import.ts';
 import type { EngineHost } from './engine-host.ts';
 import { assertTrustedSender, parsePayload } from './ipc-validation.ts';
 import type { Projects } from './projects.ts';
@@ -34,6 +35,7 @@ export function setupIpc({ appUrl, projects, engine }: IpcDeps): void {
     const { suggestedName, bytes, kind } = parsePayload('exportFile', payload);
     return projects.exportFile(suggestedName, bytes, kind);
   });
+  handle(INVOKE.importData, (payload, event) => showImportDialog(BrowserWindow.fromWebContents(event.sender), parsePayload('importData', payload).kind));
   handle(INVOKE.listRecent, () => projects.listRecent());
   handle(INVOKE.openRecent, (payload) => projects.openRecent(parsePayload('openRecent', payload).id));
   handle(INVOKE.clearRecent, () => projects.clearRecent());

@@ -27,6 +27,7 @@ const host: HostApi = {
   listExamples: () => ipcRenderer.invoke(INVOKE.listExamples),
   openExample: (id) => ipcRenderer.invoke(INVOKE.openExample, { id }),
   exportFile: (request) => ipcRenderer.invoke(INVOKE.exportFile, request),
+  importData: (kind) => ipcRenderer.invoke(INVOKE.importData, { kind }),
   listRecent: () => ipcRenderer.invoke(INVOKE.listRecent),
   openRecent: (id) => ipcRenderer.invoke(INVOKE.openRecent, { id }),
   clearRecent: () => ipcRenderer.invoke(INVOKE.clearRecent),

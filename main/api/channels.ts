@@ -5,6 +5,7 @@ export const INVOKE = {
   listExamples: 'aps:list-examples',
   openExample: 'aps:open-example',
   exportFile: 'aps:export-file',
+  importData: 'aps:import-data',
   listRecent: 'aps:list-recent',
   openRecent: 'aps:open-recent',
   clearRecent: 'aps:clear-recent',

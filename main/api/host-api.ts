@@ -43,6 +43,25 @@ export interface ExportRequest {
   kind: ExportKind;
 }
 
+/** What kind of data the user imports: one CSV file, one plain-text file, or a folder of images. */
+export type ImportKind = 'csv' | 'text' | 'images';
+
+export const IMPORT_KINDS: readonly ImportKind[] = ['csv', 'text', 'images'];
+
+/** One imported file: its path inside the chosen folder ("cat/001.png"), or its name. */
+export interface ImportedFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ImportedData {
+  kind: ImportKind;
+  /** Name of the chosen file or folder (no parent folders). */
+  name: string;
+  /** The file (csv, text), or the image files under the folder's class sub-folders. */
+  files: ImportedFile[];
+}
+
 export interface RecentFile {
   /** Opaque id to pass to openRecent (a file path on desktop). */
   id: string;
@@ -84,6 +103,8 @@ export interface HostApi {
   openExample(id: string): Promise<ProjectFile>;
   /** Saves exported bytes where the user chooses (desktop) or downloads them (web). */
   exportFile(request: ExportRequest): Promise<void>;
+  /** Asks the user for a CSV or text file, or a folder of images (one sub-folder per class); null if cancelled. */
+  importData(kind: ImportKind): Promise<ImportedData | null>;
 
   listRecent(): Promise<RecentFile[]>;
   /** Opens a recent file; null if it no longer exists (it is then dropped from the list). */

@@ -8,6 +8,7 @@ import type {
   EngineRequest,
   ExampleInfo,
   HostApi,
+  ImportedData,
   MenuCommand,
   ProjectFile,
   RecentFile,
@@ -46,6 +47,42 @@ function pickFile(accept: string): Promise<File | null> {
     document.body.append(input);
     input.click();
   });
+}
+
+/** Lets the user choose a folder; resolves with its files (each with its path inside the folder), or null. */
+function pickFolder(): Promise<File[] | null> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.multiple = true;
+    input.webkitdirectory = true;
+    input.style.display = 'none';
+    input.addEventListener('change', () => {
+      resolve(input.files ? Array.from(input.files) : null);
+      input.remove();
+    });
+    input.addEventListener('cancel', () => {
+      resolve(null);
+      input.remove();
+    });
+    document.body.append(input);
+    input.click();
+  });
+}
+
+const IMAGE_FILE = /\.(png|jpe?g|bmp|gif|webp)$/i;
+
+/**
+ * The image files of a chosen folder under their class sub-folders ("cat/1.png"): the
+ * browser reports paths from the chosen folder's name ("pets/cat/1.png").
+ */
+export function classImagePaths(relativePaths: string[]): { index: number; path: string }[] {
+  const out: { index: number; path: string }[] = [];
+  relativePaths.forEach((p, index) => {
+    const parts = p.split('/').filter(Boolean);
+    if (parts.length === 3 && IMAGE_FILE.test(parts[2]) && !parts[1].startsWith('.')) out.push({ index, path: `${parts[1]}/${parts[2]}` });
+  });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function download(name: string, bytes: Uint8Array, mime: string): void {
@@ -109,6 +146,19 @@ export function createWebHost(): HostApi {
 
     async exportFile({ suggestedName, bytes }) {
       download(suggestedName, bytes, 'application/octet-stream');
+    },
+
+    async importData(kind): Promise<ImportedData | null> {
+      if (kind !== 'images') {
+        const file = await pickFile(kind === 'csv' ? '.csv,.tsv,text/csv' : '.txt,.md,text/plain');
+        if (!file) return null;
+        return { kind, name: file.name, files: [{ path: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }] };
+      }
+      const files = await pickFolder();
+      if (!files || files.length === 0) return null;
+      const chosen = classImagePaths(files.map((f) => f.webkitRelativePath || f.name));
+      const name = (files[0].webkitRelativePath || files[0].name).split('/')[0];
+      return { kind, name, files: await Promise.all(chosen.map(async ({ index, path }) => ({ path, bytes: new Uint8Array(await files[index].arrayBuffer()) }))) };
     },
 
     async listRecent(): Promise<RecentFile[]> {

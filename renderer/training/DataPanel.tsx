@@ -8,7 +8,7 @@ import { ImageGrid } from '../charts/ImageGrid.tsx';
 import { ScatterPlot } from '../charts/ScatterPlot.tsx';
 import { useEditor, useEditorState } from '../editor/EditorContext.tsx';
 import { dataSettingsOf, setDataSettings } from '../store/training-actions.ts';
-import { CheckField, NumberField, SettingsGroup } from './fields.tsx';
+import { CheckField, NumberField, SelectField, SettingsGroup } from './fields.tsx';
 import type { DataPreviewResult, DataPreviewState, TrainingSession } from './useTrainingSession.ts';
 
 /** Default settings of each augmentation, as offered by the checkboxes. */
@@ -56,7 +56,57 @@ export function DataPanel({ session }: { session: TrainingSession }) {
               </li>
             ))}
           </ul>
-          {src.kind !== 'builtin' && <p data-testid="imported-source">Imported: {src.kind === 'images' ? src.folder : src.file}</p>}
+          <div className="run-controls" style={{ flexWrap: 'wrap', marginTop: 4 }}>
+            <button type="button" data-testid="import-csv" onClick={() => session.importData('csv')}>
+              Import CSV…
+            </button>
+            <button type="button" data-testid="import-images" onClick={() => session.importData('images')}>
+              Import image folder…
+            </button>
+            <button type="button" data-testid="import-text" onClick={() => session.importData('text')}>
+              Import text…
+            </button>
+          </div>
+          {src.kind !== 'builtin' && (
+            <p data-testid="imported-source">
+              Imported {src.kind === 'images' ? `image folder ${src.folder}` : src.kind === 'csv' ? `CSV ${src.file}` : `text ${src.file}`}
+            </p>
+          )}
+          {src.kind === 'images' && (
+            <>
+              <NumberField label="Width" testId="import-width" integer min={1} max={512} value={src.width} onCommit={(width) => change({ ...settings, source: { ...src, width } }, 'image size')} />
+              <NumberField label="Height" testId="import-height" integer min={1} max={512} value={src.height} onCommit={(height) => change({ ...settings, source: { ...src, height } }, 'image size')} />
+              <SelectField
+                label="Colour"
+                testId="import-channels"
+                value={String(src.channels) as '1' | '3'}
+                options={[
+                  { value: '1', label: 'greyscale' },
+                  { value: '3', label: 'RGB' },
+                ]}
+                onChange={(c) => change({ ...settings, source: { ...src, channels: c === '3' ? 3 : 1 } }, 'image colour')}
+              />
+            </>
+          )}
+          {src.kind === 'csv' && (
+            <label className="setting">
+              <span className="setting-label">Target column</span>
+              <input
+                type="text"
+                data-testid="import-target"
+                defaultValue={src.target === undefined ? '' : String(src.target)}
+                placeholder="last column"
+                onBlur={(e) => {
+                  const t = e.target.value.trim();
+                  const { target: _old, ...rest } = src;
+                  change({ ...settings, source: t === '' ? rest : { ...rest, target: /^\d+$/.test(t) ? Number(t) : t } }, 'target column');
+                }}
+              />
+            </label>
+          )}
+          {src.kind === 'text' && (
+            <NumberField label="Sequence length" testId="import-seq-len" integer min={2} value={src.seqLen ?? 32} onCommit={(seqLen) => change({ ...settings, source: { ...src, seqLen } }, 'sequence length')} />
+          )}
         </SettingsGroup>
         <SettingsGroup title="Samples and split">
           {builtin && sampleOption && (

@@ -3,6 +3,7 @@ import type { HostApi } from '../../main/api/host-api.ts';
 import '../charts/charts.css';
 import { InspectPanel, type InspectApi } from '../inspect/InspectPanel.tsx';
 import type { ProjectExtras } from '../store/project-bytes.ts';
+import { useEditor } from '../editor/EditorContext.tsx';
 import type { EditorStore } from '../store/store.ts';
 import { DataPanel } from './DataPanel.tsx';
 import { ExportPanel } from './ExportPanel.tsx';
@@ -26,6 +27,7 @@ export interface TrainingWorkbenchProps {
 
 /** The Data, Training, Results, Inspect, Export and Search panels under the canvas. */
 export function TrainingWorkbench({ host, store, project, backends, exportRequests }: TrainingWorkbenchProps) {
+  const { notify } = useEditor();
   const [tab, setTab] = useState<WorkbenchTab>('training');
   const { getExtras, setExtras } = project;
   const fileName = useRef(project.fileName);
@@ -40,8 +42,8 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
     }),
     [getExtras, setExtras],
   );
-  const session = useTrainingSession(host, store, weightsLink, backends.length > 0);
-  const search = useSearch(host, store);
+  const session = useTrainingSession(host, store, weightsLink, backends.length > 0, notify);
+  const search = useSearch(host, store, session.payloadFor);
 
   useEffect(() => {
     if (exportRequests > 0) setTab('export');

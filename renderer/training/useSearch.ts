@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { DataPayload } from '../../engine/data/prepare.ts';
 import type { SearchOptions, SearchSpace, TrialResult } from '../../engine/train/search.ts';
+import type { DataSource } from '../../engine/train/settings.ts';
 import type { HostApi } from '../../main/api/host-api.ts';
 import { setParam } from '../store/actions.ts';
 import type { EditorStore } from '../store/store.ts';
@@ -25,7 +27,7 @@ export interface SearchController {
 }
 
 /** Runs a hyperparameter search in the engine worker and applies a chosen trial to the project. */
-export function useSearch(host: HostApi, store: EditorStore): SearchController {
+export function useSearch(host: HostApi, store: EditorStore, payloadFor: (source: DataSource) => DataPayload | undefined): SearchController {
   const [state, setState] = useState<SearchState>({ phase: 'idle', searchId: null, done: 0, total: 0, results: [], error: null });
 
   useEffect(
@@ -56,9 +58,11 @@ export function useSearch(host: HostApi, store: EditorStore): SearchController {
       const doc = store.getState().doc;
       const searchId = nextId('search');
       setState({ phase: 'running', searchId, done: 0, total: 0, results: [], error: null });
-      host.postToEngine({ type: 'search-start', searchId, graph: doc.graph, data: dataSettingsOf(doc), training: trainingSettingsOf(doc), space, options });
+      const data = dataSettingsOf(doc);
+      const payload = payloadFor(data.source);
+      host.postToEngine({ type: 'search-start', searchId, graph: doc.graph, data, training: trainingSettingsOf(doc), space, options, ...(payload ? { payload } : {}) });
     },
-    [host, store],
+    [host, store, payloadFor],
   );
 
   const stop = useCallback(() => {

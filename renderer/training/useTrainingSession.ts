@@ -5,11 +5,14 @@ import type { ProjectHistory } from '../../engine/io/project.ts';
 import type { SafetensorsFile } from '../../engine/io/safetensors.ts';
 import type { EngineRequest } from '../../engine/session/protocol.ts';
 import type { InspectQuery } from '../../engine/train/inspect.ts';
-import type { HostApi } from '../../main/api/host-api.ts';
+import type { DataPayload } from '../../engine/data/prepare.ts';
+import type { DataSource } from '../../engine/train/settings.ts';
+import type { HostApi, ImportKind } from '../../main/api/host-api.ts';
+import { importedSource, payloadFits } from './import-data.ts';
 import { graphRoles } from '../inspect/graph-roles.ts';
 import { toProbabilities, type InspectKind, type InspectView, type SampleChoice } from '../inspect/inspect-types.ts';
 import type { EditorStore } from '../store/store.ts';
-import { dataSettingsOf, trainingSettingsOf } from '../store/training-actions.ts';
+import { dataSettingsOf, setDataSettings, trainingSettingsOf } from '../store/training-actions.ts';
 import { decodeEvent, replyError, type EngineReply, type RunData } from './engine-link.ts';
 import { exportFile, weightsFile, type ExportFormat } from './export-files.ts';
 import { savedRun, withRun, type SavedRun } from './history.ts';
@@ -88,6 +91,10 @@ export interface TrainingSession {
   inspect(kind: InspectKind, sample: SampleChoice, nodeId?: string): void;
   exportState: ExportState;
   exportWeights(format: ExportFormat): void;
+  /** Asks the host for a CSV file, a text file or an image folder and makes it the project's data. */
+  importData(kind: ImportKind): void;
+  /** The imported files the data source names, when they are loaded in this session. */
+  payloadFor(source: DataSource): DataPayload | undefined;
 }
 
 let counter = 0;
@@ -105,7 +112,7 @@ const EMBEDDING_SAMPLES = 300;
  * worker through the host and turns the worker's events into what the panels draw. No
  * training or inspection computes here.
  */
-export function useTrainingSession(host: HostApi, store: EditorStore, project: ProjectWeightsLink, engineReady: boolean): TrainingSession {
+export function useTrainingSession(host: HostApi, store: EditorStore, project: ProjectWeightsLink, engineReady: boolean, notify: (message: string) => void): TrainingSession {
   const [run, dispatchRun] = useReducer(runReducer, initialRunState);
   const [runData, setRunData] = useState<RunData | null>(null);
   const [datasets, setDatasets] = useState<DatasetInfo[]>([]);
@@ -118,6 +125,9 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   const pending = useRef(new Map<string, (reply: EngineReply) => void>());
   const runId = useRef<string | null>(null);
   const [inspectableRun, setInspectableRun] = useState<string | null>(null);
+  const imported = useRef<{ name: string; payload: DataPayload } | null>(null);
+  const [importVersion, setImportVersion] = useState(0);
+  const payloadFor = useCallback((source: DataSource): DataPayload | undefined => (source.kind !== 'builtin' && payloadFits(source, imported.current) ? imported.current!.payload : undefined), []);
 
   /** Sends a request that carries `requestId`; resolves with its reply (or a failure). */
   const ask = useCallback(
@@ -186,8 +196,9 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     const training = trainingSettingsOf(doc);
     const data = dataSettingsOf(doc);
     dispatchRun({ kind: 'start-requested', id, startedAt: new Date().toISOString(), training, data });
-    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training });
-  }, [host, store]);
+    const payload = payloadFor(data.source);
+    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training, ...(payload ? { payload } : {}) });
+  }, [host, store, payloadFor]);
 
   const control = useCallback(
     (kind: 'pause' | 'resume' | 'stop') => {
@@ -218,8 +229,14 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       if (next === key) return;
       key = next;
       const mine = ++previewSeq.current;
+      const payload = payloadFor(settings.source);
+      if (settings.source.kind !== 'builtin' && !payload) {
+        const what = settings.source.kind === 'images' ? `the image folder "${settings.source.folder}"` : `"${settings.source.file}"`;
+        setDataPreview({ loading: false, result: null, error: `Imported data is not stored in the project: import ${what} again to preview and train on it.` });
+        return;
+      }
       setDataPreview((p) => ({ ...p, loading: true }));
-      void ask((requestId) => ({ type: 'data-preview', requestId, data: settings, augmentations: settings.augmentation.length > 0 ? AUGMENTED_PREVIEWS : 0 })).then((reply) => {
+      void ask((requestId) => ({ type: 'data-preview', requestId, data: settings, ...(payload ? { payload } : {}), augmentations: settings.augmentation.length > 0 ? AUGMENTED_PREVIEWS : 0 })).then((reply) => {
         if (previewSeq.current !== mine) return;
         if (reply.type === 'data-preview') {
           setDataPreview({ loading: false, error: null, result: { meta: reply.preview.meta, length: reply.preview.length, preview: reply.preview.preview, splits: reply.splits, augmented: reply.augmented?.samples } });
@@ -228,7 +245,25 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     };
     follow();
     return store.subscribe(follow);
-  }, [engineReady, store, ask]);
+  }, [engineReady, store, ask, payloadFor, importVersion]);
+
+  const importData = useCallback(
+    (kind: ImportKind) => {
+      host
+        .importData(kind)
+        .then(async (data) => {
+          if (!data) return;
+          const settings = dataSettingsOf(store.getState().doc);
+          const { source, payload } = await importedSource(data, settings.source);
+          imported.current = { name: data.name, payload };
+          setImportVersion((v) => v + 1);
+          const r = store.dispatch(setDataSettings, { settings: { ...settings, source, augmentation: kind === 'images' ? settings.augmentation : [] }, what: 'dataset' });
+          notify(r.ok || r.message === 'The data settings are unchanged.' ? `Imported ${data.name} (${data.files.length} file${data.files.length === 1 ? '' : 's'})` : r.message);
+        })
+        .catch((err: unknown) => notify(`Could not import: ${err instanceof Error ? err.message : String(err)}`));
+    },
+    [host, store, notify],
+  );
 
   const query = useCallback(
     (q: InspectQuery) => {
@@ -372,7 +407,9 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       inspect,
       exportState,
       exportWeights,
+      importData,
+      payloadFor,
     }),
-    [run, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights],
+    [run, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
   );
 }
