@@ -1,0 +1,77 @@
+import { useMemo, useState } from 'react';
+import { LineChart } from '../charts/LineChart.tsx';
+import { AttackPanel } from './AttackPanel.tsx';
+import { AutoencoderViews, clampInt } from './AutoencoderViews.tsx';
+import { GanViews } from './GanViews.tsx';
+import { lossSeries, MODE_TITLES } from './mode-state.ts';
+import type { ModeSession } from './useModeSession.ts';
+import './modes.css';
+
+const ABOUT: Record<string, string> = {
+  autoencoder: 'The network rebuilds its input through a narrow code. Compare inputs with reconstructions and see where each sample lands in the latent space.',
+  vae: 'The encoder gives a mean and a variance; a KL term keeps codes near a standard normal, so decoding random codes draws new samples and paths between codes morph one sample into another.',
+  gan: 'A generator and a discriminator train in turn with their own optimisers. Watch both losses: neither should win outright.',
+  adversarial: 'Train the classifier, then nudge a test sample by at most epsilon per value in the direction that hurts it most and see its prediction change.',
+};
+
+/**
+ * The Mode panel of a project with a course mode (autoencoder, VAE, GAN, adversarial
+ * attack): train, step or stop the mode's run, its live losses, and what the mode shows.
+ */
+export function ModePanel({ session }: { session: ModeSession }) {
+  const { mode, state } = session;
+  const [steps, setSteps] = useState(50);
+  const series = useMemo(() => lossSeries(state), [state]);
+  if (!mode) return <p className="panel-empty">This project has no course mode.</p>;
+  const running = state.phase === 'running' || state.phase === 'starting';
+  const kind = state.kind ?? mode.kind;
+  const epoch = state.step / state.stepsPerEpoch;
+  return (
+    <div className="mode-panel" data-testid="mode-panel" data-mode={mode.kind}>
+      <div className="mode-side">
+        <h3 className="mode-title">{MODE_TITLES[mode.kind]}</h3>
+        <p className="mode-about">{ABOUT[mode.kind]}</p>
+        <div className="run-controls">
+          <button type="button" className="primary" disabled={running} onClick={() => session.start()} data-testid="mode-train">
+            Train
+          </button>
+          <button type="button" disabled={!running} onClick={session.stop} data-testid="mode-stop">
+            Stop
+          </button>
+        </div>
+        <div className="run-controls mode-step-controls">
+          <button type="button" disabled={running} onClick={() => session.step(steps)} data-testid="mode-step">
+            {state.phase === 'idle' ? 'Train' : 'Train only'} {steps} {state.phase === 'idle' ? 'more steps' : 'steps'}
+          </button>
+          <input type="number" min={1} max={100000} value={steps} aria-label="steps" onChange={(e) => setSteps(clampInt(e.target.value, 1, 100000, steps))} data-testid="mode-steps" />
+        </div>
+        <p className="mode-progress" data-testid="mode-progress" data-phase={state.phase} data-step={state.step}>
+          {state.phase === 'none' && 'Not trained yet.'}
+          {state.phase === 'starting' && 'Preparing the data and the networks…'}
+          {(state.phase === 'running' || state.phase === 'idle') && (
+            <>
+              {state.phase === 'running' ? 'Training' : state.status === 'stopped' ? 'Stopped' : state.status === 'diverged' ? 'Diverged' : 'Done'}: step {state.step}
+              {state.phase === 'running' && state.totalSteps ? ` of ${state.totalSteps}` : ''}, epoch {epoch.toFixed(2)}
+            </>
+          )}
+          {state.phase === 'failed' && 'Failed.'}
+        </p>
+        {state.message && (
+          <div className={`run-banner ${state.phase === 'failed' ? 'run-banner-error' : 'run-banner-warning'}`} role="alert" data-testid="mode-banner">
+            {state.message}
+          </div>
+        )}
+      </div>
+      <div className="mode-main">
+        <LineChart title="Losses" series={series} xLabel="epoch" xMin={0} height={160} testId="chart-mode-loss" empty="Train to see the losses" />
+        {state.runId && state.phase !== 'starting' && state.phase !== 'failed' && state.kind && (
+          <>
+            {(kind === 'autoencoder' || kind === 'vae') && <AutoencoderViews session={session} />}
+            {kind === 'gan' && <GanViews session={session} />}
+            {kind === 'adversarial' && <AttackPanel session={session} />}
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
