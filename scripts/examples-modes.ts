@@ -13,6 +13,8 @@ import {
   charLanguageModelGraph,
   contrastiveGraph,
   convAutoencoderGraph,
+  convClassifierGraph,
+  convFeatureAutoencoderGraph,
   deepSupervisionGraph,
   denseAutoencoderGraph,
   ganDiscriminatorGraph,
@@ -40,7 +42,12 @@ export type ModeSpec =
   /** RotationPretextMode, then linearProbe(model, probe.featureId) on `probe.labels` labelled samples. */
   | { kind: 'rotation'; probe: { featureId: string; labels: number } }
   /** ContrastiveMode (NT-Xent at `temperature`), then a linear probe like rotation. */
-  | { kind: 'contrastive'; temperature: number; probe: { featureId: string; labels: number } };
+  | { kind: 'contrastive'; temperature: number; probe: { featureId: string; labels: number } }
+  /**
+   * AutoencoderMode on the unlabelled images, then on `labels` labelled ones: linearProbe at
+   * `probe.featureId`, and `classifier` trained from scratch (or from the copied encoder) to compare.
+   */
+  | { kind: 'pretrain-transfer'; classifier: ModelGraph; probe: { featureId: string; labels: number } };
 
 export interface ModeExample {
   id: string;
@@ -130,7 +137,7 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'word2vec-skipgram',
     title: 'Word vectors (skip-gram word2vec)',
-    description: 'Learns a 16-number vector for each word of a small corpus by predicting the words around it. Animals, colours, numbers, foods and places each appear in their own kinds of sentences; after 250 steps the nearest word to almost every word (93% here) is one of its own group, by cosine similarity. The 2-D projection shows the groups apart.',
+    description: 'Learns a 16-number vector for each word of a small corpus by predicting the words around it. Animals, colours, numbers, foods and places each appear in their own kinds of sentences; after 300 steps the nearest word of 28 of the 30 group words (93%) is one of its own group, by cosine similarity. The 2-D projection shows the groups apart.',
     graph: word2vecGraph({ vocab: 76, dim: 16, contextLength: 1, paddingIdx: 0 }),
     training: { epochs: 3, batchSize: 128, optimizer: { type: 'adam', lr: 1e-2 } },
     mode: { kind: 'word2vec', method: 'skipgram', window: 2, corpus: { sentences: 1000, seed: 0 }, query: ['cat', 'red', 'three', 'bread', 'garden'] },
@@ -138,7 +145,7 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'word2vec-cbow',
     title: 'Word vectors (CBOW word2vec)',
-    description: 'Learns word vectors by predicting each word from the mean of the four words around it. On the same grouped corpus, the nearest word of every word was one of its own group after 250 steps.',
+    description: 'Learns word vectors by predicting each word from the mean of the four words around it. On the same grouped corpus, the nearest word of each of the 30 group words was one of its own group after 300 steps.',
     graph: word2vecGraph({ vocab: 76, dim: 16, contextLength: 4, paddingIdx: 0 }),
     training: { epochs: 6, batchSize: 128, optimizer: { type: 'adam', lr: 1e-2 } },
     mode: { kind: 'word2vec', method: 'cbow', window: 2, corpus: { sentences: 1000, seed: 0 }, query: ['cat', 'red', 'three', 'bread', 'garden'] },
@@ -160,5 +167,14 @@ export const MODE_EXAMPLES: ModeExample[] = [
     data: mnist(2000),
     training: { epochs: 5, batchSize: 64, optimizer: { type: 'adam', lr: 2e-3 } },
     mode: { kind: 'contrastive', temperature: 0.5, probe: { featureId: 'features', labels: 100 } },
+  },
+  {
+    id: 'pretrain-autoencoder-few-labels',
+    title: 'Pretraining on unlabelled digits, then 20 labels',
+    description: 'A convolutional autoencoder learns from 2000 unlabelled digits; its encoder has exactly the layers of a small CNN classifier, so its weights load by name. With only 20 labelled digits, a linear classifier on the frozen pretrained convolution features reached 49-64% (mean 57%) over 4 label sets, the same CNN trained from scratch on those 20 digits 50-58% (mean 54%), and the linear classifier on untrained features 45-52%. Pretraining helped on average but not on every label set.',
+    graph: convFeatureAutoencoderGraph({ channels: [8, 16], features: 64 }),
+    data: mnist(3000),
+    training: { epochs: 7, batchSize: 32, optimizer: { type: 'adam', lr: 2e-3 } },
+    mode: { kind: 'pretrain-transfer', classifier: convClassifierGraph({ channels: [8, 16], features: 64 }), probe: { featureId: 'flat', labels: 20 } },
   },
 ];

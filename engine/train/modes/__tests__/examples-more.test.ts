@@ -3,10 +3,12 @@ import { MODE_EXAMPLES } from '../../../../scripts/examples-modes.ts';
 import { DIGIT_BOS, DIGIT_EOS, DIGIT_PAD, makeDigitSeq2Seq, makeWordCorpus } from '../../../data/modes-text.ts';
 import { makeCharText } from '../../../data/sequences.ts';
 import { inferGraph } from '../../../graph/infer.ts';
+import { AutoencoderMode } from '../autoencoder.ts';
 import { ContrastiveMode } from '../contrastive.ts';
 import { LanguageModelMode } from '../language-model.ts';
 import { RotationPretextMode } from '../self-supervised.ts';
 import { Seq2SeqMode } from '../seq2seq.ts';
+import { ClassifierMode } from '../supervised.ts';
 import { linearProbe } from '../transfer.ts';
 import { Word2VecMode } from '../word2vec.ts';
 import { digits } from './fixtures.ts';
@@ -14,9 +16,9 @@ import { digits } from './fixtures.ts';
 describe('sequence, embedding and self-supervised mode examples', { timeout: 30_000 }, () => {
   it('every example graph is valid, fits its data and trains two steps with its mode', async () => {
     const images = await digits(32);
-    const kinds = ['seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive'];
+    const kinds = ['seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive', 'pretrain-transfer'];
     const examples = MODE_EXAMPLES.filter((e) => kinds.includes(e.mode.kind));
-    expect(examples.map((e) => e.mode.kind).sort()).toEqual(['contrastive', 'language-model', 'rotation', 'seq2seq', 'word2vec', 'word2vec']);
+    expect(examples.map((e) => e.mode.kind).sort()).toEqual(['contrastive', 'language-model', 'pretrain-transfer', 'rotation', 'seq2seq', 'word2vec', 'word2vec']);
     for (const e of examples) {
       expect(inferGraph(e.graph).problems, e.id).toEqual([]);
       const m = e.mode;
@@ -42,6 +44,13 @@ describe('sequence, embedding and self-supervised mode examples', { timeout: 30_
         losses = [mode.step().total, mode.step().total];
         const probe = linearProbe(mode.model, m.probe.featureId, { data: images, classes: 10, batchSize: 8 });
         losses.push(probe.step().total);
+      } else if (m.kind === 'pretrain-transfer') {
+        expect(inferGraph(m.classifier).problems).toEqual([]);
+        const ae = new AutoencoderMode({ graph: e.graph, data: images, batchSize: 8 });
+        losses = [ae.step().total, ae.step().total];
+        const probe = linearProbe(ae.model, m.probe.featureId, { data: images, classes: 10, batchSize: 8 });
+        const scratch = new ClassifierMode({ graph: m.classifier, data: images, batchSize: 8 });
+        losses.push(probe.step().total, scratch.step().total);
       }
       expect(losses.length, e.id).toBeGreaterThan(1);
       expect(losses.every(Number.isFinite), e.id).toBe(true);
