@@ -96,6 +96,18 @@ test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, sav
   await expect(page.getByTestId('saliency-map')).toBeVisible();
   await attachScreenshot(page, testInfo, 'inspect-conv1');
 
+  // Draw a digit by hand: the prediction follows the drawing.
+  await page.getByTestId('inspect-draw').check();
+  const pad = await page.getByTestId('draw-canvas').boundingBox();
+  if (!pad) throw new Error('the drawing canvas is not on screen');
+  await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
+  await page.mouse.down();
+  await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.85, { steps: 12 });
+  await page.mouse.up();
+  await expect(page.getByTestId('prediction')).not.toContainText('true:');
+  await expect(page.getByTestId('predicted-class')).toHaveText(/^\d$/);
+  await attachScreenshot(page, testInfo, 'inspect-drawn');
+
   // Export the weights as safetensors and read the file back.
   await page.getByTestId('tab-export').click();
   const weightsFile = await download(page, testInfo, () => page.getByTestId('export-safetensors').click());

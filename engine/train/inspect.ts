@@ -26,6 +26,11 @@ export type SplitName = 'train' | 'val' | 'test';
 export interface SampleRef {
   split: SplitName;
   index: number;
+  /**
+   * A sample drawn by hand, used as the model's input in place of the split's sample (same
+   * per-sample size, fed as is); the split's sample still supplies the target.
+   */
+  values?: number[];
 }
 
 export type InspectQuery =
@@ -73,7 +78,13 @@ function sampleBatch(ctx: InspectContext, ref: SampleRef): Batch {
   if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= ds.length) {
     throw new Error(`Sample ${ref.index} does not exist: the ${ref.split} split has ${ds.length} samples (0..${ds.length - 1})`);
   }
-  return makeBatch(ds, [ref.index]);
+  const batch = makeBatch(ds, [ref.index]);
+  if (ref.values === undefined) return batch;
+  if (ds.meta.task === 'graph' || batch.inputs instanceof Int32Array) throw new Error('Samples drawn by hand need numeric (image, vector or sequence) inputs');
+  if (ref.values.length !== batch.inputs.length || !ref.values.every((v) => Number.isFinite(v))) {
+    throw new Error(`A drawn sample needs ${batch.inputs.length} finite values (shape [${ds.meta.inputShape.join(', ')}]), got ${ref.values.length}`);
+  }
+  return { ...batch, inputs: Float32Array.from(ref.values) };
 }
 
 function nodeOf(ctx: InspectContext, nodeId: string) {

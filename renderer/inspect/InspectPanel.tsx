@@ -7,6 +7,7 @@ import { useEditor, useEditorState } from '../editor/EditorContext.tsx';
 import { findNode } from '../store/document.ts';
 import { ActivationView } from './ActivationView.tsx';
 import { AttentionView } from './AttentionView.tsx';
+import { DrawCanvas } from './DrawCanvas.tsx';
 import { FilterGrid } from './FilterGrid.tsx';
 import type { InspectKind, InspectResult, Prediction, SampleChoice } from './inspect-types.ts';
 import type { InspectionState } from '../training/useTrainingSession.ts';
@@ -19,6 +20,9 @@ export interface InspectApi {
   notReady: string;
   inspect(kind: InspectKind, sample: SampleChoice, nodeId?: string): void;
   classNames: string[];
+  /** Per-sample input shape of the model being inspected; [C, H, W] images can be drawn by hand. */
+  inputShape: number[] | null;
+  isImage: boolean;
 }
 
 const KIND_LABEL: Record<Inspectable, string> = { activations: 'Activations', filters: 'Filters', attention: 'Attention' };
@@ -37,13 +41,18 @@ export function InspectPanel({ api }: { api: InspectApi }) {
   const inspectable = def?.inspect ?? [];
   const [split, setSplit] = useState<'train' | 'val' | 'test'>('test');
   const [index, setIndex] = useState(0);
+  const [drawn, setDrawn] = useState<number[] | null>(null);
+  const [drawing, setDrawing] = useState(false);
   const { inspection, inspect, ready } = api;
+  const shape = api.inputShape;
+  const canDraw = api.isImage && shape !== null && shape.length === 3 && (shape[0] === 1 || shape[0] === 3);
+  const sample: SampleChoice = drawing && drawn ? { split, index, values: drawn } : { split, index };
+  const sampleKey = JSON.stringify(sample);
 
   // A new sample (or a newly trained model) shows its prediction.
   useEffect(() => {
-    if (ready) inspect('predict', { split, index });
-  }, [split, index, ready, inspect]);
-  const sample: SampleChoice = { split, index };
+    if (ready) inspect('predict', JSON.parse(sampleKey) as SampleChoice);
+  }, [sampleKey, ready, inspect]);
   const res = inspection.results;
   const button = (kind: InspectKind, label: string, nodeId?: string) => (
     <button type="button" key={kind} data-testid={`inspect-${kind}`} disabled={!ready || inspection.loading !== null} onClick={() => inspect(kind, sample, nodeId)}>
@@ -67,6 +76,25 @@ export function InspectPanel({ api }: { api: InspectApi }) {
           <span className="setting-label">Sample number</span>
           <input type="number" min={0} data-testid="inspect-index" value={index} onChange={(e) => setIndex(Math.max(0, Math.floor(Number(e.target.value) || 0)))} />
         </label>
+        {canDraw && (
+          <>
+            <label className="setting setting-check">
+              <input type="checkbox" data-testid="inspect-draw" checked={drawing} onChange={(e) => setDrawing(e.target.checked)} />
+              <span className="setting-label">Draw a sample by hand</span>
+            </label>
+            {drawing && (
+              <DrawCanvas
+                width={shape[2]}
+                height={shape[1]}
+                onChange={(pixels) => {
+                  // Grey strokes fill every colour channel of an RGB model alike.
+                  const plane = Array.from(pixels);
+                  setDrawn(shape[0] === 3 ? [...plane, ...plane, ...plane] : plane);
+                }}
+              />
+            )}
+          </>
+        )}
         {res.predict?.kind === 'predict' && <PredictionView result={res.predict} />}
       </div>
       <div className="inspect-views">

@@ -12,6 +12,8 @@ export type InspectKind = 'activations' | 'filters' | 'attention' | 'saliency' |
 export interface SampleChoice {
   split: SplitName;
   index: number;
+  /** A sample drawn by hand (image models), fed in place of the split's sample. */
+  values?: number[];
 }
 
 export interface Prediction {

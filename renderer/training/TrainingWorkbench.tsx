@@ -2,6 +2,8 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { HostApi } from '../../main/api/host-api.ts';
 import '../charts/charts.css';
 import { InspectPanel, type InspectApi } from '../inspect/InspectPanel.tsx';
+import { ModePanel } from '../modes/ModePanel.tsx';
+import { useModeSession } from '../modes/useModeSession.ts';
 import type { ProjectExtras } from '../store/project-bytes.ts';
 import { useEditor } from '../editor/EditorContext.tsx';
 import type { EditorStore } from '../store/store.ts';
@@ -44,6 +46,12 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
   );
   const session = useTrainingSession(host, store, weightsLink, backends.length > 0, notify);
   const search = useSearch(host, store, session.payloadFor);
+  const modes = useModeSession(host, store, session.payloadFor);
+  // A project with a course mode opens on its Mode panel.
+  const modeKind = modes.mode?.kind;
+  useEffect(() => {
+    if (modeKind) setTab('mode');
+  }, [modeKind]);
 
   useEffect(() => {
     if (exportRequests > 0) setTab('export');
@@ -57,6 +65,8 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
       : 'Train the model, or pause a run, to look inside it.',
     inspect: session.inspect,
     classNames: session.classNames,
+    inputShape: session.runData?.inputShape ?? null,
+    isImage: session.runData?.isImage ?? false,
   };
 
   return (
@@ -70,6 +80,7 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
         inspect: () => <InspectPanel api={inspectApi} />,
         export: () => <ExportPanel session={session} />,
         search: () => <SearchPanel search={search} />,
+        ...(modes.mode ? { mode: () => <ModePanel session={modes} /> } : {}),
       }}
     />
   );

@@ -279,7 +279,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       setInspection((s) => ({ ...s, loading: kind, error: null }));
       const done = (view: InspectView): void => setInspection((s) => ({ loading: null, error: null, results: { ...s.results, [kind]: view } }));
       const fail = (message: string): void => setInspection((s) => ({ ...s, loading: null, error: message }));
-      const ref = { split: sample.split, index: sample.index };
+      const ref = { split: sample.split, index: sample.index, ...(sample.values ? { values: sample.values } : {}) };
       if (kind === 'predict') {
         const roles = graphRoles(store.getState().doc.graph, store.layers.getLayer);
         if (!roles.predictionId) return fail('The model has no output to read a prediction from');
@@ -293,7 +293,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
             probabilities: toProbabilities(pred.result.values),
             classNames: runData?.classNames ?? [],
             input: asValues(input),
-            ...(t && t.values.length === 1 ? { target: t.values[0] } : {}),
+            ...(t && t.values.length === 1 && !sample.values ? { target: t.values[0] } : {}),
           });
         });
         return;

@@ -52,3 +52,14 @@ describe('prediction probabilities', () => {
     expect(toProbabilities([-2])[1]).toBeCloseTo(1 / (1 + Math.exp(2)));
   });
 });
+
+describe('hand-drawn samples', () => {
+  it('averages canvas pixels down to the model input size, white strokes as 1', async () => {
+    const { downsample } = await import('../DrawCanvas.tsx');
+    // A 4x2 RGBA canvas: the left half white, the right half black.
+    const rgba = new Uint8ClampedArray(4 * 2 * 4);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) rgba.set([255, 255, 255, 255], (y * 4 + x) * 4);
+    expect(Array.from(downsample(rgba, 4, 2, 2, 1))).toEqual([1, 0]);
+    expect(Array.from(downsample(rgba, 4, 2, 1, 1))).toEqual([0.5]);
+  });
+});
