@@ -116,6 +116,17 @@ test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, sav
   expect(weights.tensors.get('fc3.weight')?.shape).toEqual([10, 84]);
   await expect(page.getByTestId('export-message')).toContainText('Exported lenet5-mnist.safetensors');
 
+  // ONNX runs in ONNX Runtime; the PyTorch export holds model.py, train.py and the weights.
+  const onnxFile = await download(page, testInfo, () => page.getByTestId('export-onnx').click());
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(readFileSync(onnxFile));
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(28 * 28), [1, 1, 28, 28]) };
+  const out = (await session.run(feeds))[session.outputNames[0]];
+  expect(out.dims).toEqual([1, 10]);
+  const torchZip = await download(page, testInfo, () => page.getByTestId('export-pytorch').click());
+  const { unzipSync } = await import('fflate');
+  expect(Object.keys(unzipSync(new Uint8Array(readFileSync(torchZip)))).sort()).toEqual(['model.py', 'train.py', 'weights.safetensors']);
+
   // Save, reload the page, reopen: the trained weights and the run come back with the project.
   const projectFile = await download(page, testInfo, () => page.getByTestId('toolbar-save').click());
   await page.reload();
