@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 
-export type WorkbenchTab = 'data' | 'training' | 'results' | 'inspect' | 'export' | 'search';
+export type WorkbenchTab = 'data' | 'training' | 'results' | 'inspect' | 'export' | 'search' | 'mode';
 
 export const WORKBENCH_TABS: { id: WorkbenchTab; label: string }[] = [
   { id: 'data', label: 'Data' },
@@ -9,23 +9,26 @@ export const WORKBENCH_TABS: { id: WorkbenchTab; label: string }[] = [
   { id: 'inspect', label: 'Inspect' },
   { id: 'export', label: 'Export' },
   { id: 'search', label: 'Search' },
+  { id: 'mode', label: 'Mode' },
 ];
 
 /**
  * The tabbed area under the canvas: Data, Training, Results, Inspect, Export and Search.
  * It can be collapsed to its tab strip so the canvas gets the room back.
  */
-export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (tab: WorkbenchTab) => void; panels: Record<WorkbenchTab, () => ReactNode> }) {
+export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (tab: WorkbenchTab) => void; panels: Record<Exclude<WorkbenchTab, 'mode'>, () => ReactNode> & { mode?: () => ReactNode } }) {
   const [collapsed, setCollapsed] = useState(false);
+  // The Mode tab is there only for projects with a course mode.
+  const shown = panels[tab] ? tab : 'training';
   return (
     <section className={collapsed ? 'workbench collapsed' : 'workbench'} data-testid="workbench" aria-label="Training and inspection">
       <div className="workbench-tabs" role="tablist">
-        {WORKBENCH_TABS.map((t) => (
+        {WORKBENCH_TABS.filter((t) => panels[t.id]).map((t) => (
           <button
             key={t.id}
             type="button"
             role="tab"
-            aria-selected={tab === t.id}
+            aria-selected={shown === t.id}
             data-testid={`tab-${t.id}`}
             onClick={() => {
               onTab(t.id);
@@ -40,8 +43,8 @@ export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (t
         </button>
       </div>
       {!collapsed && (
-        <div className="workbench-body" role="tabpanel" data-testid={`panel-${tab}`}>
-          {panels[tab]()}
+        <div className="workbench-body" role="tabpanel" data-testid={`panel-${shown}`}>
+          {panels[shown]!()}
         </div>
       )}
     </section>
