@@ -6,7 +6,7 @@ import { Seq2SeqMode } from '../seq2seq.ts';
 const make = (steps: number) => {
   const data = makeDigitSeq2Seq({ task: 'reverse', samples: 2000, minLength: 3, maxLength: 5, seed: 1 });
   const mode = new Seq2SeqMode({
-    graph: seq2seqGraph({ vocab: 13, srcLength: 5, tgtLength: 6, embed: 16, hidden: 48 }),
+    graph: seq2seqGraph({ vocab: 13, srcLength: 5, tgtLength: 6, embed: 16, hidden: 32 }),
     data,
     bos: DIGIT_BOS,
     eos: DIGIT_EOS,
@@ -36,13 +36,13 @@ describe('sequence to sequence mode', { timeout: 40_000 }, () => {
   });
 
   it('learns to reverse digit strings; greedy, beam and seeded sampling generate answers', async () => {
-    const { mode, losses } = make(230);
+    const { mode, losses } = make(180);
     expect(losses.slice(-20).reduce((a, b) => a + b, 0) / 20).toBeLessThan(0.3 * losses[0]);
     const test = makeDigitSeq2Seq({ task: 'reverse', samples: 100, minLength: 3, maxLength: 5, seed: 99 });
     const ev = await mode.evaluate(test);
     // Chance is about 1 in 11 per token and 1 in 1000s per string.
-    expect(ev.tokenAccuracy).toBeGreaterThan(0.8);
-    expect(ev.exactMatch).toBeGreaterThan(0.4);
+    expect(ev.tokenAccuracy).toBeGreaterThan(0.75);
+    expect(ev.exactMatch).toBeGreaterThan(0.3);
 
     const greedy = await mode.generate('7052');
     expect(greedy.tokens[greedy.tokens.length - 1]).toBe(DIGIT_EOS);
