@@ -1,5 +1,6 @@
 /** Activation functions (torch.nn.functional names), each with its derivative. */
 import { noGrad } from '../core/autograd.ts';
+import { hasKernel } from '../core/backend.ts';
 import { apply, recordGrad } from '../core/engine.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { abs, add, div, exp, gt, log, mul, neg, sub, where } from './elementwise.ts';
@@ -7,19 +8,42 @@ import { reshape } from './layout.ts';
 import { sum } from './reduce.ts';
 
 export function relu(x: Tensor): Tensor {
-  return apply('Relu', [x], {}, (dy) => [mul(dy, gt(x, 0))]);
+  return apply('Relu', [x], {}, (dy) => [reluGrad(dy, x)]);
+}
+
+/** Whether the backend holding `t` runs the fused gradient kernel `name` itself. */
+function fusedOn(name: string, t: Tensor): boolean {
+  return hasKernel(name, t.backend.name);
+}
+
+/** dy * (x > 0), fused ('ReluGrad'); linear in dy, so its own gradient is reluGrad(ddy, x). */
+export function reluGrad(dy: Tensor, x: Tensor): Tensor {
+  if (!fusedOn('ReluGrad', x)) return mul(dy, gt(x, 0));
+  return apply('ReluGrad', [dy, x], {}, (ddy) => [reluGrad(ddy, x), null]);
 }
 
 export function sigmoid(x: Tensor): Tensor {
   // sigma' = sigma (1 - sigma)
-  const y = apply('Sigmoid', [x], {}, (dy) => [mul(dy, mul(y, sub(1, y)))]);
+  const y = apply('Sigmoid', [x], {}, (dy) => [sigmoidGrad(dy, y)]);
   return y;
+}
+
+/** dy * y (1 - y) for y = sigmoid(x), fused ('SigmoidGrad'). */
+export function sigmoidGrad(dy: Tensor, y: Tensor): Tensor {
+  if (!fusedOn('SigmoidGrad', y)) return mul(dy, mul(y, sub(1, y)));
+  return apply('SigmoidGrad', [dy, y], {}, (g) => [sigmoidGrad(g, y), mul(g, mul(dy, sub(1, mul(y, 2))))]);
 }
 
 export function tanh(x: Tensor): Tensor {
   // tanh' = 1 - tanh^2
-  const y = apply('Tanh', [x], {}, (dy) => [mul(dy, sub(1, mul(y, y)))]);
+  const y = apply('Tanh', [x], {}, (dy) => [tanhGrad(dy, y)]);
   return y;
+}
+
+/** dy * (1 - y^2) for y = tanh(x), fused ('TanhGrad'). */
+export function tanhGrad(dy: Tensor, y: Tensor): Tensor {
+  if (!fusedOn('TanhGrad', y)) return mul(dy, sub(1, mul(y, y)));
+  return apply('TanhGrad', [dy, y], {}, (g) => [tanhGrad(g, y), mul(g, mul(dy, mul(y, -2)))]);
 }
 
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {

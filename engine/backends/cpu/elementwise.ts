@@ -1,6 +1,6 @@
 /** Elementwise CPU kernels: unary maps and broadcasting binary ops. */
 import { registerKernel, type TensorInfo } from '../../core/backend.ts';
-import { broadcastShapes, type Shape, sizeOf, stridesOf } from '../../core/shape.ts';
+import { broadcastShapes, type Shape, shapeStr, sizeOf, stridesOf } from '../../core/shape.ts';
 import { anyValues, f32, out } from './cpu-backend.ts';
 
 type Binary = (x: number, y: number) => number;
@@ -15,35 +15,94 @@ function broadcastStrides(shape: Shape, target: Shape): number[] {
   return res;
 }
 
-function binaryLoop(a: TensorInfo, b: TensorInfo, fn: Binary, name: string, outInt = false): TensorInfo {
+/**
+ * The common binary ops, each a plain loop over strided runs (no call per element). The
+ * op code selects the loop once per run.
+ */
+const OPS = { Add: 0, Sub: 1, Mul: 2, Div: 3, Maximum: 4, Minimum: 5, Greater: 6, GreaterEqual: 7, Less: 8, LessEqual: 9, Equal: 10 } as const;
+type OpCode = (typeof OPS)[keyof typeof OPS];
+
+/** res[o + j] = av[ia + j*sa] OP bv[ib + j*sb] for j < len. */
+function run(op: OpCode, av: ArrayLike<number>, ia: number, sa: number, bv: ArrayLike<number>, ib: number, sb: number, res: Float32Array | Int32Array, o: number, len: number): void {
+  const end = o + len;
+  switch (op) {
+    case 0:
+      if (sa === 1 && sb === 1) for (; o < end; o++, ia++, ib++) res[o] = av[ia] + bv[ib];
+      else if (sa === 1 && sb === 0) for (const y = bv[ib]; o < end; o++, ia++) res[o] = av[ia] + y;
+      else for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] + bv[ib];
+      return;
+    case 1:
+      if (sa === 1 && sb === 1) for (; o < end; o++, ia++, ib++) res[o] = av[ia] - bv[ib];
+      else if (sa === 1 && sb === 0) for (const y = bv[ib]; o < end; o++, ia++) res[o] = av[ia] - y;
+      else for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] - bv[ib];
+      return;
+    case 2:
+      if (sa === 1 && sb === 1) for (; o < end; o++, ia++, ib++) res[o] = av[ia] * bv[ib];
+      else if (sa === 1 && sb === 0) for (const y = bv[ib]; o < end; o++, ia++) res[o] = av[ia] * y;
+      else for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] * bv[ib];
+      return;
+    case 3:
+      if (sa === 1 && sb === 1) for (; o < end; o++, ia++, ib++) res[o] = av[ia] / bv[ib];
+      else for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] / bv[ib];
+      return;
+    case 4:
+      for (; o < end; o++, ia += sa, ib += sb) {
+        const x = av[ia];
+        const y = bv[ib];
+        res[o] = x >= y || Number.isNaN(x) ? x : y;
+      }
+      return;
+    case 5:
+      for (; o < end; o++, ia += sa, ib += sb) {
+        const x = av[ia];
+        const y = bv[ib];
+        res[o] = x <= y || Number.isNaN(x) ? x : y;
+      }
+      return;
+    case 6:
+      for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] > bv[ib] ? 1 : 0;
+      return;
+    case 7:
+      for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] >= bv[ib] ? 1 : 0;
+      return;
+    case 8:
+      for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] < bv[ib] ? 1 : 0;
+      return;
+    case 9:
+      for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] <= bv[ib] ? 1 : 0;
+      return;
+    default:
+      for (; o < end; o++, ia += sa, ib += sb) res[o] = av[ia] === bv[ib] ? 1 : 0;
+  }
+}
+
+/** Broadcasting binary op: whole-array, scalar and trailing-block cases as single runs, else one run per innermost row. */
+function binaryOp(a: TensorInfo, b: TensorInfo, op: OpCode, name: string, outInt: boolean): TensorInfo {
   const av = anyValues(a);
   const bv = anyValues(b);
   const shape = broadcastShapes(a.shape, b.shape, name);
   const n = sizeOf(shape);
   const res = outInt ? new Int32Array(n) : new Float32Array(n);
-  if (av.length === n && bv.length === n) {
-    for (let i = 0; i < n; i++) res[i] = fn(av[i], bv[i]);
-  } else if (bv.length === 1) {
-    const y = bv[0];
-    for (let i = 0; i < n; i++) res[i] = fn(av[i], y);
-  } else if (av.length === 1) {
-    const x = av[0];
-    for (let i = 0; i < n; i++) res[i] = fn(x, bv[i]);
-  } else if (av.length === n && isSuffix(b.shape, shape)) {
+  if (n === 0) return out(res, shape);
+  if (av.length === n && bv.length === n) run(op, av, 0, 1, bv, 0, 1, res, 0, n);
+  else if (bv.length === 1) run(op, av, 0, 1, bv, 0, 0, res, 0, n);
+  else if (av.length === 1) run(op, av, 0, 0, bv, 0, 1, res, 0, n);
+  else if (av.length === n && isSuffix(b.shape, shape)) {
     const m = bv.length;
-    for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) res[i + j] = fn(av[i + j], bv[j]);
+    for (let i = 0; i < n; i += m) run(op, av, i, 1, bv, 0, 1, res, i, m);
+  } else if (bv.length === n && isSuffix(a.shape, shape)) {
+    const m = av.length;
+    for (let i = 0; i < n; i += m) run(op, av, 0, 1, bv, i, 1, res, i, m);
   } else {
     const rank = shape.length;
     const sa = broadcastStrides(a.shape, shape);
     const sb = broadcastStrides(b.shape, shape);
     const idx = new Array<number>(rank).fill(0);
     const inner = shape[rank - 1];
-    const saIn = sa[rank - 1];
-    const sbIn = sb[rank - 1];
     let ia = 0;
     let ib = 0;
     for (let o = 0; o < n; o += inner) {
-      for (let j = 0; j < inner; j++) res[o + j] = fn(av[ia + j * saIn], bv[ib + j * sbIn]);
+      run(op, av, ia, sa[rank - 1], bv, ib, sb[rank - 1], res, o, inner);
       // odometer over the outer dimensions
       for (let d = rank - 2; d >= 0; d--) {
         idx[d]++;
@@ -59,6 +118,32 @@ function binaryLoop(a: TensorInfo, b: TensorInfo, fn: Binary, name: string, outI
   return out(res, shape);
 }
 
+/** The same broadcasting for ops given as a function per element. */
+function binaryLoop(a: TensorInfo, b: TensorInfo, fn: Binary, name: string, outInt = false): TensorInfo {
+  const av = anyValues(a);
+  const bv = anyValues(b);
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const n = sizeOf(shape);
+  const res = outInt ? new Int32Array(n) : new Float32Array(n);
+  const rank = shape.length;
+  const sa = broadcastStrides(a.shape, shape);
+  const sb = broadcastStrides(b.shape, shape);
+  const strides = stridesOf(shape);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < rank; d++) {
+      const q = Math.floor(rem / strides[d]);
+      rem -= q * strides[d];
+      ia += q * sa[d];
+      ib += q * sb[d];
+    }
+    res[i] = fn(av[ia], bv[ib]);
+  }
+  return out(res, shape);
+}
+
 /** True when `s` equals the trailing dimensions of `target` (leading 1s allowed). */
 function isSuffix(s: Shape, target: Shape): boolean {
   let i = s.length - 1;
@@ -69,7 +154,9 @@ function isSuffix(s: Shape, target: Shape): boolean {
 }
 
 function registerBinary(name: string, fn: Binary, outInt = false): void {
-  registerKernel(name, 'cpu', ([a, b]) => binaryLoop(a, b, fn, name, outInt));
+  const op = (OPS as Record<string, OpCode | undefined>)[name];
+  if (op !== undefined) registerKernel(name, 'cpu', ([a, b]) => binaryOp(a, b, op, name, outInt));
+  else registerKernel(name, 'cpu', ([a, b]) => binaryLoop(a, b, fn, name, outInt));
 }
 
 function registerUnary(name: string, fn: Unary): void {
@@ -94,21 +181,75 @@ registerBinary('Less', (x, y) => (x < y ? 1 : 0));
 registerBinary('LessEqual', (x, y) => (x <= y ? 1 : 0));
 registerBinary('Equal', (x, y) => (x === y ? 1 : 0));
 
-registerUnary('Neg', (x) => -x);
-registerUnary('Exp', Math.exp);
+/** Registers a unary kernel whose loop is written out (no call per element). */
+function registerMap(name: string, loop: (x: Float32Array, res: Float32Array) => void): void {
+  registerKernel(name, 'cpu', ([x]) => {
+    const xv = f32(x);
+    const res = new Float32Array(xv.length);
+    loop(xv, res);
+    return out(res, x.shape);
+  });
+}
+
+registerMap('Neg', (x, r) => {
+  for (let i = 0; i < x.length; i++) r[i] = -x[i];
+});
+registerMap('Relu', (x, r) => {
+  for (let i = 0; i < x.length; i++) r[i] = x[i] > 0 ? x[i] : 0;
+});
+registerMap('Square', (x, r) => {
+  for (let i = 0; i < x.length; i++) r[i] = x[i] * x[i];
+});
+registerMap('Exp', (x, r) => {
+  for (let i = 0; i < x.length; i++) r[i] = Math.exp(x[i]);
+});
+registerMap('Sigmoid', (x, r) => {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v >= 0) r[i] = 1 / (1 + Math.exp(-v));
+    else {
+      const e = Math.exp(v);
+      r[i] = e / (1 + e);
+    }
+  }
+});
+registerMap('Tanh', (x, r) => {
+  for (let i = 0; i < x.length; i++) r[i] = Math.tanh(x[i]);
+});
 registerUnary('Log', Math.log);
 registerUnary('Sqrt', Math.sqrt);
 registerUnary('Abs', Math.abs);
 registerUnary('Sign', Math.sign);
 registerUnary('Step', (x) => (x > 0 ? 1 : 0));
-registerUnary('Square', (x) => x * x);
 registerUnary('Reciprocal', (x) => 1 / x);
-registerUnary('Relu', (x) => (x > 0 ? x : 0));
-registerUnary('Sigmoid', (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))));
-registerUnary('Tanh', Math.tanh);
 registerUnary('Sin', Math.sin);
 registerUnary('Cos', Math.cos);
 registerUnary('Erf', erf);
+
+/**
+ * Fused activation gradients, inputs [dy, t] of one shape: ReluGrad dy * (x > 0) with t = x;
+ * SigmoidGrad dy * y (1 - y) and TanhGrad dy * (1 - y^2) with t = the forward output y.
+ */
+function registerGrad(name: string, loop: (dy: Float32Array, t: Float32Array, res: Float32Array) => void): void {
+  registerKernel(name, 'cpu', ([dy, t]) => {
+    const dv = f32(dy);
+    const tv = f32(t);
+    if (dv.length !== tv.length) throw new Error(`${name}: gradient ${shapeStr(dy.shape)} and saved tensor ${shapeStr(t.shape)} differ in size`);
+    const res = new Float32Array(dv.length);
+    loop(dv, tv, res);
+    return out(res, t.shape);
+  });
+}
+
+registerGrad('ReluGrad', (dy, x, r) => {
+  for (let i = 0; i < r.length; i++) r[i] = x[i] > 0 ? dy[i] : 0;
+});
+registerGrad('SigmoidGrad', (dy, y, r) => {
+  for (let i = 0; i < r.length; i++) r[i] = dy[i] * y[i] * (1 - y[i]);
+});
+registerGrad('TanhGrad', (dy, y, r) => {
+  for (let i = 0; i < r.length; i++) r[i] = dy[i] * (1 - y[i] * y[i]);
+});
 
 registerKernel('Clamp', 'cpu', ([x], attrs) => {
   const lo = (attrs.min as number | null) ?? -Infinity;

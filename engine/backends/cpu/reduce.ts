@@ -27,15 +27,6 @@ registerKernel('Sum', 'cpu', ([x], attrs) => {
     res.set(xv);
     return out(res, shape);
   }
-  // Iterate over the input once, mapping each element to its output slot.
-  const keptStrides: number[] = new Array(rank).fill(0);
-  let s = 1;
-  for (let i = rank - 1; i >= 0; i--) {
-    if (!dims.includes(i)) {
-      keptStrides[i] = s;
-      s *= x.shape[i];
-    }
-  }
   // Fast path: reduce a contiguous trailing block or a leading block.
   const contiguous = dims.every((d, i) => d === dims[0] + i);
   if (contiguous) {
@@ -61,15 +52,48 @@ registerKernel('Sum', 'cpu', ([x], attrs) => {
     }
     return out(res, shape);
   }
-  const idx = new Array<number>(rank).fill(0);
+  // General case: merge neighbouring dims that are both kept or both reduced, then walk
+  // the input one innermost row at a time (a row sums into one slot, or adds to a row).
+  const dimsM: number[] = [];
+  const red: boolean[] = [];
+  for (let i = 0; i < rank; i++) {
+    const r = dims.includes(i);
+    if (x.shape[i] === 1) continue;
+    if (red.length > 0 && red[red.length - 1] === r) dimsM[dimsM.length - 1] *= x.shape[i];
+    else {
+      dimsM.push(x.shape[i]);
+      red.push(r);
+    }
+  }
+  const m = dimsM.length;
+  const strideM = new Array<number>(m).fill(0);
+  for (let i = m - 1, st = 1; i >= 0; i--) {
+    if (!red[i]) {
+      strideM[i] = st;
+      st *= dimsM[i];
+    }
+  }
+  if (m === 0) {
+    res[0] = xv[0];
+    return out(res, shape);
+  }
+  const inner = dimsM[m - 1];
+  const innerReduced = red[m - 1];
+  const idx = new Array<number>(m).fill(0);
   let o = 0;
-  for (let i = 0; i < xv.length; i++) {
-    res[o] += xv[i];
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < xv.length; i += inner) {
+    if (innerReduced) {
+      let acc = 0;
+      for (let j = 0; j < inner; j++) acc += xv[i + j];
+      res[o] += acc;
+    } else {
+      for (let j = 0; j < inner; j++) res[o + j] += xv[i + j];
+    }
+    for (let d = m - 2; d >= 0; d--) {
       idx[d]++;
-      o += keptStrides[d];
-      if (idx[d] < x.shape[d]) break;
-      o -= keptStrides[d] * x.shape[d];
+      o += strideM[d];
+      if (idx[d] < dimsM[d]) break;
+      o -= strideM[d] * dimsM[d];
       idx[d] = 0;
     }
   }
