@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'e2e/**', 'release/**'],
     environment: 'node',
+    setupFiles: ['engine/testing/vitest-setup.node.ts'],
   },
 });

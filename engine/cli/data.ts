@@ -10,8 +10,12 @@ import { importCsv } from '../data/csv.ts';
 import { type Dataset, subset } from '../data/dataset.ts';
 import { readImageFolder } from '../data/images.node.ts';
 import { applyStandardizer, type DatasetSplits, fitStandardizer, splitDataset } from '../data/pipeline.ts';
+import { useNodeMnistFiles } from '../data/mnist.node.ts';
 import { loadDataset } from '../data/registry.ts';
 import type { DataSettings } from '../train/settings.ts';
+
+// The CLI runs in Node: read the MNIST digit files directly.
+useNodeMnistFiles();
 
 /** Loads the data source; relative file paths are resolved against `baseDir` (the project's folder). */
 export async function loadSource(settings: DataSettings, baseDir: string): Promise<Dataset> {
