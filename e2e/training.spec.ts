@@ -57,7 +57,8 @@ test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, sav
   // The data: MNIST digits, the split and sample images.
   await page.getByTestId('tab-data').click();
   await expect(page.getByTestId('dataset-mnist')).toHaveAttribute('aria-pressed', 'true');
-  await expect(page.getByTestId('data-length')).toHaveText('4,000 samples');
+  // Loading the digits takes a few seconds on a busy machine.
+  await expect(page.getByTestId('data-length')).toHaveText('4,000 samples', { timeout: 30_000 });
   await expect(page.getByTestId('split-train-count')).toContainText('train 3,200');
   await expect(page.getByTestId('sample-images')).toHaveAttribute('data-count', '8');
   await attachScreenshot(page, testInfo, 'data');

@@ -31,6 +31,7 @@ export interface TrainingWorkbenchProps {
 export function TrainingWorkbench({ host, store, project, backends, exportRequests }: TrainingWorkbenchProps) {
   const { notify } = useEditor();
   const [tab, setTab] = useState<WorkbenchTab>('training');
+  const [open, setOpen] = useState(false);
   const { getExtras, setExtras } = project;
   const fileName = useRef(project.fileName);
   fileName.current = project.fileName;
@@ -50,11 +51,15 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
   // A project with a course mode opens on its Mode panel.
   const modeKind = modes.mode?.kind;
   useEffect(() => {
-    if (modeKind) setTab('mode');
+    if (!modeKind) return;
+    setTab('mode');
+    setOpen(true);
   }, [modeKind]);
 
   useEffect(() => {
-    if (exportRequests > 0) setTab('export');
+    if (exportRequests === 0) return;
+    setTab('export');
+    setOpen(true);
   }, [exportRequests]);
 
   const inspectApi: InspectApi = {
@@ -73,6 +78,8 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
     <Workbench
       tab={tab}
       onTab={setTab}
+      open={open}
+      onOpen={setOpen}
       panels={{
         data: () => <DataPanel session={session} />,
         training: () => <TrainingPanel session={session} backends={backends} />,

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 
 export type WorkbenchTab = 'data' | 'training' | 'results' | 'inspect' | 'export' | 'search' | 'mode';
 
@@ -14,10 +14,23 @@ export const WORKBENCH_TABS: { id: WorkbenchTab; label: string }[] = [
 
 /**
  * The tabbed area under the canvas: Data, Training, Results, Inspect, Export and Search.
- * It can be collapsed to its tab strip so the canvas gets the room back.
+ * It starts folded to its tab strip, so the canvas has the room while a network is drawn;
+ * choosing a tab opens it.
  */
-export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (tab: WorkbenchTab) => void; panels: Record<Exclude<WorkbenchTab, 'mode'>, () => ReactNode> & { mode?: () => ReactNode } }) {
-  const [collapsed, setCollapsed] = useState(false);
+export function Workbench({
+  tab,
+  onTab,
+  open,
+  onOpen,
+  panels,
+}: {
+  tab: WorkbenchTab;
+  onTab: (tab: WorkbenchTab) => void;
+  open: boolean;
+  onOpen: (open: boolean) => void;
+  panels: Record<Exclude<WorkbenchTab, 'mode'>, () => ReactNode> & { mode?: () => ReactNode };
+}) {
+  const collapsed = !open;
   // The Mode tab is there only for projects with a course mode.
   const shown = panels[tab] ? tab : 'training';
   return (
@@ -28,17 +41,17 @@ export function Workbench({ tab, onTab, panels }: { tab: WorkbenchTab; onTab: (t
             key={t.id}
             type="button"
             role="tab"
-            aria-selected={shown === t.id}
+            aria-selected={open && shown === t.id}
             data-testid={`tab-${t.id}`}
             onClick={() => {
               onTab(t.id);
-              setCollapsed(false);
+              onOpen(true);
             }}
           >
             {t.label}
           </button>
         ))}
-        <button type="button" className="workbench-toggle" data-testid="workbench-toggle" onClick={() => setCollapsed((c) => !c)} aria-expanded={!collapsed} title={collapsed ? 'Show the panel' : 'Hide the panel'}>
+        <button type="button" className="workbench-toggle" data-testid="workbench-toggle" onClick={() => onOpen(collapsed)} aria-expanded={!collapsed} title={collapsed ? 'Show the panel' : 'Hide the panel'}>
           {collapsed ? '▴' : '▾'}
         </button>
       </div>
