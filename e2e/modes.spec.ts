@@ -1,0 +1,160 @@
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { attachScreenshot, collectPageProblems, engineInfo, openApp } from './helpers/ui.ts';
+
+/**
+ * Course modes as a person uses them: open a mode example, train it a little from its Mode
+ * panel, and look at what the mode shows (VAE samples and interpolations, GAN grids and
+ * losses, adversarial attacks).
+ */
+
+async function openExample(page: Page, title: string): Promise<void> {
+  await page.getByTestId('toolbar-examples').click();
+  await page.getByTestId('examples-dialog').getByText(title, { exact: true }).click();
+  await expect(page.getByTestId('examples-dialog')).toHaveCount(0);
+  await expect(page.locator('.react-flow__node').first()).toBeVisible();
+  // A project with a course mode has a Mode tab (and selects it).
+  await expect(page.getByTestId('tab-mode')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('tab-mode').click();
+}
+
+/** Trains `steps` steps from the Mode panel and waits until they are done. */
+async function trainSteps(page: Page, steps: number): Promise<void> {
+  const field = page.getByTestId('mode-steps');
+  await field.fill(String(steps));
+  await page.getByTestId('mode-step').click();
+  const progress = page.getByTestId('mode-progress');
+  await expect(progress).toHaveAttribute('data-phase', 'idle', { timeout: 60_000 });
+  await expect(progress).toHaveAttribute('data-step', String(steps));
+  await expect(page.getByTestId('mode-banner')).toHaveCount(0);
+}
+
+/** The canvas has been drawn with something other than one flat colour. */
+async function hasPicture(canvas: Locator): Promise<boolean> {
+  return canvas.evaluate((el) => {
+    // The e2e files are typed without the DOM library: name only what is read.
+    const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let lo = 255;
+    let hi = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      lo = Math.min(lo, d[i]);
+      hi = Math.max(hi, d[i]);
+    }
+    return hi - lo > 20;
+  });
+}
+
+/** Positions (in `points`) of two points that no other point covers, as a person would pick them. */
+async function uncovered(points: Locator): Promise<[number, number]> {
+  const free = await points.evaluateAll((els) => {
+    type Element = { getBoundingClientRect(): { x: number; y: number; width: number; height: number } };
+    const doc = (globalThis as unknown as { document: { elementFromPoint(x: number, y: number): unknown } }).document;
+    return (els as unknown as Element[]).flatMap((el, i) => {
+      const r = el.getBoundingClientRect();
+      return doc.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el ? [i] : [];
+    });
+  });
+  expect(free.length).toBeGreaterThan(10);
+  return [free[0], free[free.length - 1]];
+}
+
+test.beforeEach(async ({ page }) => {
+  await openApp(page);
+  await engineInfo(page);
+});
+
+test('VAE: train a little, then see prior samples and an interpolation strip between two picked digits', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Variational autoencoder');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'vae');
+  await trainSteps(page, 40);
+  const loss = page.getByTestId('chart-mode-loss');
+  await expect(loss).toHaveAttribute('data-points', String(3 * 40));
+  await expect(loss).toContainText('recon loss');
+  await expect(loss).toContainText('kl');
+
+  const grid = page.getByTestId('prior-grid');
+  await expect(grid).toBeVisible();
+  // 16 samples of 28x28 in rows of 8 with a 1-pixel gap.
+  await expect(grid).toHaveAttribute('data-width', String(8 * 28 + 7));
+  await expect(grid).toHaveAttribute('data-height', String(2 * 28 + 1));
+  expect(await hasPicture(grid)).toBe(true);
+  await expect(page.getByTestId('reconstruction')).toHaveCount(8);
+
+  // Pick the two ends in the latent space, then read the strip between them.
+  const points = page.getByTestId('latent-scatter').locator('circle.latent-point');
+  await expect(points).toHaveCount(300);
+  await page.getByTestId('latent-scatter').scrollIntoViewIfNeeded();
+  const [first, second] = await uncovered(points);
+  await points.nth(first).hover();
+  const a = await points.nth(first).getAttribute('data-index');
+  await expect(page.getByTestId('latent-hover-sample')).toContainText(`sample ${a}: `);
+  await points.nth(first).click();
+  const b = await points.nth(second).getAttribute('data-index');
+  await points.nth(second).click();
+  await expect(page.getByTestId('interp-a')).toHaveValue(a!);
+  await expect(page.getByTestId('interp-b')).toHaveValue(b!);
+  const strip = page.getByTestId('interpolation-strip');
+  await expect(strip).toHaveAttribute('title', `From sample ${a} to sample ${b}`);
+  await expect(strip).toHaveAttribute('data-width', String(8 * 28 + 7));
+  await expect(strip).toHaveAttribute('data-height', '28');
+  expect(await hasPicture(strip)).toBe(true);
+  await attachScreenshot(page, testInfo, 'vae-mode');
+  expect(problems).toEqual([]);
+});
+
+test('GAN: train a few steps, see the generated grid, both loss curves and the epoch grid', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  await openExample(page, 'Conditional GAN on digits');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'gan');
+  // 2,400 training digits in batches of 64: an epoch is 38 steps.
+  await trainSteps(page, 40);
+  const loss = page.getByTestId('chart-mode-loss');
+  await expect(loss).toContainText('discriminator');
+  await expect(loss).toContainText('generator');
+  await expect(loss.locator('[data-series="discriminator"] path')).toHaveCount(1);
+  await expect(loss.locator('[data-series="generator"] path')).toHaveCount(1);
+  await expect(loss).toHaveAttribute('data-points', String(2 * 40));
+  const grid = page.getByTestId('gan-grid');
+  // Two samples of every digit, one column per class.
+  await expect(grid).toHaveAttribute('data-width', String(10 * 28 + 9));
+  await expect(grid).toHaveAttribute('data-height', String(2 * 28 + 1));
+  expect(await hasPicture(grid)).toBe(true);
+  await expect(page.getByTestId('gan-epoch-1')).toBeVisible();
+  await expect(page.getByTestId('gan-epoch-view')).toContainText(/Epoch 1: discriminator loss \d+\.\d+, generator loss \d+\.\d+/);
+  await expect(page.getByTestId('chart-gan-accuracy')).toHaveAttribute('data-points', '40');
+  await attachScreenshot(page, testInfo, 'gan-mode');
+});
+
+test('Adversarial: train the classifier, attack a digit and see the three images, both predictions and a success rate', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  await openExample(page, 'Adversarial examples');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'adversarial');
+  await trainSteps(page, 120);
+  const attack = page.getByTestId('mode-attack');
+  // The project's own attack: epsilon 0.15 with 10 PGD steps.
+  await expect(page.getByTestId('attack-epsilon-value')).toHaveText('0.15');
+  await expect(page.getByTestId('attack-steps')).toHaveValue('10');
+  for (const id of ['attack-original', 'attack-perturbation', 'attack-adversarial']) {
+    const canvas = attack.getByTestId(id).locator('canvas');
+    await expect(canvas).toHaveAttribute('data-width', '28');
+    expect(await hasPicture(canvas), id).toBe(true);
+  }
+  await expect(page.getByTestId('attack-before')).toHaveText(/^before: \d$/);
+  await expect(page.getByTestId('attack-after')).toHaveText(/^after: \d$/);
+  const rate = page.getByTestId('attack-success-rate');
+  await expect(rate).toContainText(/Success rate \d+% \(\d+ of \d+ correctly classified test samples misclassified\)/);
+  const strong = Number((await rate.textContent())!.match(/Success rate (\d+)%/)![1]);
+  expect(strong).toBeGreaterThan(30);
+  // No perturbation, no success.
+  await page.getByTestId('attack-epsilon').fill('0');
+  await expect(page.getByTestId('attack-epsilon-value')).toHaveText('0.00');
+  await expect(rate).toContainText('Success rate 0%');
+  // Targeted: push digits towards class 3.
+  await page.getByTestId('attack-epsilon').fill('0.3');
+  await page.getByTestId('attack-targeted').check();
+  await page.getByTestId('attack-target').selectOption('3');
+  await expect(rate).toContainText('moved to 3');
+  await attachScreenshot(page, testInfo, 'adversarial-mode');
+});
