@@ -74,7 +74,7 @@ export function LatentScatter({ points, classNames, title, height = 240, onHover
           return (
             <g key={m.label} pointerEvents="none">
               <circle cx={x(p.x)} cy={y(p.y)} r={8} fill="none" stroke="CanvasText" strokeWidth={1.5} />
-              <text x={x(p.x) + 9} y={y(p.y) - 6} className="tick-label">
+              <text x={x(p.x) > width - 24 ? x(p.x) - 9 : x(p.x) + 9} y={y(p.y) - 6} textAnchor={x(p.x) > width - 24 ? 'end' : 'start'} className="tick-label">
                 {m.label}
               </text>
             </g>
