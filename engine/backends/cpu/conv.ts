@@ -6,14 +6,17 @@
  * receptive fields as the columns of a [Cg*kh*kw, Ho*Wo] matrix (in a reused scratch
  * buffer) and the packed, register-blocked `gemmStrided` multiplies. A 1x1 convolution
  * with stride 1 and no padding uses the input directly. The gradient w.r.t. the input
- * multiplies by the transposed weight and scatters back with col2im.
+ * multiplies by the transposed weight and scatters back with col2im. With the
+ * WebAssembly GEMM (`gemmPacked`) no im2col matrix is built: the receptive fields are
+ * gathered straight into the GEMM's packed panels and the input gradient's blocks are
+ * scattered straight into dx, which halves the memory traffic around the product.
  *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
  */
 import { type Attrs, registerKernel } from '../../core/backend.ts';
 import { f32, out } from './cpu-backend.ts';
-import { gemmStrided } from './matmul.ts';
+import { gemmPacked, gemmStrided, type PackPanels, packStrided, type StoreBlock } from './matmul.ts';
 
 interface Geometry {
   sh: number;
@@ -107,6 +110,93 @@ function col2im(
   }
 }
 
+/** The lowering of one sample and group: which input pixel each (row r, pixel q) of im2col reads. */
+interface Lowering {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  outH: number;
+  outW: number;
+  g: Geometry;
+}
+
+/**
+ * Calls f(q, src, len) for each run of in-bounds entries of im2col row r (channel c, tap
+ * i, j) among pixels [q0, q1): pixel q + t reads the plane at src + t * strideW; the
+ * entries left out are the zero padding.
+ */
+function forRuns(L: Lowering, off: number, r: number, q0: number, q1: number, f: (q: number, src: number, len: number) => void): void {
+  const { H, W, kh, kw, outH, outW, g } = L;
+  const c = Math.floor(r / (kh * kw));
+  const i = Math.floor(r / kw) % kh;
+  const j = r % kw;
+  const [ohLo, ohHi] = validRange(outH, g.sh, g.pt, i * g.dh, H);
+  const [owLo, owHi] = validRange(outW, g.sw, g.pl, j * g.dw, W);
+  const base = off + c * H * W + (i * g.dh - g.pt) * W + j * g.dw - g.pl;
+  const ohEnd = Math.min(ohHi, Math.ceil(q1 / outW));
+  for (let oh = Math.max(ohLo, Math.floor(q0 / outW)); oh < ohEnd; oh++) {
+    const row = oh * outW;
+    const a = Math.max(owLo, q0 - row);
+    const b = Math.min(owHi, q1 - row);
+    if (a < b) f(row + a, base + oh * g.sh * W + a * g.sw, b - a);
+  }
+}
+
+/** Packs im2col rows [p0, p0 + kc) x pixels [j0, j0 + nc) of the plane at x[off...] as GEMM B panels (depth = rows). */
+function packIm2col(L: Lowering, x: Float32Array, off: number): PackPanels {
+  const sw = L.g.sw;
+  return (view, d, p0, kc, j0, nc) => {
+    view.fill(0, d, d + Math.ceil(nc / 8) * 8 * kc);
+    const kc8 = kc * 8;
+    for (let rr = 0; rr < kc; rr++) {
+      const rowD = d + rr * 8;
+      forRuns(L, off, p0 + rr, j0, j0 + nc, (q, src, len) => {
+        let jj = q - j0;
+        for (let t = 0; t < len; t++, jj++) view[rowD + (jj >> 3) * kc8 + (jj & 7)] = x[src + t * sw];
+      });
+    }
+  };
+}
+
+/** Packs the transpose of im2col (depth = pixels [p0, p0 + kc), columns = rows [j0, j0 + nc)) as GEMM B panels. */
+function packIm2colT(L: Lowering, x: Float32Array, off: number): PackPanels {
+  const sw = L.g.sw;
+  return (view, d, p0, kc, j0, nc) => {
+    view.fill(0, d, d + Math.ceil(nc / 8) * 8 * kc);
+    for (let rr = 0; rr < nc; rr++) {
+      const colD = d + (rr >> 3) * kc * 8 + (rr & 7) - p0 * 8;
+      forRuns(L, off, j0 + rr, p0, p0 + kc, (q, src, len) => {
+        for (let t = 0; t < len; t++) view[colD + (q + t) * 8] = x[src + t * sw];
+      });
+    }
+  };
+}
+
+/** Adds a finished block of C into a row-major matrix at c[off...] with row stride rs. */
+function storeInto(c: Float32Array, off: number, rs: number): StoreBlock {
+  return (view, base, ldc, i0, mc, j0, nc) => {
+    for (let i = 0; i < mc; i++) {
+      const row = off + (i0 + i) * rs + j0;
+      const t = base + i * ldc;
+      for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
+    }
+  };
+}
+
+/** col2im of a finished block of the column gradient (rows = im2col rows): dx[off...] += its entries. */
+function storeCol2im(L: Lowering, dx: Float32Array, off: number): StoreBlock {
+  const sw = L.g.sw;
+  return (view, base, ldc, i0, mc, j0, nc) => {
+    for (let i = 0; i < mc; i++) {
+      const t = base + i * ldc - j0;
+      forRuns(L, off, i0 + i, j0, j0 + nc, (q, dst, len) => {
+        for (let u = 0; u < len; u++) dx[dst + u * sw] += view[t + q + u];
+      });
+    }
+  };
+}
+
 function isPointwise(kh: number, kw: number, g: Geometry, H: number, W: number, outH: number, outW: number): boolean {
   return kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && outH === H && outW === W;
 }
@@ -130,12 +220,16 @@ registerKernel('Conv2D', 'cpu', (inputs, attrs) => {
     for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) y.fill(bv[o], (n * O + o) * P, (n * O + o + 1) * P);
   }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
+  const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const col = pointwise ? xv : scratchOf(K * P);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = (n * C + grp * cg) * H * W;
+      const yOff = (n * O + grp * og) * P;
+      // The WebAssembly path gathers the receptive fields straight into its panels.
+      if (!pointwise && gemmPacked(og, P, K, wv, grp * og * K, K, 1, packIm2col(L, xv, xOff), storeInto(y, yOff, P))) continue;
       if (!pointwise) im2col(xv, xOff, cg, H, W, kh, kw, outH, outW, g, col);
-      gemmStrided(og, P, K, wv, grp * og * K, K, 1, col, pointwise ? xOff : 0, P, 1, y, (n * O + grp * og) * P, P);
+      gemmStrided(og, P, K, wv, grp * og * K, K, 1, col, pointwise ? xOff : 0, P, 1, y, yOff, P);
     }
   }
   return out(y, [N, O, outH, outW]);
@@ -155,10 +249,14 @@ registerKernel('Conv2DBackpropInput', 'cpu', (inputs, attrs) => {
   const wv = f32(w);
   const dx = new Float32Array(N * C * H * W);
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
+  const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const dcol = pointwise ? dx : scratchOf(K * P);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const dxOff = (n * C + grp * cg) * H * W;
+      const dyOff = (n * O + grp * og) * P;
+      // The WebAssembly path scatters each finished block straight back (col2im) into dx.
+      if (!pointwise && gemmPacked(K, P, og, wv, grp * og * K, 1, K, packStrided(dyv, dyOff, P, 1), storeCol2im(L, dx, dxOff))) continue;
       if (!pointwise) dcol.fill(0, 0, K * P);
       // dcol [K, P] = W_g^T [K, og] @ dy_g [og, P]
       gemmStrided(K, P, og, wv, grp * og * K, 1, K, dyv, (n * O + grp * og) * P, P, 1, dcol, pointwise ? dxOff : 0, P);
@@ -182,10 +280,13 @@ registerKernel('Conv2DBackpropFilter', 'cpu', (inputs, attrs) => {
   const dyv = f32(dy);
   const dw = new Float32Array(O * K);
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
+  const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const col = pointwise ? xv : scratchOf(K * P);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOff = (n * C + grp * cg) * H * W;
+      const dyOff = (n * O + grp * og) * P;
+      if (!pointwise && gemmPacked(og, K, P, dyv, dyOff, P, 1, packIm2colT(L, xv, xOff), storeInto(dw, grp * og * K, K))) continue;
       if (!pointwise) im2col(xv, xOff, cg, H, W, kh, kw, outH, outW, g, col);
       // dW_g [og, K] += dy_g [og, P] @ col^T [P, K]
       gemmStrided(og, K, P, dyv, (n * O + grp * og) * P, P, 1, col, pointwise ? xOff : 0, 1, P, dw, grp * og * K, K);

@@ -207,15 +207,27 @@ function packAWasm(view: Float32Array, d: number, a: Float32Array, off: number, 
 }
 
 /**
- * The WebAssembly path of `gemmStrided`: float32 panels and an MC x NC block of C in the
- * module's memory. Each C block is zeroed, accumulated over the whole depth inside the
- * module and added to C once.
+ * Writes B's columns [j0, j0 + nc) of depth rows [p0, p0 + kc) as NR-wide float32 panels
+ * at view[d...], each k-major (panel t holds columns j0 + 8t.. at view[d + t*kc*NR + p*NR + j]),
+ * zero-padded to a multiple of NR columns.
  */
-function gemmWasm(
+export type PackPanels = (view: Float32Array, d: number, p0: number, kc: number, j0: number, nc: number) => void;
+
+/**
+ * Consumes a finished block of C: rows [i0, i0 + mc) and columns [j0, j0 + nc) of the
+ * product live at view[base + i*ldc + j] (i, j relative to the block).
+ */
+export type StoreBlock = (view: Float32Array, base: number, ldc: number, i0: number, mc: number, j0: number, nc: number) => void;
+
+/**
+ * The WebAssembly path: float32 panels and an MC x NC block of C in the module's memory.
+ * Each C block is zeroed, accumulated over the whole depth inside the module and handed
+ * to `store` once.
+ */
+function gemmWasmWith(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, aRs: number, aCs: number,
-  b: Float32Array, bOff: number, bRs: number, bCs: number,
-  c: Float32Array, cOff: number, cRs: number,
+  packB: PackPanels, store: StoreBlock,
 ): void {
   const kernel = wasm!;
   const view = kernel.view;
@@ -232,17 +244,50 @@ function gemmWasm(
       for (let pc = 0; pc < k; pc += kStep) {
         const kc = Math.min(kStep, k - pc);
         // With one depth block, B's panels are packed once per column block (ic === 0).
-        if (!single || ic === 0) packBWasm(view, W_PB, b, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc);
+        if (!single || ic === 0) packB(view, W_PB, pc, kc, jc, nc);
         packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
         kernel.block(kc, W_PA * 4, W_PB * 4, W_C * 4, ldc * 4, mTiles, nTiles);
       }
-      for (let i = 0; i < mc; i++) {
-        const row = cOff + (ic + i) * cRs + jc;
-        const t = W_C + i * ldc;
-        for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
-      }
+      store(view, W_C, ldc, ic, mc, jc, nc);
     }
   }
+}
+
+/** The packer for a B given by element strides: element (p, j) at b[off + p*rs + j*cs]. */
+export function packStrided(b: Float32Array, off: number, rs: number, cs: number): PackPanels {
+  return (view, d, p0, kc, j0, nc) => packBWasm(view, d, b, off + p0 * rs + j0 * cs, rs, cs, kc, nc);
+}
+
+function gemmWasm(
+  m: number, n: number, k: number,
+  a: Float32Array, aOff: number, aRs: number, aCs: number,
+  b: Float32Array, bOff: number, bRs: number, bCs: number,
+  c: Float32Array, cOff: number, cRs: number,
+): void {
+  gemmWasmWith(
+    m, n, k, a, aOff, aRs, aCs,
+    packStrided(b, bOff, bRs, bCs),
+    (view, base, ldc, i0, mc, j0, nc) => {
+      for (let i = 0; i < mc; i++) {
+        const row = cOff + (i0 + i) * cRs + j0;
+        const t = base + i * ldc;
+        for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
+      }
+    },
+  );
+}
+
+/**
+ * C = A (m x k, element strides) @ B, where B is written straight into packed panels by
+ * `packB` and each finished block of C goes to `store`: for operands that are gathered
+ * (im2col) or results that are scattered (col2im) without an intermediate matrix.
+ * Returns false, doing nothing, when the WebAssembly kernel is not in use; the caller
+ * then takes its plain path.
+ */
+export function gemmPacked(m: number, n: number, k: number, a: Float32Array, aOff: number, aRs: number, aCs: number, packB: PackPanels, store: StoreBlock): boolean {
+  if (!useWasm) return false;
+  if (m > 0 && n > 0 && k > 0) gemmWasmWith(m, n, k, a, aOff, aRs, aCs, packB, store);
+  return true;
 }
 
 /**

@@ -16,19 +16,46 @@ registerKernel('SGDStep', 'cpu', ([param, grad, buf], attrs) => {
   const first = attrs.firstStep as boolean;
   const p = f32(param);
   const g = f32(grad);
-  const b = momentum !== 0 ? f32(buf) : null;
-  for (let i = 0; i < p.length; i++) {
-    let d = g[i];
-    if (wd !== 0) d += wd * p[i];
-    if (b) {
-      const v = first ? d : momentum * b[i] + (1 - dampening) * d;
-      b[i] = v;
-      d = nesterov ? d + momentum * v : v;
-    }
-    p[i] -= lr * d;
+  const n = p.length;
+  if (wd !== 0) {
+    // Rare path: fold the decay into a copy of the gradient first.
+    const d = new Float32Array(n);
+    for (let i = 0; i < n; i++) d[i] = g[i] + wd * p[i];
+    sgdLoop(p, d, momentum !== 0 ? f32(buf) : null, lr, momentum, dampening, nesterov, first);
+  } else {
+    sgdLoop(p, g, momentum !== 0 ? f32(buf) : null, lr, momentum, dampening, nesterov, first);
   }
   return [];
 });
+
+/** The SGD update with the decayed gradient d, one plain loop per case. */
+function sgdLoop(p: Float32Array, d: Float32Array, b: Float32Array | null, lr: number, momentum: number, dampening: number, nesterov: boolean, first: boolean): void {
+  const n = p.length;
+  if (!b) {
+    for (let i = 0; i < n; i++) p[i] -= lr * d[i];
+  } else if (first) {
+    if (nesterov) for (let i = 0; i < n; i++) {
+      b[i] = d[i];
+      p[i] -= lr * (d[i] + momentum * d[i]);
+    }
+    else for (let i = 0; i < n; i++) {
+      b[i] = d[i];
+      p[i] -= lr * d[i];
+    }
+  } else {
+    const keep = 1 - dampening;
+    if (nesterov) for (let i = 0; i < n; i++) {
+      const v = momentum * b[i] + keep * d[i];
+      b[i] = v;
+      p[i] -= lr * (d[i] + momentum * v);
+    }
+    else for (let i = 0; i < n; i++) {
+      const v = momentum * b[i] + keep * d[i];
+      b[i] = v;
+      p[i] -= lr * v;
+    }
+  }
+}
 
 /**
  * Adam / AdamW: (AdamW first decays p *= 1 - lr wd; Adam adds wd p to the gradient)

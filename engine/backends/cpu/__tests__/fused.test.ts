@@ -5,7 +5,7 @@
  * direct sum.
  */
 import { describe, expect, it } from 'vitest';
-import { runKernel, tensor } from '../../../core/engine.ts';
+import { fromValues, runKernel, tensor } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
 import { broadcastShapes, sizeOf, stridesOf } from '../../../core/shape.ts';
 import type { Tensor } from '../../../core/tensor.ts';
@@ -14,6 +14,8 @@ import { relu, reluGrad, sigmoid, sigmoidGrad, tanh, tanhGrad } from '../../../o
 import { randn } from '../../../ops/creation.ts';
 import { add, div, gt, maximum, minimum, mul, sub } from '../../../ops/elementwise.ts';
 import { sum } from '../../../ops/reduce.ts';
+import { conv2d } from '../../../ops/conv.ts';
+import { setGemmKernel } from '../matmul.ts';
 
 const gen = new Generator(11);
 const r = (...shape: number[]) => randn(shape, 0, 1, gen);
@@ -145,5 +147,37 @@ describe('Sum over any set of dims', () => {
     // size-1 dims are skipped when merging
     const z = r(3, 1, 4);
     expect(Array.from(sum(z, [0, 1]).dataSync()).map((v) => +v.toFixed(4))).toEqual(Array.from(sum(sum(z, [1]), [0]).dataSync()).map((v) => +v.toFixed(4)));
+  });
+});
+
+describe('convolution with receptive fields gathered into GEMM panels (WebAssembly path)', () => {
+  const hasWasm = setGemmKernel('wasm');
+  setGemmKernel(hasWasm ? 'wasm' : 'js');
+  const cases = [
+    // depth K = 48*3*3 = 432 and pixels P = 21*21 = 441 both span two depth blocks
+    { x: [2, 48, 21, 21], w: [8, 48, 3, 3], opts: { padding: 1 } },
+    { x: [1, 4, 23, 19], w: [6, 2, 3, 5], opts: { stride: [2, 1] as [number, number], padding: [2, 1] as [number, number], dilation: [1, 2] as [number, number], groups: 2 } },
+    { x: [3, 3, 9, 9], w: [13, 3, 4, 4], opts: { stride: 3, padding: 0 } },
+  ];
+  it.runIf(hasWasm)('matches the im2col + JS GEMM path forward and in both gradients', () => {
+    for (const c of cases) {
+      const x = r(...c.x);
+      const w = r(...c.w);
+      const bias = r(c.w[0]);
+      const run = (kernel: 'wasm' | 'js') => {
+        setGemmKernel(kernel);
+        const xx = fromValues(Float32Array.from(x.dataSync()), x.shape).requiresGrad_();
+        const ww = fromValues(Float32Array.from(w.dataSync()), w.shape).requiresGrad_();
+        const y = conv2d(xx, ww, bias, c.opts);
+        y.backward(mul(y, 0.5));
+        return [y, xx.grad!, ww.grad!];
+      };
+      const [y1, dx1, dw1] = run('wasm');
+      const [y2, dx2, dw2] = run('js');
+      setGemmKernel('wasm');
+      expectClose(y1, y2, 2e-4);
+      expectClose(dx1, dx2, 2e-4);
+      expectClose(dw1, dw2, 1e-3);
+    }
   });
 });
