@@ -54,3 +54,15 @@ export const setTrainingSettings: Action<{ settings: TrainingSettings; what?: st
     return { doc: { ...doc, training: structuredClone(settings) as unknown as Record<string, unknown> } };
   },
 };
+
+/**
+ * Trained weights and run history live beside the document (they are not undoable edits);
+ * this marks the project as changed so the unsaved-changes marker and prompt cover them.
+ */
+export const noteTrainedWeights: Action<Record<string, never>> = {
+  name: 'Train',
+  capture: 'never',
+  perform(doc) {
+    return { doc: { ...doc } };
+  },
+};

@@ -12,7 +12,7 @@ import { importedSource, payloadFits } from './import-data.ts';
 import { graphRoles } from '../inspect/graph-roles.ts';
 import { toProbabilities, type InspectKind, type InspectView, type SampleChoice } from '../inspect/inspect-types.ts';
 import type { EditorStore } from '../store/store.ts';
-import { dataSettingsOf, setDataSettings, trainingSettingsOf } from '../store/training-actions.ts';
+import { dataSettingsOf, noteTrainedWeights, setDataSettings, trainingSettingsOf } from '../store/training-actions.ts';
 import { decodeEvent, replyError, type EngineReply, type RunData } from './engine-link.ts';
 import { exportFile, weightsFile, type ExportFormat } from './export-files.ts';
 import { savedRun, withRun, type SavedRun } from './history.ts';
@@ -145,10 +145,11 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       void ask((requestId) => ({ type: 'export-weights', runId: id, requestId })).then((reply) => {
         if (reply.type !== 'weights') return;
         project.setWeights(weightsFile(reply.tensors, { format: 'pt', run: id }));
+        store.dispatch(noteTrainedWeights, {});
         setHasWeights(true);
       });
     },
-    [ask, project],
+    [ask, project, store],
   );
 
   useEffect(

@@ -3,7 +3,7 @@ import { DEFAULT_DATA_SETTINGS, DEFAULT_TRAINING_SETTINGS } from '../../../engin
 import { emptyDocument } from '../../store/document.ts';
 import type { LayerServices } from '../../store/services.ts';
 import { createEditorStore, isDirty } from '../../store/store.ts';
-import { dataSettingsOf, setDataSettings, setTrainingSettings, trainingSettingsOf } from '../../store/training-actions.ts';
+import { dataSettingsOf, noteTrainedWeights, setDataSettings, setTrainingSettings, trainingSettingsOf } from '../../store/training-actions.ts';
 
 // The settings actions never consult the layer catalogue.
 const noLayers = {} as LayerServices;
@@ -43,5 +43,15 @@ describe('training and data settings actions', () => {
     expect(store.dispatch(setDataSettings, { settings }).ok).toBe(true);
     expect(store.getState().doc.data).toMatchObject({ source: { kind: 'builtin', id: 'mnist' }, limit: 500 });
     expect(store.dispatch(setDataSettings, { settings })).toEqual({ ok: false, message: 'The data settings are unchanged.' });
+  });
+
+  it('marks the project changed when training leaves new weights, without an undo entry', () => {
+    const store = createEditorStore(noLayers);
+    expect(isDirty(store.getState())).toBe(false);
+    expect(store.dispatch(noteTrainedWeights, {})).toEqual({ ok: true });
+    expect(isDirty(store.getState())).toBe(true);
+    expect(store.getState().past).toHaveLength(0);
+    store.markSaved();
+    expect(isDirty(store.getState())).toBe(false);
   });
 });
