@@ -209,6 +209,22 @@ export const EXAMPLES: Example[] = [
     ),
     data: { source: { kind: 'builtin', id: 'sine-frequency', options: {} }, split: { train: 0.7, val: 0.15, test: 0.15 } },
     training: { epochs: 15, batchSize: 32, optimizer: { type: 'adam', lr: 0.005 }, seed: 1 },
+  },  {
+    id: 'gcn-communities',
+    title: 'GCN node classifier',
+    description:
+      'Two graph convolutions (GCNConv: each node averages its neighbours\' features with symmetric normalisation) label every node of one 120-node community graph from very noisy features and its links; only the training nodes\' labels are seen. Reaches 100% accuracy on the 24 test nodes in 30 epochs.',
+    graph: withLoss(
+      sequential([
+        layer('graph', 'GraphInput', { node_features: 8 }),
+        layer('gcn1', 'GCNConv', { out_channels: 16 }),
+        layer('relu', 'ReLU'),
+        layer('gcn2', 'GCNConv', { out_channels: 3 }),
+      ]),
+      'gcn2',
+    ),
+    data: { source: { kind: 'builtin', id: 'communities', options: { noise: 3 } }, split: { train: 0.6, val: 0.2, test: 0.2 } },
+    training: { epochs: 30, batchSize: 24, optimizer: { type: 'adam', lr: 0.01 }, seed: 1 },
   },
 ];
 
