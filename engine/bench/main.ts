@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: training throughput of the standard workloads (batch 64, float32, MNIST)
- * and the GFLOP/s of the core kernels, for the engine's CPU backend and, in the same run,
+ * the GFLOP/s of the core kernels and the time of one shape inference over a 200-node
+ * graph, for the engine's CPU backend and, in the same run,
  * TensorFlow.js and PyTorch CPU (where `import torch` works), with ratios.
  *
  * Flags: --quick (short run), --json (one JSON object on stdout), --only=id,id,
@@ -17,6 +18,7 @@ import { Generator } from '../core/random.ts';
 import { tidy } from '../core/scope.ts';
 import { cpuBackend } from '../backends/cpu/cpu-backend.ts';
 import { gemmKernel } from '../backends/cpu/matmul.ts';
+import { benchInfer } from '../graph/bench-infer.ts';
 import { rand } from '../ops/creation.ts';
 import { conv2d } from '../ops/conv.ts';
 import { crossEntropy } from '../ops/loss.ts';
@@ -176,6 +178,8 @@ async function main(): Promise<void> {
     log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s`);
   }
   const engineK = engineKernels();
+  const INFER_SIZE = 200;
+  const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
 
   let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
   let tfK: { backend: string; gflops: Record<string, number> } | null = null;
@@ -221,6 +225,7 @@ async function main(): Promise<void> {
       tfjs: tfjsRes[w.id] ?? null,
       torch: torchRes?.workloads[w.id] ?? null,
     })),
+    shapeInference: { size: INFER_SIZE, nodes: infer.nodes, msPerInfer: infer.msPerInfer },
     kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchRes?.kernels[s.name] ?? null })),
     torch: torchRes ? { version: torchRes.version } : { note: torchNote },
   };
@@ -245,6 +250,9 @@ async function main(): Promise<void> {
     const th = k.torch ? `${k.torch.gflops.toFixed(2)} (${k.torch.threads}t)` : '-';
     log(`${pad(k.name, 44)}${lpad(k.engine.toFixed(2), 8)}${lpad(tf, 14)}${lpad(th, 12)}${lpad(fmtRatio(k.engine, k.tfjs?.gflops), 10)}${lpad(fmtRatio(k.engine, k.torch?.gflops), 11)}`);
   }
+  log('');
+  // largeGraph(size) builds about `size` nodes (202 for 200).
+  log(`shape inference, ${INFER_SIZE}-node graph: ${infer.msPerInfer.toFixed(2)} ms`);
   log('');
   log(`PyTorch: ${torchRes ? `${torchRes.version}, best of 1 and 2 threads` : torchNote}`);
   const leaks = report.workloads.filter((r) => r.engineLiveTensorGrowth > 0);
