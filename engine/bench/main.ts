@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: training throughput of the standard workloads (batch 64, float32, MNIST)
+ * `npm run bench`: training throughput of the standard workloads (batch 64, float32, MNIST),
  * the GFLOP/s of the core kernels and the time of one shape inference over a 200-node
  * graph, for the engine's CPU backend and, in the same run,
  * TensorFlow.js and PyTorch CPU (where `import torch` works), with ratios.

@@ -68,7 +68,7 @@ registerKernel('Concat', 'cpu', (inputs, attrs) => {
   return out(res, shape, inputs[0].dtype);
 });
 
-/** Slice with per-dim begin, size and step (step >= 1). */
+/** Slice with per-dim begin, size and step (step >= 1): one strided run per innermost row. */
 registerKernel('Slice', 'cpu', ([x], attrs) => {
   const begin = attrs.begin as number[];
   const size = attrs.size as number[];
@@ -77,14 +77,24 @@ registerKernel('Slice', 'cpu', ([x], attrs) => {
   const rank = x.shape.length;
   const n = sizeOf(size);
   const res = like(xv, n);
+  if (n === 0) return out(res, size, x.dtype);
+  if (rank === 0) {
+    res[0] = xv[0];
+    return out(res, size, x.dtype);
+  }
   const strides = stridesOf(x.shape);
   const idx = new Array<number>(rank).fill(0);
-  for (let o = 0; o < n; o++) {
-    let src = 0;
-    for (let d = 0; d < rank; d++) src += (begin[d] + idx[d] * step[d]) * strides[d];
-    res[o] = xv[src];
-    for (let d = rank - 1; d >= 0; d--) {
+  let src = 0;
+  for (let d = 0; d < rank; d++) src += begin[d] * strides[d];
+  const inner = size[rank - 1];
+  const sIn = step[rank - 1];
+  for (let o = 0; o < n; o += inner) {
+    if (sIn === 1) res.set(xv.subarray(src, src + inner), o);
+    else for (let j = 0; j < inner; j++) res[o + j] = xv[src + j * sIn];
+    for (let d = rank - 2; d >= 0; d--) {
+      src += step[d] * strides[d];
       if (++idx[d] < size[d]) break;
+      src -= size[d] * step[d] * strides[d];
       idx[d] = 0;
     }
   }
@@ -103,6 +113,22 @@ registerKernel('Pad', 'cpu', ([x], attrs) => {
   if (value !== 0) res.fill(value);
   const outStrides = stridesOf(shape);
   const idx = new Array<number>(rank).fill(0);
+  if (rank > 0 && xv.length > 0 && pads.every(([a, b]) => a >= 0 && b >= 0)) {
+    // Growing pads only: each innermost input row lands whole in one output row.
+    const inner = x.shape[rank - 1];
+    let dst = 0;
+    for (let d = 0; d < rank; d++) dst += pads[d][0] * outStrides[d];
+    for (let i = 0; i < xv.length; i += inner) {
+      res.set(xv.subarray(i, i + inner), dst);
+      for (let d = rank - 2; d >= 0; d--) {
+        dst += outStrides[d];
+        if (++idx[d] < x.shape[d]) break;
+        dst -= x.shape[d] * outStrides[d];
+        idx[d] = 0;
+      }
+    }
+    return out(res, shape, x.dtype);
+  }
   for (let i = 0; i < xv.length; i++) {
     let dst = 0;
     let inside = true;

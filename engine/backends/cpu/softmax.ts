@@ -19,12 +19,19 @@ function softmaxKernel(x: TensorInfo, dimAttr: number, log: boolean): TensorInfo
       let mx = -Infinity;
       for (let k = 0; k < n; k++) mx = Math.max(mx, xv[base + k * inner]);
       let s = 0;
-      for (let k = 0; k < n; k++) s += Math.exp(xv[base + k * inner] - mx);
       if (log) {
+        for (let k = 0; k < n; k++) s += Math.exp(xv[base + k * inner] - mx);
         const lse = mx + Math.log(s);
         for (let k = 0; k < n; k++) res[base + k * inner] = xv[base + k * inner] - lse;
       } else {
-        for (let k = 0; k < n; k++) res[base + k * inner] = Math.exp(xv[base + k * inner] - mx) / s;
+        // exp once, kept in float64 for the sum, then scaled in place
+        for (let k = 0; k < n; k++) {
+          const e = Math.exp(xv[base + k * inner] - mx);
+          res[base + k * inner] = e;
+          s += e;
+        }
+        const inv = 1 / s;
+        for (let k = 0; k < n; k++) res[base + k * inner] *= inv;
       }
     }
   }

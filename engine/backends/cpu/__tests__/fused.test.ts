@@ -2,7 +2,8 @@
  * The CPU backend's fast paths against simple references: fused activation gradients
  * against their unfused composites (and gradient checks), the run-based broadcasting
  * binary ops against an index-by-index loop, and Sum over non-adjacent dims against a
- * direct sum.
+ * direct sum, Slice and Pad against element-by-element indexing, and the convolutions'
+ * gathered GEMM panels against the im2col path.
  */
 import { describe, expect, it } from 'vitest';
 import { fromValues, runKernel, tensor } from '../../../core/engine.ts';
@@ -14,6 +15,7 @@ import { relu, reluGrad, sigmoid, sigmoidGrad, tanh, tanhGrad } from '../../../o
 import { randn } from '../../../ops/creation.ts';
 import { add, div, gt, maximum, minimum, mul, sub } from '../../../ops/elementwise.ts';
 import { sum } from '../../../ops/reduce.ts';
+import { pad, slice } from '../../../ops/layout.ts';
 import { conv2d } from '../../../ops/conv.ts';
 import { setGemmKernel } from '../matmul.ts';
 
@@ -178,6 +180,40 @@ describe('convolution with receptive fields gathered into GEMM panels (WebAssemb
       expectClose(y1, y2, 2e-4);
       expectClose(dx1, dx2, 2e-4);
       expectClose(dw1, dw2, 1e-3);
+    }
+  });
+});
+
+describe('Slice and Pad copy whole rows', () => {
+  it('Slice with begin, size and steps matches element-by-element indexing', () => {
+    const x = r(4, 5, 6);
+    const xv = x.dataSync();
+    const cases: [number[], number[], number[]][] = [[[0, 0, 0], [4, 5, 6], [1, 1, 1]], [[1, 2, 1], [2, 3, 4], [1, 1, 1]], [[0, 1, 0], [2, 2, 3], [2, 2, 2]], [[3, 0, 5], [1, 5, 1], [1, 1, 1]]];
+    for (const [begin, size, step] of cases) {
+      const y = slice(x, begin, size, step).dataSync();
+      let o = 0;
+      for (let a = 0; a < size[0]; a++) for (let b = 0; b < size[1]; b++) for (let c = 0; c < size[2]; c++) {
+        expect(y[o++]).toBe(xv[(begin[0] + a * step[0]) * 30 + (begin[1] + b * step[1]) * 6 + begin[2] + c * step[2]]);
+      }
+    }
+  });
+
+  it('Pad with growing, zero and cropping pads matches element-by-element placement', () => {
+    const x = r(2, 3, 4);
+    const xv = x.dataSync();
+    const cases: [number, number][][] = [[[0, 0], [1, 2], [3, 0]], [[1, 1], [0, 0], [0, 0]], [[0, 0], [-1, 1], [2, -1]]];
+    for (const pads of cases) {
+      const y = pad(x, pads, 0.5);
+      const shape = [2, 3, 4].map((d, i) => d + pads[i][0] + pads[i][1]);
+      expect(y.shape).toEqual(shape);
+      const yv = y.dataSync();
+      const st = stridesOf(shape);
+      const expected = new Float32Array(sizeOf(shape)).fill(0.5);
+      for (let a = 0; a < 2; a++) for (let b = 0; b < 3; b++) for (let c = 0; c < 4; c++) {
+        const p = [a + pads[0][0], b + pads[1][0], c + pads[2][0]];
+        if (p.every((v, i) => v >= 0 && v < shape[i])) expected[p[0] * st[0] + p[1] * st[1] + p[2]] = xv[a * 12 + b * 4 + c];
+      }
+      expect(Array.from(yv)).toEqual(Array.from(expected));
     }
   });
 });
