@@ -36,6 +36,11 @@ export type TrainingRequest =
       training: PartialTrainingSettings;
       payload?: DataPayload;
       checkpoint?: TrainerCheckpoint;
+      /**
+       * Where the run computes: 'cpu' (the default) or 'gpu' (the gpu.js backend, enabled
+       * on first use). The choice stays active for inspection of the run.
+       */
+      backend?: TrainingBackend;
     }
   | { type: 'train-pause'; runId: string }
   | { type: 'train-resume'; runId: string }
@@ -48,6 +53,24 @@ export type TrainingRequest =
   | { type: 'export-weights'; runId: string; requestId: string }
   /** The samples of a split whose true class is `actual` and predicted class `predicted` (a confusion-matrix cell). */
   | { type: 'confusion-samples'; runId: string; requestId: string; split: SplitName; actual: number; predicted: number; limit?: number }
+  /**
+   * Makes saved weights inspectable without training: compiles the graph, loads `weights`
+   * (a state dict, e.g. a reopened project's weights.safetensors) and prepares the data for
+   * samples. Answered with `model-loaded` (or `request-failed`); afterwards `runId` answers
+   * inspect, export-weights and confusion-samples as a finished run does.
+   */
+  | {
+      type: 'load-model';
+      runId: string;
+      requestId: string;
+      graph: ModelGraph;
+      data: PartialDataSettings;
+      weights: NamedValues[];
+      payload?: DataPayload;
+      /** Seed of the compiled model's initial values (all replaced by `weights`). */
+      seed?: number;
+      backend?: TrainingBackend;
+    }
   /** The built-in datasets. */
   | { type: 'list-datasets'; requestId: string }
   /**
@@ -56,9 +79,13 @@ export type TrainingRequest =
    */
   | { type: 'data-preview'; requestId: string; data: PartialDataSettings; payload?: DataPayload; count?: number; augmentations?: number };
 
+/** Compute backends a run can choose. */
+export type TrainingBackend = 'cpu' | 'gpu';
+
 /** Events about training runs and replies to one-off requests. */
 export type TrainingEvent =
-  | { type: 'train-started'; runId: string; epochs: number; stepsPerEpoch: number; numParameters: number; dataset: DatasetMeta; splits: { train: number; val: number; test: number } }
+  /** `backend` names where the run computes, e.g. "cpu" or "gpu (gpu.js webasm)". */
+  | { type: 'train-started'; runId: string; epochs: number; stepsPerEpoch: number; numParameters: number; dataset: DatasetMeta; splits: { train: number; val: number; test: number }; backend?: string }
   | ({ type: 'train-progress'; runId: string } & StepProgress)
   | { type: 'train-epoch'; runId: string; record: EpochRecord }
   /** The loop is paused (between two steps) or running again. */
@@ -69,6 +96,8 @@ export type TrainingEvent =
   | { type: 'checkpoint'; runId: string; requestId: string; checkpoint: TrainerCheckpoint }
   | { type: 'inspect-result'; runId: string; requestId: string; result: InspectResult }
   | { type: 'weights'; runId: string; requestId: string; tensors: NamedValues[] }
+  /** The answer to `load-model`: the model with its weights is ready for inspection. */
+  | { type: 'model-loaded'; runId: string; requestId: string; numParameters: number; dataset: DatasetMeta; splits: { train: number; val: number; test: number }; backend: string }
   | { type: 'confusion-samples'; runId: string; requestId: string; indices: number[] }
   | { type: 'datasets'; requestId: string; datasets: DatasetInfo[] }
   | { type: 'data-preview'; requestId: string; preview: PreviewResult; splits: { train: number; val: number; test: number }; augmented?: { shape: number[]; samples: number[][] } }

@@ -11,14 +11,17 @@ import { loadSource, prepareData, prepareSplits } from '../data/prepare.ts';
 import { sequentialBatches } from '../data/pipeline.ts';
 import { listDatasets, previewDataset } from '../data/registry.ts';
 import { compileGraph, type GraphModel } from '../graph/compile.ts';
-import { inspect, type SplitName } from '../train/inspect.ts';
+import { listBackends } from '../core/backend.ts';
+import { setBackend } from '../core/engine.ts';
+import { FeedPlan } from '../train/feeds.ts';
+import { inspect, type InspectContext, type SplitName } from '../train/inspect.ts';
 import { argmaxRows } from '../train/metrics.ts';
 import { validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
-import { snapshotWeights, Trainer, type TrainResult } from '../train/trainer.ts';
+import { type NamedValues, snapshotWeights, Trainer, type TrainResult } from '../train/trainer.ts';
 import { nowMs } from '../train/clock.ts';
 import { noGrad } from '../core/autograd.ts';
 import { tidy } from '../core/scope.ts';
-import type { TrainingEvent, TrainingRequest } from './protocol.ts';
+import type { TrainingBackend, TrainingEvent, TrainingRequest } from './protocol.ts';
 
 /** Progress events are sent at most this often (the last step of an epoch always is). */
 const PROGRESS_INTERVAL_MS = 100;
@@ -26,6 +29,8 @@ const PROGRESS_INTERVAL_MS = 100;
 interface Run {
   runId: string;
   trainer: Trainer | null;
+  /** A model with loaded weights (a `load-model` request): inspectable, not trainable. */
+  loaded: InspectContext | null;
   /** Settles when the run has finished (or failed). */
   done: Promise<void>;
 }
@@ -39,6 +44,7 @@ const TRAINING_TYPES = new Set<string>([
   'inspect',
   'export-weights',
   'confusion-samples',
+  'load-model',
   'list-datasets',
   'data-preview',
 ]);
@@ -56,6 +62,8 @@ export function malformedTrainingRequest(req: TrainingRequest): string | null {
   if (needsRequest && (typeof r.requestId !== 'string' || r.requestId === '')) return `${req.type} request needs a string "requestId"`;
   if (req.type === 'train-start' && (typeof r.graph !== 'object' || r.graph === null)) return 'train-start request needs the model "graph"';
   if (req.type === 'inspect' && (typeof r.query !== 'object' || r.query === null)) return 'inspect request needs a "query"';
+  if (req.type === 'load-model' && (typeof r.graph !== 'object' || r.graph === null)) return 'load-model request needs the model "graph"';
+  if (req.type === 'load-model' && !Array.isArray(r.weights)) return 'load-model request needs the "weights" (a list of {name, shape, values})';
   return null;
 }
 
@@ -63,6 +71,40 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Makes `choice` the active compute backend (enabling the gpu.js backend on first use) and
+ * says which it is, e.g. "cpu" or "gpu (gpu.js webasm)".
+ */
+export async function chooseBackend(choice: TrainingBackend | undefined): Promise<string> {
+  const name = choice ?? 'cpu';
+  if (name === 'cpu') {
+    setBackend('cpu');
+    return 'cpu';
+  }
+  if (name !== 'gpu') throw new Error(`backend must be "cpu" or "gpu", got ${JSON.stringify(name)}`);
+  // Loaded on demand: hosts that never ask for the gpu do not load gpu.js.
+  const gpu = await import('../backends/gpu/register.ts');
+  if (!listBackends().includes('gpu')) {
+    try {
+      gpu.enableGpuBackend();
+    } catch (err) {
+      throw new Error(`The gpu backend could not be enabled here (${message(err)}); choose the cpu backend`);
+    }
+  }
+  setBackend('gpu');
+  return gpu.describeBackend();
+}
+
+/** Checks a state dict sent over the protocol: names, shapes and value counts. */
+function checkWeights(weights: readonly NamedValues[]): void {
+  weights.forEach((w, i) => {
+    if (typeof w !== 'object' || w === null || typeof w.name !== 'string') throw new Error(`weights[${i}] needs a string "name"`);
+    if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`Weight "${w.name}" needs a "shape" of whole numbers, got ${JSON.stringify(w.shape)}`);
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const length = (w.values as ArrayLike<number> | undefined)?.length;
+    if (length !== n) throw new Error(`Weight "${w.name}" has ${length ?? 'no'} values; its shape [${w.shape.join(', ')}] needs ${n}`);
+  });
+}
 export class TrainingSession {
   private run: Run | null = null;
 
@@ -98,20 +140,23 @@ export class TrainingSession {
         return;
       case 'inspect':
         this.reply(req.requestId, () => {
-          const t = this.trainerOf(req.runId);
-          if (t.state === 'running') throw new Error('Inspection needs the run to be paused or finished');
+          const t = this.modelOf(req.runId);
+          if (t instanceof Trainer && t.state === 'running') throw new Error('Inspection needs the run to be paused or finished');
           return { type: 'inspect-result', runId: req.runId, requestId: req.requestId, result: inspect({ model: t.model, plan: t.plan, data: t.data }, req.query) };
         });
         return;
       case 'export-weights':
-        this.reply(req.requestId, () => ({ type: 'weights', runId: req.runId, requestId: req.requestId, tensors: snapshotWeights(this.trainerOf(req.runId).model) }));
+        this.reply(req.requestId, () => ({ type: 'weights', runId: req.runId, requestId: req.requestId, tensors: snapshotWeights(this.modelOf(req.runId).model) }));
+        return;
+      case 'load-model':
+        this.load(req);
         return;
       case 'confusion-samples':
         this.reply(req.requestId, () => ({
           type: 'confusion-samples',
           runId: req.runId,
           requestId: req.requestId,
-          indices: confusionSamples(this.trainerOf(req.runId), req.split, req.actual, req.predicted, req.limit ?? 16),
+          indices: confusionSamples(this.modelOf(req.runId), req.split, req.actual, req.predicted, req.limit ?? 16),
         }));
         return;
       case 'list-datasets':
@@ -125,8 +170,74 @@ export class TrainingSession {
 
   private trainerOf(runId: string): Trainer {
     if (!this.run || this.run.runId !== runId) throw new Error(`There is no training run "${runId}"${this.run ? ` (the current run is "${this.run.runId}")` : ''}`);
+    if (this.run.loaded) throw new Error(`"${runId}" holds loaded weights, not a training run`);
     if (!this.run.trainer) throw new Error(`Run "${runId}" is still starting`);
     return this.run.trainer;
+  }
+
+  /** The model of a run or of loaded weights, with its feed plan and data. */
+  private modelOf(runId: string): Trainer | InspectContext {
+    if (this.run?.runId === runId && this.run.loaded) return this.run.loaded;
+    if (this.run?.runId === runId && !this.run.trainer && !this.run.loaded) throw new Error(`"${runId}" is still starting (or loading)`);
+    return this.trainerOf(runId);
+  }
+
+  /** Waits for the previous run or model, then frees it; false (with a failure sent) while one is training. */
+  private replaceRun(runId: string, fail: (reason: string) => void): { run: Run; previous: Run | null } | null {
+    const current = this.run?.trainer;
+    if (current && (current.state === 'running' || current.state === 'paused')) {
+      fail(`Run "${this.run!.runId}" is still training; stop it before starting another`);
+      return null;
+    }
+    const previous = this.run;
+    const run: Run = { runId, trainer: null, loaded: null, done: Promise.resolve() };
+    this.run = run;
+    return { run, previous };
+  }
+
+  private load(req: Extract<TrainingRequest, { type: 'load-model' }>): void {
+    const { runId, requestId } = req;
+    const fail = (reason: string) => this.emit({ type: 'request-failed', requestId, reason });
+    const replaced = this.replaceRun(runId, fail);
+    if (!replaced) return;
+    const { run, previous } = replaced;
+    run.done = (async () => {
+      await previous?.done;
+      releaseRun(previous);
+      try {
+        const data = withDataDefaults(req.data ?? {});
+        const problems = validateDataSettings(data).map((m) => `data: ${m}`);
+        if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
+        checkWeights(req.weights);
+        const backend = await chooseBackend(req.backend);
+        const prepared = await prepareData(data, req.payload ?? {});
+        const model = compileGraph(req.graph, { seed: req.seed ?? 0 });
+        try {
+          model.loadStateDict(new Map(req.weights.map((w) => [w.name, { shape: w.shape, values: Float32Array.from(w.values) }])));
+        } catch (err) {
+          releaseModel(model);
+          throw new Error(`The saved weights do not fit this model: ${message(err).replace(/^loadStateDict: /, '')}`);
+        }
+        model.eval();
+        const plan = new FeedPlan(model, prepared.train.meta);
+        if (this.run !== run) {
+          releaseModel(model);
+          throw new Error(`Loading "${runId}" was replaced by "${this.run?.runId}"`);
+        }
+        run.loaded = { model, plan, data: prepared };
+        this.emit({
+          type: 'model-loaded',
+          runId,
+          requestId,
+          numParameters: model.numParameters(),
+          dataset: prepared.full.meta,
+          splits: { train: prepared.train.length, val: prepared.val.length, test: prepared.test.length },
+          backend,
+        });
+      } catch (err) {
+        fail(message(err));
+      }
+    })();
   }
 
   private control(runId: string, fn: (t: Trainer) => void): void {
@@ -147,24 +258,19 @@ export class TrainingSession {
 
   private start(req: Extract<TrainingRequest, { type: 'train-start' }>): void {
     const { runId } = req;
-    const current = this.run?.trainer;
-    if (current && (current.state === 'running' || current.state === 'paused')) {
-      this.emit({ type: 'train-failed', runId, reason: `Run "${this.run!.runId}" is still training; stop it before starting another` });
-      return;
-    }
-    const previous = this.run;
-    const run: Run = { runId, trainer: null, done: Promise.resolve() };
-    this.run = run;
+    const replaced = this.replaceRun(runId, (reason) => this.emit({ type: 'train-failed', runId, reason }));
+    if (!replaced) return;
+    const { run, previous } = replaced;
     run.done = (async () => {
       await previous?.done;
-      releaseModel(previous?.trainer?.model);
-      previous?.trainer?.optimizer.dispose();
+      releaseRun(previous);
       let result: TrainResult;
       try {
         const training = withTrainingDefaults(req.training ?? {});
         const data = withDataDefaults(req.data ?? {});
         const problems = [...validateDataSettings(data).map((m) => `data: ${m}`), ...validateTrainingSettings(training).map((m) => `training: ${m}`)];
         if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
+        const backend = await chooseBackend(req.backend);
         const prepared = await prepareData(data, req.payload ?? {});
         const model = compileGraph(req.graph, { seed: training.seed });
         let lastProgress = -Infinity;
@@ -193,6 +299,7 @@ export class TrainingSession {
           numParameters: model.numParameters(),
           dataset: prepared.full.meta,
           splits: { train: prepared.train.length, val: prepared.val.length, test: prepared.test.length },
+          backend,
         });
         result = await trainer.run();
       } catch (err) {
@@ -233,6 +340,13 @@ export class TrainingSession {
   }
 }
 
+/** Frees the model (and optimiser state) of a run or of loaded weights. */
+function releaseRun(run: Run | null): void {
+  releaseModel(run?.trainer?.model);
+  run?.trainer?.optimizer.dispose();
+  releaseModel(run?.loaded?.model);
+}
+
 function releaseModel(model: GraphModel | undefined): void {
   if (!model) return;
   for (const t of model.stateDict().values()) {
@@ -242,7 +356,7 @@ function releaseModel(model: GraphModel | undefined): void {
 }
 
 /** Indices of the samples of a split with true class `actual` predicted as `predicted`. */
-function confusionSamples(t: Trainer, split: SplitName, actual: number, predicted: number, limit: number): number[] {
+function confusionSamples(t: InspectContext, split: SplitName, actual: number, predicted: number, limit: number): number[] {
   const ds = t.data[split];
   if (!ds) throw new Error(`Unknown split "${split}"; use train, val or test`);
   if (t.plan.metricKind !== 'classification') throw new Error('Confusion-matrix samples need a classification task');

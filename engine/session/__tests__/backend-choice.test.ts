@@ -1,0 +1,41 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { activeBackend, setBackend } from '../../core/engine.ts';
+import { TrainingSession } from '../training-session.ts';
+import { blobs, mlp, recorder } from './session-fixtures.ts';
+
+afterAll(() => setBackend('cpu'));
+
+describe('train-start backend', () => {
+  it('gpu trains on the gpu.js backend, says which mode, and inspects there; cpu switches back', async () => {
+    const r = recorder();
+    const s = new TrainingSession(r.emit);
+    s.handle({ type: 'train-start', runId: 'g', graph: mlp(), data: blobs, training: { epochs: 2, batchSize: 32, optimizer: { lr: 0.05 } }, backend: 'gpu' });
+    const started = await r.next('train-started');
+    expect(started.backend).toMatch(/^gpu \(gpu\.js (webgpu|webgl2|webgl|headlessgl|webasm|cpu)\)$/);
+    expect(activeBackend().name).toBe('gpu');
+    const fin = await r.next('train-finished');
+    expect(fin.status).toBe('completed');
+    expect(fin.testMetrics!.accuracy).toBeGreaterThan(0.8);
+    s.handle({ type: 'inspect', runId: 'g', requestId: 'i', query: { kind: 'activations', nodeId: 'fc2', sample: { split: 'test', index: 0 } } });
+    expect((await r.next('inspect-result')).result).toMatchObject({ kind: 'activations', shape: [3] });
+
+    s.handle({ type: 'train-start', runId: 'c', graph: mlp(), data: blobs, training: { epochs: 1, batchSize: 32 }, backend: 'cpu' });
+    expect((await r.next('train-started', (e) => e.runId === 'c')).backend).toBe('cpu');
+    expect(activeBackend().name).toBe('cpu');
+    await r.next('train-finished', (e) => e.runId === 'c');
+
+    // Leaving the backend out means the cpu, whatever ran before.
+    s.handle({ type: 'train-start', runId: 'g2', graph: mlp(), data: blobs, training: { epochs: 1, batchSize: 32 }, backend: 'gpu' });
+    await r.next('train-finished', (e) => e.runId === 'g2');
+    s.handle({ type: 'train-start', runId: 'd', graph: mlp(), data: blobs, training: { epochs: 1, batchSize: 32 } });
+    expect((await r.next('train-started', (e) => e.runId === 'd')).backend).toBe('cpu');
+    await r.next('train-finished', (e) => e.runId === 'd');
+  });
+
+  it('an unknown backend fails the run with a clear reason', async () => {
+    const r = recorder();
+    const s = new TrainingSession(r.emit);
+    s.handle({ type: 'train-start', runId: 'x', graph: mlp(), data: blobs, training: { epochs: 1 }, backend: 'tpu' as unknown as 'cpu' });
+    expect(await r.next('train-failed')).toEqual({ type: 'train-failed', runId: 'x', reason: 'backend must be "cpu" or "gpu", got "tpu"' });
+  });
+});
