@@ -28,8 +28,8 @@ function cnn() {
 }
 
 describe('CNN on MNIST and inspection', () => {
-  it('a small CNN reaches >= 80% test accuracy on 800 digits; every inspection has the right shape', async () => {
-    const ds = await loadDataset('mnist', { samples: 800 });
+  it('a small CNN reaches >= 80% test accuracy on 1200 digits; every inspection has the right shape', async () => {
+    const ds = await loadDataset('mnist', { samples: 1200 });
     const data = splitDataset(ds, { train: 0.8, val: 0.1, test: 0.1 }, new Generator(0));
     const settings = withTrainingDefaults({ epochs: 4, batchSize: 16, optimizer: { type: 'adam', lr: 0.006 }, seed: 0 });
     const t = new Trainer({ model: compileGraph(cnn(), { seed: 0 }), data, settings });
@@ -74,7 +74,7 @@ describe('CNN on MNIST and inspection', () => {
       expect(emb.explainedVariance[0]).toBeGreaterThanOrEqual(emb.explainedVariance[1]);
       expect(emb.explainedVariance[0] + emb.explainedVariance[1]).toBeLessThanOrEqual(1 + 1e-9);
     }
-    expect(() => inspect(ctx, { kind: 'activations', nodeId: 'conv1', sample: { split: 'test', index: 10_000 } })).toThrow(/the test split has 80 samples/);
+    expect(() => inspect(ctx, { kind: 'activations', nodeId: 'conv1', sample: { split: 'test', index: 10_000 } })).toThrow(/the test split has 120 samples/);
   }, 60_000);
 
   it('attention weights per head of a transformer encoder layer sum to 1 over keys', async () => {
