@@ -23,6 +23,12 @@ export interface InspectApi {
   /** Per-sample input shape of the model being inspected; [C, H, W] images can be drawn by hand. */
   inputShape: number[] | null;
   isImage: boolean;
+  /**
+   * The project's saved weights: `canLoad` when it has some and nothing else can be
+   * inspected (the panel then loads them into the engine), `failed` after a load failed
+   * (the panel offers to try again).
+   */
+  saved?: { canLoad: boolean; failed: boolean; load(): void };
 }
 
 const KIND_LABEL: Record<Inspectable, string> = { activations: 'Activations', filters: 'Filters', attention: 'Attention' };
@@ -48,6 +54,13 @@ export function InspectPanel({ api }: { api: InspectApi }) {
   const canDraw = api.isImage && shape !== null && shape.length === 3 && (shape[0] === 1 || shape[0] === 3);
   const sample: SampleChoice = drawing && drawn ? { split, index, values: drawn } : { split, index };
   const sampleKey = JSON.stringify(sample);
+
+  // A reopened project's trained weights are loaded into the engine to be inspected.
+  const canLoadSaved = api.saved?.canLoad ?? false;
+  const loadSaved = api.saved?.load;
+  useEffect(() => {
+    if (canLoadSaved && loadSaved) loadSaved();
+  }, [canLoadSaved, loadSaved]);
 
   // A new sample (or a newly trained model) shows its prediction.
   useEffect(() => {
@@ -98,7 +111,19 @@ export function InspectPanel({ api }: { api: InspectApi }) {
         {res.predict?.kind === 'predict' && <PredictionView result={res.predict} />}
       </div>
       <div className="inspect-views">
-        {!ready && <p className="panel-empty" data-testid="inspect-not-ready">{api.notReady}</p>}
+        {!ready && (
+          <p className="panel-empty" data-testid="inspect-not-ready">
+            {api.notReady}
+            {api.saved?.failed && (
+              <>
+                {' '}
+                <button type="button" data-testid="inspect-load-saved" onClick={api.saved.load}>
+                  Try again
+                </button>
+              </>
+            )}
+          </p>
+        )}
         <div className="run-controls" role="toolbar" aria-label="Inspect">
           {node ? (
             <>

@@ -25,6 +25,8 @@ export function TrainingPanel({ session, backends }: { session: TrainingSession;
           settings={settings}
           disabled={live}
           backends={backends}
+          backend={session.backend}
+          onBackend={session.setBackend}
           onChange={(next, what) => {
             const r = store.dispatch(setTrainingSettings, { settings: next, what });
             if (!r.ok) notify(r.message);
@@ -38,6 +40,11 @@ export function TrainingPanel({ session, backends }: { session: TrainingSession;
           {button('Stop', 'train-stop', session.stop, run.phase === 'running' || run.phase === 'paused')}
         </div>
         <RunProgress run={run} />
+        {(run.phase === 'running' || run.phase === 'paused') && session.runData?.backend && (
+          <p className="panel-empty" data-testid="train-backend-used">
+            Computing on {session.runData.backend}
+          </p>
+        )}
         {run.banner && <RunBanner banner={run.banner} onDismiss={session.dismissBanner} />}
         <TrainingCurves run={run} />
       </div>

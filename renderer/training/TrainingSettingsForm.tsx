@@ -1,5 +1,7 @@
 import type { MetricName } from '../../engine/train/metrics.ts';
 import type { OptimizerType, ScheduleSettings, TrainingSettings } from '../../engine/train/settings.ts';
+import type { TrainingBackend } from '../../engine/session/protocol.ts';
+import { backendChoices, offeredBackend } from './backend-choice.ts';
 import { CheckField, NumberField, SelectField, SettingsGroup } from './fields.tsx';
 
 const OPTIMIZERS: { value: OptimizerType; label: string }[] = [
@@ -47,10 +49,13 @@ export interface TrainingSettingsFormProps {
   disabled?: boolean;
   /** The engine's compute backends, highest priority first. */
   backends: string[];
+  /** The backend the next run computes on, chosen among `backends`. */
+  backend?: TrainingBackend;
+  onBackend?: (backend: TrainingBackend) => void;
 }
 
 /** Optimiser, learning rate, schedule, batch size, epochs, early stopping, seed and backend. */
-export function TrainingSettingsForm({ settings: s, onChange, disabled, backends }: TrainingSettingsFormProps) {
+export function TrainingSettingsForm({ settings: s, onChange, disabled, backends, backend, onBackend }: TrainingSettingsFormProps) {
   const opt = s.optimizer;
   const setOpt = (patch: Partial<TrainingSettings['optimizer']>, what: string) => onChange({ ...s, optimizer: { ...opt, ...patch } }, what);
   const sc = s.schedule;
@@ -91,10 +96,16 @@ export function TrainingSettingsForm({ settings: s, onChange, disabled, backends
         <NumberField label="Epochs" testId="train-epochs" value={s.epochs} integer min={1} disabled={disabled} onCommit={(epochs) => onChange({ ...s, epochs }, 'epochs')} />
         <NumberField label="Batch size" testId="train-batch-size" value={s.batchSize} integer min={1} disabled={disabled} onCommit={(batchSize) => onChange({ ...s, batchSize }, 'batch size')} />
         <NumberField label="Seed" testId="train-seed" value={s.seed} integer min={0} disabled={disabled} onCommit={(seed) => onChange({ ...s, seed }, 'seed')} />
-        <div className="setting" title="The engine runs each operation on the first backend that provides it, falling back to the CPU">
-          <span className="setting-label">Backend</span>
-          <span data-testid="train-backend">{backends.length ? backends.join(', then ') : 'engine starting…'}</span>
-        </div>
+        {backends.length && onBackend ? (
+          <div title="The run computes on this backend; operations it lacks fall back to the CPU">
+            <SelectField label="Backend" testId="train-backend" value={offeredBackend(backend ?? 'cpu', backends)} options={backendChoices(backends)} disabled={disabled} onChange={onBackend} />
+          </div>
+        ) : (
+          <div className="setting" title="The engine runs each operation on the first backend that provides it, falling back to the CPU">
+            <span className="setting-label">Backend</span>
+            <span data-testid="train-backend">{backends.length ? backends.join(', then ') : 'engine starting…'}</span>
+          </div>
+        )}
       </SettingsGroup>
       <SettingsGroup title="Early stopping">
         <CheckField

@@ -65,13 +65,21 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
   const inspectApi: InspectApi = {
     inspection: session.inspection,
     ready: session.canInspect,
-    notReady: session.hasWeights
-      ? 'This project has trained weights: train again (or pause a run) to look inside the model in this session.'
-      : 'Train the model, or pause a run, to look inside it.',
+    notReady:
+      session.savedModel.status === 'failed'
+        ? `${session.savedModel.error ?? 'Could not load the saved weights.'} Train the model (or pause a run) to look inside it.`
+        : session.hasWeights
+          ? "Loading the project's trained weights into the engine…"
+          : 'Train the model, or pause a run, to look inside it.',
     inspect: session.inspect,
     classNames: session.classNames,
     inputShape: session.runData?.inputShape ?? null,
     isImage: session.runData?.isImage ?? false,
+    saved: {
+      canLoad: session.hasWeights && !session.canInspect && session.savedModel.status === 'idle',
+      failed: session.savedModel.status === 'failed',
+      load: session.loadSavedModel,
+    },
   };
 
   return (

@@ -18,6 +18,8 @@ export interface RunData {
   isImage: boolean;
   splits: { train: number; val: number; test: number };
   numParameters: number;
+  /** Where the model computes, e.g. "cpu" or "gpu (gpu.js webasm)". */
+  backend?: string;
 }
 
 export type DecodedEvent =
@@ -41,6 +43,7 @@ export function decodeEvent(event: EngineEvent): DecodedEvent | null {
           isImage: event.dataset.preview === 'image',
           splits: event.splits,
           numParameters: event.numParameters,
+          ...(event.backend ? { backend: event.backend } : {}),
         },
       };
     case 'train-progress': {

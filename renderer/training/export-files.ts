@@ -5,7 +5,7 @@
  */
 import { zipSync, strToU8 } from 'fflate';
 import type { ModelGraph } from '../../engine/graph/types.ts';
-import { writeSafetensors, type SafetensorsFile } from '../../engine/io/safetensors.ts';
+import { toStateEntries, writeSafetensors, type SafetensorsFile } from '../../engine/io/safetensors.ts';
 import type { TrainPlan } from '../../engine/io/pytorch.ts';
 import type { TrainingSettings } from '../../engine/train/settings.ts';
 import type { NamedValues } from '../../engine/train/trainer.ts';
@@ -25,6 +25,11 @@ export function weightsFile(tensors: readonly NamedValues[], metadata: Record<st
     map.set(t.name, integer ? { dtype: 'I64', shape: [...t.shape], data: BigInt64Array.from(t.values, (v) => BigInt(Math.round(v))) } : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.values) });
   }
   return { tensors: map, metadata };
+}
+
+/** The project's saved weights as a state dict for the engine (the inverse of `weightsFile`). */
+export function stateOf(file: SafetensorsFile): NamedValues[] {
+  return [...toStateEntries(file)].map(([name, t]) => ({ name, shape: [...t.shape], values: Array.from(t.values) }));
 }
 
 /** The training settings as the PyTorch exporter's plan (plateau schedules have no torch twin here). */

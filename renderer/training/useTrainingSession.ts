@@ -3,7 +3,7 @@ import type { DatasetMeta } from '../../engine/data/dataset.ts';
 import type { DatasetInfo, DatasetPreview } from '../../engine/data/registry.ts';
 import type { ProjectHistory } from '../../engine/io/project.ts';
 import type { SafetensorsFile } from '../../engine/io/safetensors.ts';
-import type { EngineRequest } from '../../engine/session/protocol.ts';
+import type { EngineRequest, TrainingBackend } from '../../engine/session/protocol.ts';
 import type { InspectQuery } from '../../engine/train/inspect.ts';
 import type { DataPayload } from '../../engine/data/prepare.ts';
 import type { DataSource } from '../../engine/train/settings.ts';
@@ -14,7 +14,7 @@ import { toProbabilities, type InspectKind, type InspectView, type SampleChoice 
 import type { EditorStore } from '../store/store.ts';
 import { dataSettingsOf, noteTrainedWeights, setDataSettings, trainingSettingsOf } from '../store/training-actions.ts';
 import { decodeEvent, replyError, type EngineReply, type RunData } from './engine-link.ts';
-import { exportFile, weightsFile, type ExportFormat } from './export-files.ts';
+import { exportFile, stateOf, weightsFile, type ExportFormat } from './export-files.ts';
 import { savedRun, withRun, type SavedRun } from './history.ts';
 import { initialRunState, runReducer, type RunState } from './run-state.ts';
 
@@ -66,8 +66,17 @@ export interface ProjectWeightsLink {
   name(): string;
 }
 
+/** Loading the project's saved weights into the engine so they can be inspected. */
+export interface SavedModelState {
+  status: 'idle' | 'loading' | 'failed';
+  error: string | null;
+}
+
 export interface TrainingSession {
   run: RunState;
+  /** The backend the next run computes on (the Training panel's Backend field). */
+  backend: TrainingBackend;
+  setBackend(backend: TrainingBackend): void;
   start(): void;
   pause(): void;
   resume(): void;
@@ -82,8 +91,14 @@ export interface TrainingSession {
   savedRuns: SavedRun[];
   /** Trained weights are there (from a run of this session or the opened project). */
   hasWeights: boolean;
-  /** A run in this session holds a model that can be inspected now. */
+  /** A run in this session (or the project's loaded weights) holds a model that can be inspected now. */
   canInspect: boolean;
+  savedModel: SavedModelState;
+  /**
+   * Loads the project's saved weights into the engine for inspection, when there are some
+   * and no run of this session can be inspected. Does nothing while a load is under way.
+   */
+  loadSavedModel(): void;
   cellSamples: CellSamples | null;
   requestCellSamples(row: number, col: number): void;
   dataPreview: DataPreviewState;
@@ -125,6 +140,12 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   const pending = useRef(new Map<string, (reply: EngineReply) => void>());
   const runId = useRef<string | null>(null);
   const [inspectableRun, setInspectableRun] = useState<string | null>(null);
+  const [backend, setBackend] = useState<TrainingBackend>('cpu');
+  const [savedModel, setSavedModel] = useState<SavedModelState>({ status: 'idle', error: null });
+  const savedLoad = useRef<string | null>(null);
+  /** A run is under way (its model stays inspectable when another project opens). */
+  const live = useRef(false);
+  live.current = run.phase === 'running' || run.phase === 'paused' || run.phase === 'starting' || run.phase === 'stopping';
   const imported = useRef<{ name: string; payload: DataPayload } | null>(null);
   const [importVersion, setImportVersion] = useState(0);
   const payloadFor = useCallback((source: DataSource): DataPayload | undefined => (source.kind !== 'builtin' && payloadFits(source, imported.current) ? imported.current!.payload : undefined), []);
@@ -196,10 +217,53 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     setInspectableRun(null);
     const training = trainingSettingsOf(doc);
     const data = dataSettingsOf(doc);
+    savedLoad.current = null;
     dispatchRun({ kind: 'start-requested', id, startedAt: new Date().toISOString(), training, data });
     const payload = payloadFor(data.source);
-    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training, ...(payload ? { payload } : {}) });
-  }, [host, store, payloadFor]);
+    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training, backend, ...(payload ? { payload } : {}) });
+  }, [host, store, payloadFor, backend]);
+
+  const loadSavedModel = useCallback(() => {
+    const weights = project.weights();
+    if (!weights || inspectableRun || savedLoad.current) return;
+    const doc = store.getState().doc;
+    const data = dataSettingsOf(doc);
+    const payload = payloadFor(data.source);
+    if (data.source.kind !== 'builtin' && !payload) {
+      const what = data.source.kind === 'images' ? `the image folder "${data.source.folder}"` : `"${data.source.file}"`;
+      setSavedModel({ status: 'failed', error: `Imported data is not stored in the project: import ${what} again to inspect the saved weights.` });
+      return;
+    }
+    let state;
+    try {
+      state = stateOf(weights);
+    } catch (err) {
+      setSavedModel({ status: 'failed', error: `The project's weights cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    const id = nextId('saved');
+    savedLoad.current = id;
+    setSavedModel({ status: 'loading', error: null });
+    void ask((requestId) => ({ type: 'load-model', runId: id, requestId, graph: doc.graph, data, weights: state, seed: trainingSettingsOf(doc).seed, ...(payload ? { payload } : {}) })).then((reply) => {
+      if (savedLoad.current !== id) return;
+      savedLoad.current = null;
+      if (reply.type !== 'model-loaded') {
+        setSavedModel({ status: 'failed', error: `Could not load the saved weights: ${replyError(reply, 'model-loaded')}` });
+        return;
+      }
+      setSavedModel({ status: 'idle', error: null });
+      setRunData({
+        runId: id,
+        classNames: reply.dataset.classNames ?? [],
+        inputShape: reply.dataset.inputShape,
+        isImage: reply.dataset.preview === 'image',
+        splits: reply.splits,
+        numParameters: reply.numParameters,
+        backend: reply.backend,
+      });
+      setInspectableRun(id);
+    });
+  }, [ask, project, store, payloadFor, inspectableRun]);
 
   const control = useCallback(
     (kind: 'pause' | 'resume' | 'stop') => {
@@ -382,6 +446,10 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       setSavedRuns(project.history()?.runs ?? []);
       setInspection({ loading: null, results: {}, error: null });
       setCellSamples(null);
+      // The model in the engine belongs to the previous project (unless a run is still going).
+      savedLoad.current = null;
+      setSavedModel({ status: 'idle', error: null });
+      setInspectableRun((id) => (id !== null && id === runId.current && live.current ? id : null));
     });
   }, [store, project]);
 
@@ -390,6 +458,8 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   return useMemo(
     () => ({
       run,
+      backend,
+      setBackend,
       start,
       pause: () => control('pause'),
       resume: () => control('resume'),
@@ -401,6 +471,8 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       savedRuns,
       hasWeights,
       canInspect: inspectableRun !== null,
+      savedModel,
+      loadSavedModel,
       cellSamples,
       requestCellSamples,
       dataPreview,
@@ -411,6 +483,6 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       importData,
       payloadFor,
     }),
-    [run, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
+    [run, backend, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, savedModel, loadSavedModel, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
   );
 }

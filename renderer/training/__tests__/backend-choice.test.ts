@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { backendChoices, offeredBackend } from '../backend-choice.ts';
+
+describe('backendChoices', () => {
+  it('offers the cpu, and the gpu with its mode when the worker reports it', () => {
+    expect(backendChoices(['cpu'])).toEqual([{ value: 'cpu', label: 'CPU' }]);
+    expect(backendChoices([])).toEqual([{ value: 'cpu', label: 'CPU' }]);
+    expect(backendChoices(['gpu:webasm', 'cpu'])).toEqual([
+      { value: 'cpu', label: 'CPU' },
+      { value: 'gpu', label: 'GPU (gpu.js webasm)' },
+    ]);
+    expect(backendChoices(['gpu', 'cpu', 'wasm'])).toEqual([
+      { value: 'cpu', label: 'CPU' },
+      { value: 'gpu', label: 'GPU (gpu.js)' },
+    ]);
+  });
+
+  it('falls back to the cpu when the chosen backend is not offered', () => {
+    expect(offeredBackend('gpu', ['cpu'])).toBe('cpu');
+    expect(offeredBackend('gpu', ['gpu:webgl2', 'cpu'])).toBe('gpu');
+    expect(offeredBackend('cpu', ['gpu:webgl2', 'cpu'])).toBe('cpu');
+  });
+});
