@@ -145,6 +145,16 @@ test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, sav
   expect([...reopened.tensors.keys()].sort()).toEqual([...weights.tensors.keys()].sort());
   expect(Array.from(reopened.tensors.get('conv1.weight')!.data as Float32Array)).toEqual(Array.from(weights.tensors.get('conv1.weight')!.data as Float32Array));
   await attachScreenshot(page, testInfo, 'reopened');
+
+  // Inspect the reopened model without training again: its saved weights are loaded into the engine.
+  await page.getByTestId('tab-inspect').click();
+  await expect(page.getByTestId('probabilities')).toHaveAttribute('data-count', '10', { timeout: 30_000 });
+  await expect(page.getByTestId('inspect-not-ready')).toHaveCount(0);
+  await node(page, 'conv1').locator('.layer-node-name').click();
+  await page.getByTestId('inspect-filters').click();
+  await expect(page.getByTestId('filters')).toHaveAttribute('data-count', '6');
+  await expect(page.getByTestId('filter-view')).toContainText('[6 × 1 × 5 × 5]');
+  await attachScreenshot(page, testInfo, 'reopened-inspect');
 });
 
 test('the transformer example shows its attention per head', async ({ page }, testInfo) => {
