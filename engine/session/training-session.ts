@@ -12,7 +12,7 @@ import { sequentialBatches } from '../data/pipeline.ts';
 import { listDatasets, previewDataset } from '../data/registry.ts';
 import { compileGraph, type GraphModel } from '../graph/compile.ts';
 import { listBackends } from '../core/backend.ts';
-import { setBackend } from '../core/engine.ts';
+import { activeBackend, setBackend } from '../core/engine.ts';
 import { FeedPlan } from '../train/feeds.ts';
 import { inspect, type InspectContext, type SplitName } from '../train/inspect.ts';
 import { argmaxRows } from '../train/metrics.ts';
@@ -31,6 +31,8 @@ interface Run {
   trainer: Trainer | null;
   /** A model with loaded weights (a `load-model` request): inspectable, not trainable. */
   loaded: InspectContext | null;
+  /** The backend its model's tensors live on (set once it has chosen one). */
+  backend: string | null;
   /** Settles when the run has finished (or failed). */
   done: Promise<void>;
 }
@@ -136,17 +138,17 @@ export class TrainingSession {
         this.control(req.runId, (t) => t.stop());
         return;
       case 'train-checkpoint':
-        this.reply(req.requestId, () => ({ type: 'checkpoint', runId: req.runId, requestId: req.requestId, checkpoint: this.trainerOf(req.runId).checkpoint() }));
+        this.reply(req.requestId, () => ({ type: 'checkpoint', runId: req.runId, requestId: req.requestId, checkpoint: this.trainerOf(req.runId).checkpoint() }), req.runId);
         return;
       case 'inspect':
         this.reply(req.requestId, () => {
           const t = this.modelOf(req.runId);
           if (t instanceof Trainer && t.state === 'running') throw new Error('Inspection needs the run to be paused or finished');
           return { type: 'inspect-result', runId: req.runId, requestId: req.requestId, result: inspect({ model: t.model, plan: t.plan, data: t.data }, req.query) };
-        });
+        }, req.runId);
         return;
       case 'export-weights':
-        this.reply(req.requestId, () => ({ type: 'weights', runId: req.runId, requestId: req.requestId, tensors: snapshotWeights(this.modelOf(req.runId).model) }));
+        this.reply(req.requestId, () => ({ type: 'weights', runId: req.runId, requestId: req.requestId, tensors: snapshotWeights(this.modelOf(req.runId).model) }), req.runId);
         return;
       case 'load-model':
         this.load(req);
@@ -157,7 +159,9 @@ export class TrainingSession {
           runId: req.runId,
           requestId: req.requestId,
           indices: confusionSamples(this.modelOf(req.runId), req.split, req.actual, req.predicted, req.limit ?? 16),
-        }));
+          }),
+          req.runId,
+        );
         return;
       case 'list-datasets':
         this.emit({ type: 'datasets', requestId: req.requestId, datasets: listDatasets() });
@@ -190,7 +194,7 @@ export class TrainingSession {
       return null;
     }
     const previous = this.run;
-    const run: Run = { runId, trainer: null, loaded: null, done: Promise.resolve() };
+    const run: Run = { runId, trainer: null, loaded: null, backend: null, done: Promise.resolve() };
     this.run = run;
     return { run, previous };
   }
@@ -210,6 +214,7 @@ export class TrainingSession {
         if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
         checkWeights(req.weights);
         const backend = await chooseBackend(req.backend);
+        run.backend = activeBackend().name;
         const prepared = await prepareData(data, req.payload ?? {});
         const model = compileGraph(req.graph, { seed: req.seed ?? 0 });
         try {
@@ -248,12 +253,24 @@ export class TrainingSession {
     }
   }
 
-  private reply(requestId: string, fn: () => TrainingEvent): void {
+  /**
+   * Answers a one-off request; about a run, it computes on the backend the run's model lives
+   * on (another session may have switched since) and switches back after.
+   */
+  private reply(requestId: string, fn: () => TrainingEvent, runId?: string): void {
+    const previous = activeBackend().name;
+    const wanted = runId !== undefined && this.run?.runId === runId ? this.run.backend : null;
+    const switching = wanted !== null && wanted !== previous;
+    let event: TrainingEvent;
     try {
-      this.emit(fn());
+      if (switching) setBackend(wanted);
+      event = fn();
     } catch (err) {
-      this.emit({ type: 'request-failed', requestId, reason: message(err) });
+      event = { type: 'request-failed', requestId, reason: message(err) };
+    } finally {
+      if (switching) setBackend(previous);
     }
+    this.emit(event);
   }
 
   private start(req: Extract<TrainingRequest, { type: 'train-start' }>): void {
@@ -271,6 +288,7 @@ export class TrainingSession {
         const problems = [...validateDataSettings(data).map((m) => `data: ${m}`), ...validateTrainingSettings(training).map((m) => `training: ${m}`)];
         if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
         const backend = await chooseBackend(req.backend);
+        run.backend = activeBackend().name;
         const prepared = await prepareData(data, req.payload ?? {});
         const model = compileGraph(req.graph, { seed: training.seed });
         let lastProgress = -Infinity;

@@ -32,6 +32,22 @@ describe('train-start backend', () => {
     await r.next('train-finished', (e) => e.runId === 'd');
   });
 
+  it('inspection of a gpu run computes on the gpu even after another session switched to the cpu, and leaves the cpu active', async () => {
+    const r = recorder();
+    const s = new TrainingSession(r.emit);
+    s.handle({ type: 'train-start', runId: 'g', graph: mlp(), data: blobs, training: { epochs: 2, batchSize: 32, optimizer: { lr: 0.05 } }, backend: 'gpu' });
+    await r.next('train-finished');
+    setBackend('cpu');
+    s.handle({ type: 'inspect', runId: 'g', requestId: 'i', query: { kind: 'saliency', sample: { split: 'test', index: 2 } } });
+    s.handle({ type: 'export-weights', runId: 'g', requestId: 'w' });
+    s.handle({ type: 'confusion-samples', runId: 'g', requestId: 'c', split: 'test', actual: 0, predicted: 0, limit: 3 });
+    expect(r.events.filter((e) => e.type === 'request-failed')).toEqual([]);
+    expect((await r.next('inspect-result')).result).toMatchObject({ kind: 'saliency', shape: [2] });
+    expect((await r.next('weights')).tensors).toHaveLength(4);
+    expect((await r.next('confusion-samples')).indices).toHaveLength(3);
+    expect(activeBackend().name).toBe('cpu');
+  });
+
   it('an unknown backend fails the run with a clear reason', async () => {
     const r = recorder();
     const s = new TrainingSession(r.emit);
