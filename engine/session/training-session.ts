@@ -28,11 +28,14 @@ const PROGRESS_INTERVAL_MS = 100;
 
 interface Run {
   runId: string;
+  kind: 'train' | 'load';
   trainer: Trainer | null;
   /** A model with loaded weights (a `load-model` request): inspectable, not trainable. */
   loaded: InspectContext | null;
   /** The backend its model's tensors live on (set once it has chosen one). */
   backend: string | null;
+  /** A training run (not loaded weights) whose loop has ended or failed. */
+  ended: boolean;
   /** Settles when the run has finished (or failed). */
   done: Promise<void>;
 }
@@ -187,14 +190,14 @@ export class TrainingSession {
   }
 
   /** Waits for the previous run or model, then frees it; false (with a failure sent) while one is training. */
-  private replaceRun(runId: string, fail: (reason: string) => void): { run: Run; previous: Run | null } | null {
+  private replaceRun(runId: string, kind: Run['kind'], fail: (reason: string) => void): { run: Run; previous: Run | null } | null {
     const current = this.run?.trainer;
     if (current && (current.state === 'running' || current.state === 'paused')) {
       fail(`Run "${this.run!.runId}" is still training; stop it before starting another`);
       return null;
     }
     const previous = this.run;
-    const run: Run = { runId, trainer: null, loaded: null, backend: null, done: Promise.resolve() };
+    const run: Run = { runId, kind, trainer: null, loaded: null, backend: null, ended: false, done: Promise.resolve() };
     this.run = run;
     return { run, previous };
   }
@@ -202,7 +205,12 @@ export class TrainingSession {
   private load(req: Extract<TrainingRequest, { type: 'load-model' }>): void {
     const { runId, requestId } = req;
     const fail = (reason: string) => this.emit({ type: 'request-failed', requestId, reason });
-    const replaced = this.replaceRun(runId, fail);
+    // A run that is starting or training keeps its place (loading would wait for it to end).
+    if (this.run?.kind === 'train' && !this.run.ended) {
+      fail(`Run "${this.run.runId}" is still training; stop it before loading saved weights`);
+      return;
+    }
+    const replaced = this.replaceRun(runId, 'load', fail);
     if (!replaced) return;
     const { run, previous } = replaced;
     run.done = (async () => {
@@ -275,7 +283,7 @@ export class TrainingSession {
 
   private start(req: Extract<TrainingRequest, { type: 'train-start' }>): void {
     const { runId } = req;
-    const replaced = this.replaceRun(runId, (reason) => this.emit({ type: 'train-failed', runId, reason }));
+    const replaced = this.replaceRun(runId, 'train', (reason) => this.emit({ type: 'train-failed', runId, reason }));
     if (!replaced) return;
     const { run, previous } = replaced;
     run.done = (async () => {
@@ -322,9 +330,11 @@ export class TrainingSession {
         result = await trainer.run();
       } catch (err) {
         if (run.trainer) run.trainer.state = 'failed';
+        run.ended = true;
         this.emit({ type: 'train-failed', runId, reason: message(err) });
         return;
       }
+      run.ended = true;
       const { status, history, testMetrics, reason, bestEpoch } = result;
       this.emit({ type: 'train-finished', runId, status, history, testMetrics, ...(reason ? { reason } : {}), ...(bestEpoch ? { bestEpoch } : {}) });
     })();

@@ -62,21 +62,25 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
     setOpen(true);
   }, [exportRequests]);
 
+  const phase = session.run.phase;
+  const liveRun = phase === 'running' || phase === 'paused' || phase === 'starting' || phase === 'stopping';
   const inspectApi: InspectApi = {
     inspection: session.inspection,
     ready: session.canInspect,
     notReady:
       session.savedModel.status === 'failed'
         ? `${session.savedModel.error ?? 'Could not load the saved weights.'} Train the model (or pause a run) to look inside it.`
-        : session.hasWeights
-          ? "Loading the project's trained weights into the engine…"
-          : 'Train the model, or pause a run, to look inside it.',
+        : liveRun
+          ? 'The model is training: pause the run to look inside it.'
+          : session.hasWeights
+            ? "Loading the project's trained weights into the engine…"
+            : 'Train the model, or pause a run, to look inside it.',
     inspect: session.inspect,
     classNames: session.classNames,
     inputShape: session.runData?.inputShape ?? null,
     isImage: session.runData?.isImage ?? false,
     saved: {
-      canLoad: session.hasWeights && !session.canInspect && session.savedModel.status === 'idle',
+      canLoad: session.hasWeights && !session.canInspect && session.savedModel.status === 'idle' && !liveRun,
       failed: session.savedModel.status === 'failed',
       load: session.loadSavedModel,
     },

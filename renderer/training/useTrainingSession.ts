@@ -225,7 +225,8 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
 
   const loadSavedModel = useCallback(() => {
     const weights = project.weights();
-    if (!weights || inspectableRun || savedLoad.current) return;
+    // A live run keeps the engine's model; its own weights become inspectable when it pauses or ends.
+    if (!weights || inspectableRun || savedLoad.current || live.current) return;
     const doc = store.getState().doc;
     const data = dataSettingsOf(doc);
     const payload = payloadFor(data.source);

@@ -102,6 +102,25 @@ describe('load-model', () => {
     expect((await r.next('request-failed', (e) => e.requestId === 'after')).reason).toMatch(/no training run "m1"|still starting/);
   });
 
+  it('is refused while a run is starting or training, which goes on undisturbed', async () => {
+    const { weights } = await trained();
+    const r = recorder();
+    const s = new TrainingSession(r.emit);
+    s.handle({ type: 'train-start', runId: 'long', graph: mlp(), data: blobs, training: { epochs: 50, batchSize: 8 } });
+    // Still starting: no trainer yet.
+    s.handle({ type: 'load-model', runId: 'saved', requestId: 'early', graph: mlp(), data: blobs, weights });
+    expect((await r.next('request-failed', (e) => e.requestId === 'early')).reason).toBe('Run "long" is still training; stop it before loading saved weights');
+    await r.next('train-epoch');
+    s.handle({ type: 'load-model', runId: 'saved', requestId: 'during', graph: mlp(), data: blobs, weights });
+    expect((await r.next('request-failed', (e) => e.requestId === 'during')).reason).toBe('Run "long" is still training; stop it before loading saved weights');
+    s.handle({ type: 'train-stop', runId: 'long' });
+    expect((await r.next('train-finished')).status).toBe('stopped');
+    expect(r.events.some((e) => e.type === 'train-failed')).toBe(false);
+    // Once it has ended, the saved weights load in its place.
+    s.handle({ type: 'load-model', runId: 'saved', requestId: 'after', graph: mlp(), data: blobs, weights });
+    expect(await r.next('model-loaded')).toMatchObject({ runId: 'saved', requestId: 'after' });
+  });
+
   it('dispatch routes load-model and rejects one without weights or graph', async () => {
     const events: EngineEvent[] = [];
     dispatch({ type: 'load-model', runId: 'x', requestId: 'q', graph: mlp(), data: blobs }, (e) => events.push(e));
