@@ -100,6 +100,15 @@ export async function chooseBackend(choice: TrainingBackend | undefined): Promis
   return gpu.describeBackend();
 }
 
+/**
+ * Makes the cpu active again once a run's loop (or a load) is over, so that work outside
+ * this session computes on the default backend; requests about the run switch to the
+ * run's backend while they compute (see `reply`).
+ */
+function restoreDefaultBackend(): void {
+  if (activeBackend().name !== 'cpu') setBackend('cpu');
+}
+
 /** Checks a state dict sent over the protocol: names, shapes and value counts. */
 function checkWeights(weights: readonly NamedValues[]): void {
   weights.forEach((w, i) => {
@@ -249,6 +258,8 @@ export class TrainingSession {
         });
       } catch (err) {
         fail(message(err));
+      } finally {
+        restoreDefaultBackend();
       }
     })();
   }
@@ -331,10 +342,12 @@ export class TrainingSession {
       } catch (err) {
         if (run.trainer) run.trainer.state = 'failed';
         run.ended = true;
+        restoreDefaultBackend();
         this.emit({ type: 'train-failed', runId, reason: message(err) });
         return;
       }
       run.ended = true;
+      restoreDefaultBackend();
       const { status, history, testMetrics, reason, bestEpoch } = result;
       this.emit({ type: 'train-finished', runId, status, history, testMetrics, ...(reason ? { reason } : {}), ...(bestEpoch ? { bestEpoch } : {}) });
     })();

@@ -15,6 +15,8 @@ describe('train-start backend', () => {
     expect(activeBackend().name).toBe('gpu');
     const fin = await r.next('train-finished');
     expect(fin.status).toBe('completed');
+    // The run's model stays on the gpu; the default backend is active again for other work.
+    expect(activeBackend().name).toBe('cpu');
     expect(fin.testMetrics!.accuracy).toBeGreaterThan(0.8);
     s.handle({ type: 'inspect', runId: 'g', requestId: 'i', query: { kind: 'activations', nodeId: 'fc2', sample: { split: 'test', index: 0 } } });
     expect((await r.next('inspect-result')).result).toMatchObject({ kind: 'activations', shape: [3] });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { activeBackend } from '../../core/engine.ts';
 import { dispatch } from '../dispatch.ts';
 import type { EngineEvent, TrainingEvent, TrainingRequest } from '../protocol.ts';
 import { TrainingSession } from '../training-session.ts';
@@ -119,6 +120,23 @@ describe('load-model', () => {
     // Once it has ended, the saved weights load in its place.
     s.handle({ type: 'load-model', runId: 'saved', requestId: 'after', graph: mlp(), data: blobs, weights });
     expect(await r.next('model-loaded')).toMatchObject({ runId: 'saved', requestId: 'after' });
+  });
+
+  it('weights loaded on the gpu backend inspect as on the cpu, and leave the cpu active', async () => {
+    const { r, s, weights } = await trained();
+    const g = recorder();
+    const f = new TrainingSession(g.emit);
+    f.handle({ type: 'load-model', runId: 'on-gpu', requestId: 'load', graph: mlp(), data: blobs, weights, backend: 'gpu' });
+    expect((await g.next('model-loaded')).backend).toMatch(/^gpu \(gpu\.js /);
+    expect(activeBackend().name).toBe('cpu');
+    const query: InspectQuery = { kind: 'activations', nodeId: 'fc2', sample: { split: 'test', index: 4 } };
+    const onGpu = await ask(g, f, 'inspect-result', (requestId) => ({ type: 'inspect', runId: 'on-gpu', requestId, query }), 'g');
+    const onCpu = await ask(r, s, 'inspect-result', (requestId) => ({ type: 'inspect', runId: 'run1', requestId, query }), 'c');
+    expect(onGpu.result.kind).toBe('activations');
+    const [a, b] = [onGpu.result, onCpu.result] as Extract<typeof onGpu.result, { kind: 'activations' }>[];
+    expect(a.shape).toEqual(b.shape);
+    a.values.forEach((v, i) => expect(v).toBeCloseTo(b.values[i], 4));
+    expect(activeBackend().name).toBe('cpu');
   });
 
   it('dispatch routes load-model and rejects one without weights or graph', async () => {
