@@ -14,31 +14,11 @@
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
  */
-import { type Attrs, registerKernel } from '../../core/backend.ts';
+import { registerKernel } from '../../core/backend.ts';
+import { convGeometry as geometry, type ConvGeometry as Geometry } from '../kernel-attrs.ts';
 import { f32, out } from './cpu-backend.ts';
 import { gemmPacked, gemmStrided, type PackPanels, packStrided, type StoreBlock } from './matmul.ts';
 
-interface Geometry {
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  dh: number;
-  dw: number;
-  groups: number;
-}
-
-function geometry(attrs: Attrs): Geometry {
-  return {
-    sh: attrs.strideH as number,
-    sw: attrs.strideW as number,
-    pt: attrs.padTop as number,
-    pl: attrs.padLeft as number,
-    dh: attrs.dilationH as number,
-    dw: attrs.dilationW as number,
-    groups: attrs.groups as number,
-  };
-}
 
 let scratch = new Float32Array(1 << 16);
 function scratchOf(size: number): Float32Array {

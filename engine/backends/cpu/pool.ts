@@ -5,36 +5,10 @@
  * Window attributes: kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW
  * (max only), outH, outW. Ceil mode is already folded into outH/outW by the op.
  */
-import { type Attrs, registerKernel } from '../../core/backend.ts';
+import { registerKernel } from '../../core/backend.ts';
+import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
 import { f32, i32, out } from './cpu-backend.ts';
 
-interface Window {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  outH: number;
-  outW: number;
-}
-
-function windowOf(attrs: Attrs): Window {
-  return {
-    kh: attrs.kernelH as number,
-    kw: attrs.kernelW as number,
-    sh: attrs.strideH as number,
-    sw: attrs.strideW as number,
-    ph: attrs.padH as number,
-    pw: attrs.padW as number,
-    dh: (attrs.dilationH as number | undefined) ?? 1,
-    dw: (attrs.dilationW as number | undefined) ?? 1,
-    outH: attrs.outH as number,
-    outW: attrs.outW as number,
-  };
-}
 
 /** MaxPool2D: x [N, C, H, W] -> values [N, C, Ho, Wo] and int32 indices (h*W + w in the plane). */
 registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {

@@ -5,31 +5,11 @@
  * strideW, padTop, padLeft, dilationH, dilationW, groups (+ outH/outW, inputShape,
  * filterShape).
  */
-import { type Attrs, registerKernel } from '../../core/backend.ts';
+import { registerKernel } from '../../core/backend.ts';
+import { convGeometry as geometry } from '../kernel-attrs.ts';
 import { lit } from './codegen.ts';
 import { gpuBackend } from './gpu-backend.ts';
 
-interface Geometry {
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-  dh: number;
-  dw: number;
-  groups: number;
-}
-
-function geometry(attrs: Attrs): Geometry {
-  return {
-    sh: attrs.strideH as number,
-    sw: attrs.strideW as number,
-    pt: attrs.padTop as number,
-    pl: attrs.padLeft as number,
-    dh: attrs.dilationH as number,
-    dw: attrs.dilationW as number,
-    groups: attrs.groups as number,
-  };
-}
 
 /** Statements splitting flat index `t` of shape [d0, d1, d2, d3] into the four named coordinates. */
 function split4(t: string, dims: readonly number[], names: readonly string[]): string {

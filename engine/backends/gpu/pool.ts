@@ -4,37 +4,11 @@
  * kernelW, strideH, strideW, padH, padW, dilationH, dilationW (max only), outH, outW,
  * countIncludePad (average), inputShape (gradients).
  */
-import { type Attrs, registerKernel } from '../../core/backend.ts';
+import { registerKernel } from '../../core/backend.ts';
+import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
 import { lit } from './codegen.ts';
 import { gpuBackend } from './gpu-backend.ts';
 
-interface Window {
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  outH: number;
-  outW: number;
-}
-
-function windowOf(attrs: Attrs): Window {
-  return {
-    kh: attrs.kernelH as number,
-    kw: attrs.kernelW as number,
-    sh: attrs.strideH as number,
-    sw: attrs.strideW as number,
-    ph: attrs.padH as number,
-    pw: attrs.padW as number,
-    dh: (attrs.dilationH as number | undefined) ?? 1,
-    dw: (attrs.dilationW as number | undefined) ?? 1,
-    outH: attrs.outH as number,
-    outW: attrs.outW as number,
-  };
-}
 
 /** Statements splitting flat index `t` over [planes, rows, cols] into pl, r, q. */
 function split3(t: string, rows: number, cols: number, names: [string, string, string]): string {
