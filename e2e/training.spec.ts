@@ -23,7 +23,11 @@ async function setNumber(page: Page, testId: string, value: string, shown = valu
 }
 
 /** Starts training from the Training tab and waits until the run has finished. */
-async function trainToEnd(page: Page, testInfo: TestInfo, timeout: number): Promise<void> {
+/**
+ * Starts a run and waits for it to finish. With `checkGrowth` the loss curve must also grow
+ * between a first look and the end: only for runs long enough to be seen while they train.
+ */
+async function trainToEnd(page: Page, testInfo: TestInfo, timeout: number, checkGrowth = true): Promise<void> {
   await page.getByTestId('tab-training').click();
   await page.getByTestId('train-start').click();
   const loss = page.getByTestId('chart-loss');
@@ -34,7 +38,7 @@ async function trainToEnd(page: Page, testInfo: TestInfo, timeout: number): Prom
   await expect(page.getByTestId('run-speed')).toContainText('samples/s');
   await attachScreenshot(page, testInfo, 'training-live');
   await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout });
-  expect(Number(await loss.getAttribute('data-points'))).toBeGreaterThan(early);
+  if (checkGrowth) expect(Number(await loss.getAttribute('data-points'))).toBeGreaterThan(early);
   await expect(page.getByTestId('run-banner')).toHaveCount(0);
 }
 
@@ -165,7 +169,8 @@ test('the transformer example shows its attention per head', async ({ page }, te
   await openExample(page, 'Small transformer sequence classifier');
   await page.getByTestId('tab-training').click();
   await setNumber(page, 'train-epochs', '1');
-  await trainToEnd(page, testInfo, 120_000);
+  // One epoch of this small model can end before the curve is first read.
+  await trainToEnd(page, testInfo, 120_000, false);
 
   await page.getByTestId('tab-inspect').click();
   await node(page, 'encoder').locator('.layer-node-name').click();
