@@ -9,6 +9,7 @@
  */
 import type { DataPayload } from '../data/prepare.ts';
 import type { DatasetMeta } from '../data/dataset.ts';
+import type { ClassCounts } from '../data/class-counts.ts';
 import type { DatasetInfo, PreviewResult } from '../data/registry.ts';
 import type { ModelGraph } from '../graph/types.ts';
 import type { InspectQuery, InspectResult, SplitName } from '../train/inspect.ts';
@@ -100,7 +101,8 @@ export type TrainingEvent =
   | { type: 'model-loaded'; runId: string; requestId: string; numParameters: number; dataset: DatasetMeta; splits: { train: number; val: number; test: number }; backend: string }
   | { type: 'confusion-samples'; runId: string; requestId: string; indices: number[] }
   | { type: 'datasets'; requestId: string; datasets: DatasetInfo[] }
-  | { type: 'data-preview'; requestId: string; preview: PreviewResult; splits: { train: number; val: number; test: number }; augmented?: { shape: number[]; samples: number[][] } }
+  /** `classCounts`: samples per class (whole dataset and per split) for class-index targets. */
+  | { type: 'data-preview'; requestId: string; preview: PreviewResult; splits: { train: number; val: number; test: number }; augmented?: { shape: number[]; samples: number[][] }; classCounts?: ClassCounts }
   /** A one-off request failed; `reason` says why. */
   | { type: 'request-failed'; requestId: string; reason: string }
   /** The answer to a `mode-view` request (a one-off question about a mode run). */

@@ -9,6 +9,7 @@ import { augmentSample } from '../data/augment.ts';
 import { inputSize } from '../data/dataset.ts';
 import { loadSource, prepareData, prepareSplits } from '../data/prepare.ts';
 import { sequentialBatches } from '../data/pipeline.ts';
+import { classCounts } from '../data/class-counts.ts';
 import { listDatasets, previewDataset } from '../data/registry.ts';
 import { compileGraph, type GraphModel } from '../graph/compile.ts';
 import { listBackends } from '../core/backend.ts';
@@ -366,6 +367,8 @@ export class TrainingSession {
         preview: previewDataset(prepared.full, req.count ?? 8),
         splits: { train: prepared.train.length, val: prepared.val.length, test: prepared.test.length },
       };
+      const counts = classCounts(prepared.full, prepared);
+      if (counts) event.classCounts = counts;
       const n = req.augmentations ?? 0;
       if (n > 0 && data.augmentation.length > 0) {
         const shape = ds.meta.inputShape;

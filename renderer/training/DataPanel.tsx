@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { Augmentation, AugmentationType } from '../../engine/data/augment.ts';
 import type { DatasetPreview } from '../../engine/data/registry.ts';
 import type { DataSettings } from '../../engine/train/settings.ts';
@@ -147,7 +147,8 @@ export function DataPanel({ session }: { session: TrainingSession }) {
 
 function DataPreviewView({ state, settings, testSupport }: { state: DataPreviewState; settings: DataSettings; testSupport: number[] | null }) {
   const r = state.result;
-  const balance = r ? classBalance(r, testSupport) : null;
+  const [balanceOf, setBalanceOf] = useState<BalanceScope>('all');
+  const balance = r ? classBalance(r, testSupport, balanceOf) : null;
   if (state.error) {
     return (
       <div className="data-preview">
@@ -188,7 +189,21 @@ function DataPreviewView({ state, settings, testSupport }: { state: DataPreviewS
         {balance && (
           <div style={{ minWidth: 220, flex: 1 }}>
             <h3 className="section-title">Class balance ({balance.of})</h3>
-            <BarChart testId="class-balance" bars={balance.counts.map((n, c) => ({ label: r.meta.classNames?.[c] ?? String(c), value: n, colour: classColour(c) }))} format={(v) => String(v)} />
+            {r.classCounts?.splits && (
+              <SelectField<BalanceScope>
+                label="Show"
+                testId="class-balance-scope"
+                value={balanceOf}
+                options={[
+                  { value: 'all', label: 'Whole dataset' },
+                  { value: 'train', label: 'Train split' },
+                  { value: 'val', label: 'Validation split' },
+                  { value: 'test', label: 'Test split' },
+                ]}
+                onChange={setBalanceOf}
+              />
+            )}
+            <BarChart testId="class-balance" bars={balance.counts.map((n, c) => ({ label: balance.classNames[c] ?? r.meta.classNames?.[c] ?? String(c), value: n, colour: classColour(c) }))} format={(v) => String(v)} />
           </div>
         )}
       </div>
@@ -273,19 +288,33 @@ function PreviewSamples({ preview }: { preview: DatasetPreview }) {
   }
 }
 
+/** Which samples the class balance counts: the whole dataset or one split. */
+export type BalanceScope = 'all' | 'train' | 'val' | 'test';
+
 /**
- * Samples per class: every sample of a 2-D set (its preview holds them all), else the test
+ * Samples per class: the engine's counts over the whole dataset or a split when the preview
+ * carries them, else every sample of a 2-D set (its preview holds them all), else the test
  * split's support from the last run's metrics.
  */
-export function classBalance(r: DataPreviewResult, testSupport: number[] | null): { counts: number[]; of: string } | null {
+export function classBalance(r: DataPreviewResult, testSupport: number[] | null, scope: BalanceScope = 'all'): { counts: number[]; of: string; classNames: string[] } | null {
   const k = r.meta.numClasses;
   if (!k) return null;
+  const names = r.meta.classNames ?? [];
+  const cc = r.classCounts;
+  if (cc) {
+    if (scope !== 'all' && cc.splits) {
+      const counts = cc.splits[scope];
+      const sum = counts.reduce((a, b) => a + b, 0);
+      return { counts, of: `${scope === 'val' ? 'validation' : scope} split, ${sum.toLocaleString()} samples`, classNames: cc.classNames };
+    }
+    return { counts: cc.total, of: `all ${r.length.toLocaleString()} samples`, classNames: cc.classNames };
+  }
   if (r.preview.kind === 'points' && r.preview.points.length === r.length) {
     const counts = new Array<number>(k).fill(0);
     for (const p of r.preview.points) if (p.cls >= 0 && p.cls < k) counts[p.cls]++;
-    return { counts, of: `all ${r.length} samples` };
+    return { counts, of: `all ${r.length} samples`, classNames: names };
   }
-  if (testSupport && testSupport.length === k) return { counts: testSupport, of: 'test split of the last run' };
+  if (testSupport && testSupport.length === k) return { counts: testSupport, of: 'test split of the last run', classNames: names };
   return null;
 }
 

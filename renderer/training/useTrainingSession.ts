@@ -1,3 +1,4 @@
+import type { ClassCounts } from '../../engine/data/class-counts.ts';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { DatasetMeta } from '../../engine/data/dataset.ts';
 import type { DatasetInfo, DatasetPreview } from '../../engine/data/registry.ts';
@@ -27,6 +28,8 @@ export interface DataPreviewResult {
   splits: { train: number; val: number; test: number };
   /** The first sample under the chosen augmentations, a few times. */
   augmented?: number[][];
+  /** Samples per class (whole dataset and per split), for class-index targets. */
+  classCounts?: ClassCounts;
 }
 
 export interface DataPreviewState {
@@ -305,7 +308,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       void ask((requestId) => ({ type: 'data-preview', requestId, data: settings, ...(payload ? { payload } : {}), augmentations: settings.augmentation.length > 0 ? AUGMENTED_PREVIEWS : 0 })).then((reply) => {
         if (previewSeq.current !== mine) return;
         if (reply.type === 'data-preview') {
-          setDataPreview({ loading: false, error: null, result: { meta: reply.preview.meta, length: reply.preview.length, preview: reply.preview.preview, splits: reply.splits, augmented: reply.augmented?.samples } });
+          setDataPreview({ loading: false, error: null, result: { meta: reply.preview.meta, length: reply.preview.length, preview: reply.preview.preview, splits: reply.splits, augmented: reply.augmented?.samples, ...(reply.classCounts ? { classCounts: reply.classCounts } : {}) } });
         } else setDataPreview({ loading: false, result: null, error: replyError(reply, 'data-preview') });
       });
     };
