@@ -5,8 +5,13 @@
  * (reconstructions, latent points, prior samples, interpolations, GAN grids, attacks), and
  * runs hyperparameter searches trial by trial.
  */
-import { type Dataset, inputSize } from '../data/dataset.ts';
-import { type PreparedData, prepareData } from '../data/prepare.ts';
+import { type Dataset, inputSize, subset } from '../data/dataset.ts';
+import { type PreparedData, prepareData, prepareSplits } from '../data/prepare.ts';
+import { DIGIT_BOS, DIGIT_EOS, DIGIT_PAD, DIGIT_SEQ_VOCAB, makeDigitSeq2Seq, makeWordCorpus } from '../data/modes-text.ts';
+import { LanguageModelMode } from '../train/modes/language-model.ts';
+import { Seq2SeqMode } from '../train/modes/seq2seq.ts';
+import type { Generation, GenerateOptions } from '../train/modes/tokens.ts';
+import { Word2VecMode, word2vecData } from '../train/modes/word2vec.ts';
 import type { GraphModel } from '../graph/compile.ts';
 import type { ModelGraph } from '../graph/types.ts';
 import { attackView, successRate } from '../train/modes/adversarial.ts';
@@ -18,7 +23,7 @@ import { VaeMode } from '../train/modes/vae.ts';
 import type { SplitName } from '../train/inspect.ts';
 import { nowMs, yieldToEventLoop } from '../train/clock.ts';
 import { gridConfigs, hyperparameterSearch } from '../train/search.ts';
-import { type TrainingSettings, validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
+import { type DataSettings, type TrainingSettings, validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
 import type { Trainer } from '../train/trainer.ts';
 import type { ModeEvent, ModeInfo, ModeKind, ModeLossPoint, ModeRequest, ModeSpec, ModeView, ModeViewQuery, TrainingEvent } from './protocol.ts';
 
@@ -26,7 +31,9 @@ import type { ModeEvent, ModeInfo, ModeKind, ModeLossPoint, ModeRequest, ModeSpe
 const PROGRESS_INTERVAL_MS = 100;
 
 const MODE_TYPES = new Set<string>(['mode-start', 'mode-step', 'mode-stop', 'mode-view', 'search-start', 'search-stop']);
-const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial'];
+const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec'];
+/** Modes that make their own data instead of reading the project's data settings. */
+const OWN_DATA: readonly ModeKind[] = ['seq2seq', 'word2vec'];
 
 export function isModeRequest(req: { type: string }): req is ModeRequest {
   return MODE_TYPES.has(req.type);
@@ -72,6 +79,18 @@ export function modeSpecOf(req: Extract<ModeRequest, { type: 'mode-start' }>): E
       num(spec.steps, 'steps', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
       num(spec.targetClass, 'targetClass', (n) => Number.isInteger(n) && n >= 0, 'a class index');
       break;
+    case 'seq2seq':
+      if (spec.dataset !== undefined && (typeof spec.dataset !== 'object' || spec.dataset === null)) throw new Error(`training.mode.dataset must hold the digit-string settings (task, samples, minLength, maxLength, seed), got ${JSON.stringify(spec.dataset)}`);
+      if (spec.sample !== undefined && typeof spec.sample !== 'string') throw new Error(`training.mode.sample must be a source string, got ${JSON.stringify(spec.sample)}`);
+      break;
+    case 'language-model':
+      if (spec.prompt !== undefined && typeof spec.prompt !== 'string') throw new Error(`training.mode.prompt must be a string, got ${JSON.stringify(spec.prompt)}`);
+      break;
+    case 'word2vec':
+      if (spec.method !== undefined && spec.method !== 'skipgram' && spec.method !== 'cbow') throw new Error(`training.mode.method must be "skipgram" or "cbow", got ${JSON.stringify(spec.method)}`);
+      num(spec.window, 'window', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+      if (spec.query !== undefined && !(Array.isArray(spec.query) && spec.query.every((w) => typeof w === 'string'))) throw new Error(`training.mode.query must be a list of words, got ${JSON.stringify(spec.query)}`);
+      break;
   }
   return spec;
 }
@@ -87,6 +106,9 @@ interface ModeRun {
   ae: AutoencoderMode | null;
   gan: GanMode | null;
   classifier: ClassifierMode | null;
+  seq2seq: Seq2SeqMode | null;
+  lm: LanguageModelMode | null;
+  w2v: Word2VecMode | null;
   step: Stepper;
   stepsPerEpoch: number;
   steps: number;
@@ -153,7 +175,13 @@ export class ModeSession {
           const run = this.runOf(req.runId, (reason) => {
             throw new Error(reason);
           })!;
-          this.emit({ type: 'mode-view', runId: req.runId, requestId: req.requestId, view: viewOf(run, req.query) });
+          const view = viewOf(run, req.query);
+          if (view instanceof Promise) {
+            view.then(
+              (v) => this.emit({ type: 'mode-view', runId: req.runId, requestId: req.requestId, view: v }),
+              (err: unknown) => this.emit({ type: 'request-failed', requestId: req.requestId, reason: message(err) }),
+            );
+          } else this.emit({ type: 'mode-view', runId: req.runId, requestId: req.requestId, view });
         } catch (err) {
           this.emit({ type: 'request-failed', requestId: req.requestId, reason: message(err) });
         }
@@ -198,7 +226,7 @@ export class ModeSession {
         const problems = [...validateDataSettings(data).map((m) => `data: ${m}`), ...validateTrainingSettings(training).map((m) => `training: ${m}`)];
         if (problems.length) throw new Error(`The settings are not valid:\n- ${problems.join('\n- ')}`);
         if (req.steps !== undefined && !(Number.isInteger(req.steps) && req.steps >= 0)) throw new Error(`steps must be a whole number >= 0, got ${JSON.stringify(req.steps)}`);
-        const prepared = await prepareData(data, req.payload ?? {});
+        const prepared = OWN_DATA.includes(spec.kind) ? ownData(spec, data, training) : await prepareData(data, req.payload ?? {});
         if (prepared.full.meta.task === 'graph') throw new Error(`The ${spec.kind} mode needs samples as tensors (images or vectors); "${prepared.full.meta.name}" holds graphs`);
         run = buildRun(runId, spec, req.graph, prepared, training);
         total = req.steps ?? training.epochs * run.stepsPerEpoch;
@@ -351,6 +379,9 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
   let ae: AutoencoderMode | null = null;
   let gan: GanMode | null = null;
   let classifier: ClassifierMode | null = null;
+  let seq2seq: Seq2SeqMode | null = null;
+  let lm: LanguageModelMode | null = null;
+  let w2v: Word2VecMode | null = null;
   let step: Stepper;
   let stepsPerEpoch: number;
   let models: GraphModel[];
@@ -403,8 +434,56 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
       models = [m.model];
       break;
     }
+    case 'seq2seq': {
+      const m = new Seq2SeqMode({ graph, data: data.train, bos: DIGIT_BOS, eos: DIGIT_EOS, pad: DIGIT_PAD, vocab: DIGIT_SEQ_VOCAB, ...base });
+      seq2seq = m;
+      step = () => lossesOf(m.step());
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
+    case 'language-model': {
+      const m = new LanguageModelMode({ graph, data: data.train, ...base });
+      lm = m;
+      step = () => lossesOf(m.step());
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
+    case 'word2vec': {
+      const m = new Word2VecMode({ graph, sentences: corpusOf(spec), method: spec.method, window: spec.window, ...base });
+      w2v = m;
+      step = () => lossesOf(m.step());
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
   }
-  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models };
+  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, seq2seq, lm, w2v, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models };
+}
+
+function lossNamesOf(model: GraphModel): string[] {
+  return model.lossIds.length > 1 ? ['total', ...model.lossIds] : [...model.lossIds];
+}
+
+/** One loss per loss node, and the total first when there are several. */
+function lossesOf(r: { total: number; losses: Record<string, number> }): { total: number; losses: Record<string, number> } {
+  return { total: r.total, losses: Object.keys(r.losses).length > 1 ? { total: r.total, ...r.losses } : r.losses };
+}
+
+function corpusOf(spec: Extract<ModeSpec, { kind: 'word2vec' }>): string[][] {
+  return makeWordCorpus({ sentences: spec.corpus?.sentences ?? 1000, seed: spec.corpus?.seed ?? 0 });
+}
+
+/** The data of the modes that make their own: digit strings for seq2seq, (word, context) pairs for word2vec. */
+function ownData(spec: Exclude<ModeSpec, { kind: 'trainer' }>, settings: DataSettings, t: TrainingSettings): PreparedData {
+  if (spec.kind === 'seq2seq') return prepareSplits(makeDigitSeq2Seq({ samples: 2000, minLength: 3, maxLength: 5, seed: 1, ...(spec.dataset ?? {}) }), settings);
+  if (spec.kind === 'word2vec') {
+    // Every pair trains the vectors (the mode's own pairs are the training split).
+    const { data } = word2vecData(corpusOf(spec), spec.method ?? 'skipgram', spec.window ?? 2);
+    return prepareSplits(data, { ...settings, split: { train: 1, val: 0, test: 0 }, splitSeed: t.seed });
+  }
+  throw new Error(`The ${spec.kind} mode reads the project's data`);
 }
 
 /** Image data from 0..1 shows as it is; other data is shown over its own range. */
@@ -434,6 +513,21 @@ function infoOf(run: ModeRun): ModeInfo {
     info.lossNames = run.classifier.heads.length > 1 ? ['total', ...run.classifier.heads.map((h) => h.lossId)] : run.classifier.heads.map((h) => h.lossId);
     const a = run.spec.kind === 'adversarial' ? run.spec : null;
     info.attack = { epsilon: a?.epsilon ?? 0.1, steps: a?.steps ?? 1, ...(a?.targetClass !== undefined ? { targetClass: a.targetClass } : {}) };
+  } else if (run.seq2seq) {
+    const m = run.seq2seq;
+    const spec = run.spec.kind === 'seq2seq' ? run.spec : null;
+    info.lossNames = lossNamesOf(m.model);
+    const first = m.text(Array.from(run.data.train.inputs.subarray(0, m.srcLength)));
+    info.text = { vocab: [...m.vocab], prompt: spec?.sample ?? first, generate: { method: 'greedy', ...(spec?.generate ?? {}) }, maxLength: m.srcLength };
+  } else if (run.lm) {
+    const m = run.lm;
+    const spec = run.spec.kind === 'language-model' ? run.spec : null;
+    info.lossNames = lossNamesOf(m.model);
+    info.text = { vocab: [...m.vocab], prompt: spec?.prompt ?? m.vocab[run.data.train.inputs[0]] ?? '', generate: { method: 'greedy', length: 80, ...(spec?.generate ?? {}) }, maxLength: 1000 };
+  } else if (run.w2v) {
+    const spec = run.spec.kind === 'word2vec' ? run.spec : null;
+    info.lossNames = lossNamesOf(run.w2v.model);
+    info.words = { vocab: run.w2v.vocab.slice(1), query: (spec?.query ?? []).filter((w) => run.w2v!.vocab.includes(w)) };
   }
   return info;
 }
@@ -465,8 +559,71 @@ function needs<T>(value: T | null, kind: string, run: ModeRun): T {
   return value;
 }
 
-/** Answers a view query about a mode run. */
-function viewOf(run: ModeRun, q: ModeViewQuery): ModeView {
+function optional(v: unknown, what: string, ok: (n: number) => boolean, rule: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!(typeof v === 'number' && ok(v))) throw new Error(`${what} must be ${rule}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The generation settings of a `generate` query, checked. */
+function generateOptions(q: Extract<ModeViewQuery, { kind: 'generate' }>): GenerateOptions {
+  const method = q.method ?? 'greedy';
+  if (method !== 'greedy' && method !== 'beam' && method !== 'sample') throw new Error(`method must be greedy, beam or sample, got ${JSON.stringify(q.method)}`);
+  const beamWidth = optional(q.beamWidth, 'beamWidth', (n) => Number.isInteger(n) && n >= 1 && n <= 16, 'a whole number from 1 to 16');
+  const temperature = optional(q.temperature, 'temperature', (n) => n >= 0 && n <= 10, 'a number from 0 to 10');
+  const topK = optional(q.topK, 'topK', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+  const seed = optional(q.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
+  const opts: GenerateOptions = { method };
+  if (method === 'beam') {
+    opts.beamWidth = beamWidth ?? 4;
+    opts.numReturn = opts.beamWidth;
+  }
+  if (method === 'sample') Object.assign(opts, { temperature: temperature ?? 1, seed: seed ?? 0 }, topK !== undefined ? { topK } : {});
+  return opts;
+}
+
+async function generateView(run: ModeRun, q: Extract<ModeViewQuery, { kind: 'generate' }>): Promise<ModeView> {
+  const opts = generateOptions(q);
+  let input: string;
+  let g: Generation;
+  let vocab: readonly string[];
+  if (run.seq2seq) {
+    const m = run.seq2seq;
+    input = q.source ?? q.prompt ?? '';
+    if (typeof input !== 'string' || input.length === 0) throw new Error('generate needs a "source": the digits to answer');
+    vocab = m.vocab;
+    g = await m.generate(input, opts);
+  } else if (run.lm) {
+    const m = run.lm;
+    input = q.prompt ?? q.source ?? '';
+    if (typeof input !== 'string' || input.length === 0) throw new Error('generate needs a "prompt" of at least one character');
+    const length = optional(q.length, 'length', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'a whole number from 1 to 1000') ?? 80;
+    vocab = m.vocab;
+    g = await m.generate(input, { ...opts, length });
+  } else throw new Error(`The generate view is not available in the ${run.kind} mode`);
+  const strings = (tokens: readonly number[]) => tokens.map((t) => vocab[t] ?? '?');
+  return {
+    kind: 'generate',
+    input,
+    method: opts.method!,
+    text: g.text,
+    tokens: strings(g.tokens),
+    logProb: g.logProb,
+    hypotheses: (g.hypotheses ?? []).map((h) => ({ text: h.text, tokens: strings(h.tokens), logProb: h.logProb, finished: h.finished })),
+  };
+}
+
+async function evaluateView(run: ModeRun, q: Extract<ModeViewQuery, { kind: 'evaluate' }>): Promise<ModeView> {
+  if (!run.seq2seq && !run.lm) throw new Error(`The evaluate view is not available in the ${run.kind} mode`);
+  const { name, ds } = splitOf(run, q.split);
+  const limit = Math.min(count(q.limit, 200, 5000, 'limit'), ds.length);
+  const part = limit < ds.length ? subset(ds, Array.from({ length: limit }, (_, i) => i)) : ds;
+  const metrics: Record<string, number> = run.seq2seq ? { ...(await run.seq2seq.evaluate(part)) } : { ...run.lm!.evaluate(part) };
+  return { kind: 'evaluate', split: name, samples: limit, metrics };
+}
+
+/** Answers a view query about a mode run (generation and evaluation asynchronously). */
+function viewOf(run: ModeRun, q: ModeViewQuery): ModeView | Promise<ModeView> {
   switch (q.kind) {
     case 'reconstructions': {
       const ae = needs(run.ae, 'reconstruction', run);
@@ -525,6 +682,25 @@ function viewOf(run: ModeRun, q: ModeViewQuery): ModeView {
       const report = successRate(c.model, ds, opts, count(q.limit, 100, 2000, 'limit'));
       return { kind: 'attack', split: name, index, epsilon: q.epsilon, steps, targetClass: opts.targetClass ?? null, view, report };
     }
+    case 'generate':
+      needs(run.seq2seq ?? run.lm, 'generate', run);
+      return generateView(run, q);
+    case 'evaluate':
+      needs(run.seq2seq ?? run.lm, 'evaluate', run);
+      return evaluateView(run, q);
+    case 'neighbours': {
+      const m = needs(run.w2v, 'neighbours', run);
+      const metric = q.metric ?? 'cosine';
+      if (metric !== 'cosine' && metric !== 'euclidean') throw new Error(`metric must be cosine or euclidean, got ${JSON.stringify(q.metric)}`);
+      if (typeof q.word !== 'string' || q.word.trim() === '') throw new Error('neighbours needs a "word"');
+      const word = q.word.trim().toLowerCase();
+      return { kind: 'neighbours', word, metric, neighbours: m.nearest(word, count(q.k, 5, m.vocab.length - 2, 'k'), metric) };
+    }
+    case 'projection': {
+      const m = needs(run.w2v, 'projection', run);
+      const { points, explained } = m.projection();
+      return { kind: 'projection', points, explained };
+    }
     default:
       throw new Error(`Unknown mode view "${String((q as { kind?: unknown }).kind)}"`);
   }
@@ -532,7 +708,7 @@ function viewOf(run: ModeRun, q: ModeViewQuery): ModeView {
 
 /** Frees a finished run's weights and optimiser state. */
 function release(run: ModeRun): void {
-  for (const opt of [run.ae?.optimizer, run.gan?.optG, run.gan?.optD, run.classifier?.optimizer]) opt?.dispose();
+  for (const opt of [run.ae?.optimizer, run.gan?.optG, run.gan?.optD, run.classifier?.optimizer, run.seq2seq?.optimizer, run.lm?.optimizer, run.w2v?.optimizer]) opt?.dispose();
   for (const model of run.models) {
     for (const t of model.stateDict().values()) {
       t.grad?.dispose();

@@ -129,4 +129,7 @@ export const MODE_TITLES: Record<ModeKind, string> = {
   vae: 'Variational autoencoder',
   gan: 'Generative adversarial network',
   adversarial: 'Adversarial attack',
+  seq2seq: 'Sequence to sequence',
+  'language-model': 'Character language model',
+  word2vec: 'Word vectors (word2vec)',
 };

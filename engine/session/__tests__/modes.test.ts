@@ -170,7 +170,7 @@ describe('ModeSession: course modes over the protocol', { timeout: 20_000 }, () 
     expect(stopped.status).toBe('stopped');
     expect(stopped.step).toBeLessThan(1000 * 10);
     s.handle({ type: 'mode-start', runId: 'plain', graph: mlpClassifierGraph(), data: digits(100), training: {} });
-    expect((await r.next('mode-failed', (e) => e.runId === 'plain')).reason).toBe('This project has no training mode; set training.mode to one of autoencoder, vae, gan, adversarial');
+    expect((await r.next('mode-failed', (e) => e.runId === 'plain')).reason).toBe('This project has no training mode; set training.mode to one of autoencoder, vae, gan, adversarial, seq2seq, language-model, word2vec');
     s.handle({ type: 'mode-start', runId: 'trainer', graph: mlpClassifierGraph(), data: digits(100), training: { mode: { kind: 'trainer' } } });
     expect((await r.next('mode-failed', (e) => e.runId === 'trainer')).reason).toContain('use the Training panel');
     s.handle({ type: 'mode-start', runId: 'eps', graph: mlpClassifierGraph(), data: digits(100), training: {}, mode: { kind: 'adversarial', epsilon: -1 } });
