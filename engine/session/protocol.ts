@@ -20,6 +20,9 @@ import type { AttackReport, AttackView } from '../train/modes/adversarial.ts';
 import type { Reconstruction } from '../train/modes/autoencoder.ts';
 import type { ImageView, PointView } from '../train/modes/common.ts';
 import type { GanEpoch } from '../train/modes/gan.ts';
+import type { DecodeMethod, GenerateOptions } from '../train/modes/tokens.ts';
+import type { Neighbour, VectorMetric } from '../train/modes/word2vec.ts';
+import type { DigitSeq2SeqOptions } from '../data/modes-text.ts';
 import type { SearchOptions, SearchSpace, TrialResult } from '../train/search.ts';
 
 /** Requests about training runs, datasets and inspection. */
@@ -122,6 +125,12 @@ export type ModeSpec =
   | { kind: 'gan'; discriminator: ModelGraph; kDiscriminator?: number; conditional?: boolean }
   /** Trains the classifier, then attacks it: defaults for the attack view. */
   | { kind: 'adversarial'; epsilon?: number; steps?: number; targetClass?: number }
+  /** Reverses or sorts digit strings the mode makes itself (`dataset`); `generate` and `sample` are the view's defaults. */
+  | { kind: 'seq2seq'; dataset?: DigitSeq2SeqOptions; generate?: GenerateOptions; sample?: string }
+  /** Character language model on the project's text windows; `prompt` and `generate` are the view's defaults. */
+  | { kind: 'language-model'; prompt?: string; generate?: GenerateOptions & { length?: number } }
+  /** Word vectors on the template word corpus the mode makes itself; `query` words are shown first. */
+  | { kind: 'word2vec'; method?: 'skipgram' | 'cbow'; window?: number; corpus?: { sentences?: number; seed?: number }; query?: string[] }
   | { kind: 'trainer' };
 
 export type ModeKind = Exclude<ModeSpec['kind'], 'trainer'>;
@@ -152,6 +161,10 @@ export interface ModeInfo {
   conditional?: boolean;
   /** Adversarial: the attack settings of the project. */
   attack?: { epsilon: number; steps: number; targetClass?: number };
+  /** Sequence to sequence and language model: the token strings, and the generation defaults. */
+  text?: { vocab: string[]; prompt: string; generate: GenerateOptions & { length?: number }; maxLength: number };
+  /** word2vec: the words and the project's query words. */
+  words?: { vocab: string[]; query: string[] };
 }
 
 /** What to look at in a mode run; `split` defaults to the test split (validation, then training, when empty). */
@@ -169,7 +182,15 @@ export type ModeViewQuery =
   /** GAN: every finished epoch's grid and losses, the samples now, and warnings. */
   | { kind: 'gan' }
   /** Adversarial: one sample attacked, and the success rate over the first `limit` samples. */
-  | { kind: 'attack'; split?: SplitName; index: number; epsilon: number; steps?: number; targetClass?: number; limit?: number };
+  | { kind: 'attack'; split?: SplitName; index: number; epsilon: number; steps?: number; targetClass?: number; limit?: number }
+  /** Sequence to sequence: the answer to `source`; language model: a continuation of `prompt` (`length` characters). */
+  | { kind: 'generate'; source?: string; prompt?: string; method?: DecodeMethod; beamWidth?: number; temperature?: number; topK?: number; seed?: number; length?: number }
+  /** Sequence to sequence and language model: metrics over the first `limit` samples of a split. */
+  | { kind: 'evaluate'; split?: SplitName; limit?: number }
+  /** word2vec: the `k` nearest words to `word`. */
+  | { kind: 'neighbours'; word: string; k?: number; metric?: VectorMetric }
+  /** word2vec: every word's vector projected to 2-D. */
+  | { kind: 'projection' };
 
 export type ModeView =
   | { kind: 'reconstructions'; split: SplitName; items: Reconstruction[] }
@@ -178,7 +199,11 @@ export type ModeView =
   | { kind: 'prior'; grid: ImageView; samples: ImageView[] }
   | { kind: 'interpolate'; split: SplitName; a: number; b: number; strip: ImageView; frames: ImageView[] }
   | { kind: 'gan'; epochs: GanEpoch[]; current: { grid: ImageView | null; points: PointView[] | null }; warnings: string[] }
-  | { kind: 'attack'; split: SplitName; index: number; epsilon: number; steps: number; targetClass: number | null; view: AttackView; report: AttackReport };
+  | { kind: 'attack'; split: SplitName; index: number; epsilon: number; steps: number; targetClass: number | null; view: AttackView; report: AttackReport }
+  | { kind: 'generate'; input: string; method: DecodeMethod; text: string; tokens: string[]; logProb: number; hypotheses: { text: string; tokens: string[]; logProb: number; finished: boolean }[] }
+  | { kind: 'evaluate'; split: SplitName; samples: number; metrics: Record<string, number> }
+  | { kind: 'neighbours'; word: string; metric: VectorMetric; neighbours: Neighbour[] }
+  | { kind: 'projection'; points: PointView[]; explained: [number, number] };
 
 export type ModeRequest =
   /**
