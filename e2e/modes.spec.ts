@@ -158,3 +158,37 @@ test('Adversarial: train the classifier, attack a digit and see the three images
   await expect(rate).toContainText('moved to 3');
   await attachScreenshot(page, testInfo, 'adversarial-mode');
 });
+
+test('Language model: train a few steps, then continue a prompt greedily and by beam search', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Character-level language model');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'language-model');
+  await trainSteps(page, 10);
+  await expect(page.getByTestId('chart-mode-loss')).toHaveAttribute('data-points', '10');
+  // The project's prompt arrives with the run; the held-out split is empty, so the training split is evaluated.
+  await expect(page.getByTestId('generate-input')).toHaveValue('The keeper ');
+  await expect(page.getByTestId('mode-evaluation')).toContainText('perplexity');
+
+  await page.getByTestId('generate-method').selectOption('greedy');
+  await page.getByTestId('generate-length').fill('24');
+  await page.getByTestId('generate-run').click();
+  const output = page.getByTestId('generate-output');
+  await expect(output).toHaveAttribute('data-method', 'greedy');
+  const greedy = (await page.getByTestId('generate-text').textContent()) ?? '';
+  expect(greedy).toHaveLength(24);
+  await expect(page.getByTestId('generate-hypotheses')).toHaveCount(0);
+
+  await page.getByTestId('generate-method').selectOption('beam');
+  await page.getByTestId('generate-beam-width').fill('3');
+  await page.getByTestId('generate-run').click();
+  await expect(output).toHaveAttribute('data-method', 'beam');
+  const rows = page.getByTestId('generate-hypothesis');
+  await expect(rows).toHaveCount(3);
+  const best = (await page.getByTestId('generate-text').textContent()) ?? '';
+  expect(best).toHaveLength(24);
+  await expect(rows.first().locator('.generate-hypothesis-text')).toHaveText(best);
+  await expect(page.getByTestId('generate-error')).toHaveCount(0);
+  await attachScreenshot(page, testInfo, 'language-model-mode');
+  expect(problems).toEqual([]);
+});

@@ -3,6 +3,8 @@ import { LineChart } from '../charts/LineChart.tsx';
 import { AttackPanel } from './AttackPanel.tsx';
 import { AutoencoderViews, clampInt } from './AutoencoderViews.tsx';
 import { GanViews } from './GanViews.tsx';
+import { TextModeViews } from './TextModeViews.tsx';
+import { Word2VecViews } from './Word2VecViews.tsx';
 import { lossSeries, MODE_TITLES } from './mode-state.ts';
 import type { ModeSession } from './useModeSession.ts';
 import './modes.css';
@@ -12,6 +14,9 @@ const ABOUT: Record<string, string> = {
   vae: 'The encoder gives a mean and a variance; a KL term keeps codes near a standard normal, so decoding random codes draws new samples and paths between codes morph one sample into another.',
   gan: 'A generator and a discriminator train in turn with their own optimisers. Watch both losses: neither should win outright.',
   adversarial: 'Train the classifier, then nudge a test sample by at most epsilon per value in the direction that hurts it most and see its prediction change.',
+  seq2seq: 'An encoder reads the source; a decoder writes the answer one token at a time. Training feeds the decoder the true previous token; generation feeds it its own, by greedy search, beam search or sampling.',
+  'language-model': 'The network predicts each next character of the text. Generation continues a prompt one character at a time; lower temperatures give safer text, higher ones more surprising text.',
+  word2vec: 'Each word gets a vector, learned by predicting the words around it. Words used in the same contexts end up near each other.',
 };
 
 /**
@@ -69,6 +74,8 @@ export function ModePanel({ session }: { session: ModeSession }) {
             {(kind === 'autoencoder' || kind === 'vae') && <AutoencoderViews session={session} />}
             {kind === 'gan' && <GanViews session={session} />}
             {kind === 'adversarial' && <AttackPanel session={session} />}
+            {(kind === 'seq2seq' || kind === 'language-model') && <TextModeViews session={session} />}
+            {kind === 'word2vec' && <Word2VecViews session={session} />}
           </>
         )}
       </div>

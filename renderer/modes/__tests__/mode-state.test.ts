@@ -59,7 +59,9 @@ describe('mode run state', () => {
   it('reads the course mode from a project\'s training settings', () => {
     expect(projectMode({ epochs: 3, mode: { kind: 'vae' } })).toEqual({ kind: 'vae' });
     expect(projectMode({ mode: { kind: 'trainer' } })).toBeNull();
-    expect(projectMode({ mode: { kind: 'seq2seq' } })).toBeNull();
+    expect(projectMode({ mode: { kind: 'seq2seq', sample: '3141' } })).toEqual({ kind: 'seq2seq', sample: '3141' });
+    expect(projectMode({ mode: { kind: 'word2vec' } })).toEqual({ kind: 'word2vec' });
+    expect(projectMode({ mode: { kind: 'rotation' } })).toBeNull();
     expect(projectMode({ epochs: 3 })).toBeNull();
     expect(projectMode(null)).toBeNull();
   });
