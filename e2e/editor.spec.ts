@@ -172,8 +172,10 @@ test('unsaved work is autosaved and offered back after the page is closed', asyn
   await newProject(page);
   await dragLayer(page, 'VectorInput', cell(0));
   await dragLayer(page, 'Linear', cell(1));
-  // Give autosave its moment, then leave without saving.
-  await expect.poll(async () => (await page.context().storageState()).origins.some((o) => o.localStorage.some((e) => e.name === 'aps-studio.recovery'))).toBe(true);
+  // Give autosave its moment (until the recovery copy holds the second layer), then leave without saving.
+  await expect
+    .poll(async () => (await page.context().storageState()).origins.some((o) => o.localStorage.some((e) => e.name === 'aps-studio.recovery' && e.value.includes('Linear'))))
+    .toBe(true);
   page.on('dialog', (d) => void d.accept());
   await page.reload();
   await expect(page.getByTestId('recovery-dialog')).toBeVisible();

@@ -17,9 +17,12 @@ async function openExample(page: Page, title: string): Promise<void> {
 
 async function setNumber(page: Page, testId: string, value: string, shown = value): Promise<void> {
   const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
-  await expect(field).toHaveValue(shown);
+  // A panel that has just opened may still load the project's value into the field: type again until it sticks.
+  await expect(async () => {
+    await field.fill(value);
+    await field.press('Enter');
+    await expect(field).toHaveValue(shown, { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
 }
 
 /** Starts training from the Training tab and waits until the run has finished. */
