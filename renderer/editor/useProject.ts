@@ -4,7 +4,7 @@ import { emptyDocument, type ProjectDocument } from '../store/document.ts';
 import { documentFromBytes, documentToBytes, type ProjectExtras } from '../store/project-bytes.ts';
 import { isDirty, type EditorStore } from '../store/store.ts';
 import { clearRecovery, readRecovery, writeRecovery, type Recovery } from './recovery.ts';
-import { fallbackStarter, STARTER_EXAMPLE } from './starter.ts';
+import { STARTER_EXAMPLE } from './starter.ts';
 
 export const UNTITLED = 'Untitled.aps';
 const LAUNCHED_KEY = 'aps-studio.launched';
@@ -211,19 +211,23 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
     }
     if (storage.getItem(LAUNCHED_KEY)) return;
     storage.setItem(LAUNCHED_KEY, '1');
-    const fallback = (): void => loadDocument(fallbackStarter(), UNTITLED);
+    // Without the bundled starter the app stays on an empty project and says why.
+    const missing = (reason: string): void => notify(`The starter project "${STARTER_EXAMPLE}" could not be opened (${reason}); starting with an empty project`);
     host.listExamples().then(
       (list) => {
-        if (!list.some((e) => e.id === STARTER_EXAMPLE)) return fallback();
-        host.openExample(STARTER_EXAMPLE).then((file) => {
-          // The starter is a template: edits are saved under a new name.
-          const { doc, extras: more } = documentFromBytes(file.bytes);
-          loadDocument(doc, UNTITLED, more);
-        }, fallback);
+        if (!list.some((e) => e.id === STARTER_EXAMPLE)) return missing('it is not among the bundled examples');
+        host.openExample(STARTER_EXAMPLE).then(
+          (file) => {
+            // The starter is a template: edits are saved under a new name.
+            const { doc, extras: more } = documentFromBytes(file.bytes);
+            loadDocument(doc, UNTITLED, more);
+          },
+          (err: unknown) => missing(errorText(err)),
+        );
       },
-      fallback,
+      (err: unknown) => missing(errorText(err)),
     );
-  }, [host, storage, loadDocument, refreshRecent]);
+  }, [host, storage, loadDocument, refreshRecent, notify]);
 
   const restoreRecovery = useCallback(() => {
     if (!recovery) return;
