@@ -25,6 +25,25 @@ test('the status bar shows the engine version and backends from the worker', asy
   expect(page.workers().length).toBeGreaterThanOrEqual(1);
 });
 
+test('the Backend field offers the gpu before gpu.js loads; a gpu run reports its gpu.js mode in the panel and the status bar', async ({ page }) => {
+  test.setTimeout(90_000);
+  await openApp(page);
+  const info = await engineInfo(page);
+  // Nothing enabled gpu.js at startup.
+  expect(info.backends).not.toContain('gpu');
+  await page.getByTestId('toolbar-examples').click();
+  await page.getByTestId('examples-dialog').getByText('MLP on two spirals', { exact: true }).click();
+  await expect(page.getByTestId('examples-dialog')).toHaveCount(0);
+  await page.getByTestId('tab-training').click();
+  const field = page.getByTestId('train-backend');
+  await expect(field.locator('option[value="gpu"]')).toHaveCount(1);
+  await field.selectOption('gpu');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-backend-used')).toContainText(/gpu \(gpu\.js (webgpu|webgl2|webgl|webasm|cpu)\)/, { timeout: 60_000 });
+  await expect(page.getByTestId('engine-backends')).toContainText(/gpu:(webgpu|webgl2|webgl|webasm|cpu)/);
+  await expect(page.getByTestId('run-banner')).toHaveCount(0);
+});
+
 test('the examples browser lists the served examples/index.json', async ({ page }) => {
   await openApp(page);
   const listed: unknown = await (await page.request.get('examples/index.json')).json();

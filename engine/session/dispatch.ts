@@ -2,7 +2,7 @@
 import '../backends/cpu/register.ts';
 import { getBackend, listBackends } from '../core/backend.ts';
 import { ENGINE_VERSION } from '../version.ts';
-import type { EngineEvent, EngineRequest } from './protocol.ts';
+import type { EngineEvent, EngineRequest, TrainingBackend } from './protocol.ts';
 import { isModeRequest, malformedModeRequest, ModeSession } from './mode-session.ts';
 import { isTrainingRequest, malformedTrainingRequest, TrainingSession } from './training-session.ts';
 
@@ -30,6 +30,26 @@ export function availableBackends(): string[] {
   });
 }
 
+/** Whether the worker entry said gpu.js can be loaded where this engine runs. */
+let gpuOffered = false;
+
+/**
+ * Called by a worker entry whose environment can load gpu.js (its package is installed,
+ * or bundled for the Web Worker): `gpu` then appears among the choosable backends. gpu.js
+ * itself loads only when a run asks for the gpu.
+ */
+export function offerGpuBackend(offered = true): void {
+  gpuOffered = offered;
+}
+
+/**
+ * Backends a `train-start` may name here: always the cpu; the gpu when gpu.js can be loaded
+ * (it is enabled on the first run that asks for it) or is already enabled.
+ */
+export function choosableBackends(): TrainingBackend[] {
+  return gpuOffered || listBackends().includes('gpu') ? ['cpu', 'gpu'] : ['cpu'];
+}
+
 /**
  * Handles one request from a host, reporting results through `emit`.
  * Environment-neutral: the worker entries (`worker.node.ts` for worker_threads,
@@ -46,7 +66,7 @@ export function dispatch(request: unknown, emit: (event: EngineEvent) => void): 
   const req = request as EngineRequest;
   switch (req.type) {
     case 'hello':
-      emit({ type: 'ready', version: ENGINE_VERSION, backends: availableBackends() });
+      emit({ type: 'ready', version: ENGINE_VERSION, backends: availableBackends(), choosableBackends: choosableBackends() });
       return;
     case 'ping':
       if (typeof req.id !== 'number' || !Number.isFinite(req.id)) {

@@ -268,7 +268,12 @@ export type EngineRequest =
 
 /** Events the engine worker (or the host on its behalf) sends back. */
 export type EngineEvent =
-  | { type: 'ready'; version: string; backends: string[] }
+  /**
+   * `backends`: the registered backends (with their mode, e.g. "gpu:webgl2"); `choosableBackends`:
+   * what a train-start may name here, the gpu included when gpu.js can be loaded even before
+   * it is enabled.
+   */
+  | { type: 'ready'; version: string; backends: string[]; choosableBackends?: TrainingBackend[] }
   | { type: 'pong'; id: number }
   /**
    * The engine failed. Sent by the worker for a request it could not handle, and

@@ -25,6 +25,7 @@ export function TrainingPanel({ session, backends }: { session: TrainingSession;
           settings={settings}
           disabled={live}
           backends={backends}
+          choosable={session.choosableBackends}
           backend={session.backend}
           onBackend={session.setBackend}
           onChange={(next, what) => {

@@ -49,13 +49,15 @@ export interface TrainingSettingsFormProps {
   disabled?: boolean;
   /** The engine's compute backends, highest priority first. */
   backends: string[];
+  /** Backends a run may choose though not enabled yet (the worker's `choosableBackends`). */
+  choosable?: TrainingBackend[];
   /** The backend the next run computes on, chosen among `backends`. */
   backend?: TrainingBackend;
   onBackend?: (backend: TrainingBackend) => void;
 }
 
 /** Optimiser, learning rate, schedule, batch size, epochs, early stopping, seed and backend. */
-export function TrainingSettingsForm({ settings: s, onChange, disabled, backends, backend, onBackend }: TrainingSettingsFormProps) {
+export function TrainingSettingsForm({ settings: s, onChange, disabled, backends, choosable = [], backend, onBackend }: TrainingSettingsFormProps) {
   const opt = s.optimizer;
   const setOpt = (patch: Partial<TrainingSettings['optimizer']>, what: string) => onChange({ ...s, optimizer: { ...opt, ...patch } }, what);
   const sc = s.schedule;
@@ -98,7 +100,7 @@ export function TrainingSettingsForm({ settings: s, onChange, disabled, backends
         <NumberField label="Seed" testId="train-seed" value={s.seed} integer min={0} disabled={disabled} onCommit={(seed) => onChange({ ...s, seed }, 'seed')} />
         {backends.length && onBackend ? (
           <div title="The run computes on this backend; operations it lacks fall back to the CPU">
-            <SelectField label="Backend" testId="train-backend" value={offeredBackend(backend ?? 'cpu', backends)} options={backendChoices(backends)} disabled={disabled} onChange={onBackend} />
+            <SelectField label="Backend" testId="train-backend" value={offeredBackend(backend ?? 'cpu', backends, choosable)} options={backendChoices(backends, choosable)} disabled={disabled} onChange={onBackend} />
           </div>
         ) : (
           <div className="setting" title="The engine runs each operation on the first backend that provides it, falling back to the CPU">

@@ -80,6 +80,8 @@ export interface TrainingSession {
   /** The backend the next run computes on (the Training panel's Backend field). */
   backend: TrainingBackend;
   setBackend(backend: TrainingBackend): void;
+  /** Backends a run may choose, from the engine's handshake (the gpu before gpu.js is enabled). */
+  choosableBackends: TrainingBackend[];
   start(): void;
   pause(): void;
   resume(): void;
@@ -144,6 +146,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   const runId = useRef<string | null>(null);
   const [inspectableRun, setInspectableRun] = useState<string | null>(null);
   const [backend, setBackend] = useState<TrainingBackend>('cpu');
+  const [choosableBackends, setChoosableBackends] = useState<TrainingBackend[]>([]);
   const [savedModel, setSavedModel] = useState<SavedModelState>({ status: 'idle', error: null });
   const savedLoad = useRef<string | null>(null);
   /** A run is under way (its model stays inspectable when another project opens). */
@@ -179,6 +182,13 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
   useEffect(
     () =>
       host.onEngineEvent((event) => {
+        if (event.type === 'ready') {
+          setChoosableBackends(event.choosableBackends ?? []);
+          return;
+        }
+        // A run that enabled the gpu: a fresh handshake shows its gpu.js mode among the
+        // engine's backends (the status bar).
+        if (event.type === 'train-started' && event.backend?.startsWith('gpu')) host.postToEngine({ type: 'hello' });
         const decoded = decodeEvent(event);
         if (!decoded) return;
         switch (decoded.type) {
@@ -278,6 +288,11 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     },
     [host],
   );
+
+  // The backends a run may choose (the gpu before gpu.js is enabled), asked once the engine is up.
+  useEffect(() => {
+    if (engineReady) host.postToEngine({ type: 'hello' });
+  }, [engineReady, host]);
 
   // The dataset list, once the engine is up.
   useEffect(() => {
@@ -464,6 +479,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       run,
       backend,
       setBackend,
+      choosableBackends,
       start,
       pause: () => control('pause'),
       resume: () => control('resume'),
@@ -487,6 +503,6 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       importData,
       payloadFor,
     }),
-    [run, backend, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, savedModel, loadSavedModel, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
+    [run, backend, choosableBackends, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, savedModel, loadSavedModel, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
   );
 }

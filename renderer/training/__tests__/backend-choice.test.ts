@@ -15,6 +15,19 @@ describe('backendChoices', () => {
     ]);
   });
 
+  it('offers the gpu the worker says can be chosen before gpu.js is enabled, labelled with its mode once enabled', () => {
+    expect(backendChoices(['cpu'], ['cpu', 'gpu'])).toEqual([
+      { value: 'cpu', label: 'CPU' },
+      { value: 'gpu', label: 'GPU (gpu.js, mode chosen at the first run)' },
+    ]);
+    expect(backendChoices(['gpu:webgl2', 'cpu'], ['cpu', 'gpu'])).toEqual([
+      { value: 'cpu', label: 'CPU' },
+      { value: 'gpu', label: 'GPU (gpu.js webgl2)' },
+    ]);
+    expect(backendChoices(['cpu'], ['cpu'])).toEqual([{ value: 'cpu', label: 'CPU' }]);
+    expect(offeredBackend('gpu', ['cpu'], ['cpu', 'gpu'])).toBe('gpu');
+  });
+
   it('falls back to the cpu when the chosen backend is not offered', () => {
     expect(offeredBackend('gpu', ['cpu'])).toBe('cpu');
     expect(offeredBackend('gpu', ['gpu:webgl2', 'cpu'])).toBe('gpu');
