@@ -92,3 +92,43 @@ export function assertGradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[
   const res = gradcheck(fn, inputs, opts);
   if (!res.ok) throw new Error(`gradcheck failed (max error ${res.maxError}):\n${res.failures.join('\n')}`);
 }
+
+/**
+ * Finite differences on a module's parameters, perturbed in place (CPU tensors expose their
+ * live values): the analytic gradient of `sum(out() * R)` must match central differences within
+ * `tol * (1 + |numeric|)`. Parameters with at most `maxElements` elements are checked whole,
+ * larger ones at `maxElements` sampled positions. Throws naming the parameter and element.
+ */
+export function assertParamGradcheck(params: Tensor[], out: () => Tensor, opts: { generator: Generator; maxElements?: number; tol?: number; eps?: number }): void {
+  const { generator: gen, maxElements = 8, tol = 2e-2, eps = 1e-3 } = opts;
+  const first = out();
+  const proj = fromValues(Float32Array.from({ length: first.size }, () => gen.uniform(-1, 1)), first.shape);
+  const loss = () => {
+    const v = out().dataSync();
+    const r = proj.dataSync();
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i] * r[i];
+    return s;
+  };
+  for (const p of params) p.grad = null;
+  out().backward(proj);
+  for (const p of params) {
+    const analytic = p.grad ? Float32Array.from(p.grad.dataSync()) : new Float32Array(p.size);
+    const v = p.dataSync() as Float32Array;
+    for (let c = 0; c < Math.min(maxElements, p.size); c++) {
+      const k = p.size <= maxElements ? c : gen.int(p.size);
+      const orig = v[k];
+      v[k] = orig + eps;
+      const plus = noGrad(loss);
+      v[k] = orig - eps;
+      const minus = noGrad(loss);
+      v[k] = orig;
+      const numeric = (plus - minus) / (2 * eps);
+      const err = Math.abs(analytic[k] - numeric);
+      if (!(err < tol * (1 + Math.abs(numeric)))) {
+        throw new Error(`parameter gradcheck failed at element ${k} of a [${p.shape.join(', ')}] parameter: analytic ${analytic[k]}, numeric ${numeric}`);
+      }
+    }
+    p.grad = null;
+  }
+}

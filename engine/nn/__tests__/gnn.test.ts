@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { noGrad } from '../../core/autograd.ts';
-import { fromValues, tensor } from '../../core/engine.ts';
+import { tensor } from '../../core/engine.ts';
 import { Generator } from '../../core/random.ts';
 import { tidy } from '../../core/scope.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import { relu } from '../../ops/activation.ts';
 import { int32, randn } from '../../ops/creation.ts';
-import { mul } from '../../ops/elementwise.ts';
 import { batchGraphs, globalAddPool, globalMaxPool, globalMeanPool, propagate, scatter, scatterSoftmax } from '../../ops/graph.ts';
 import { indexSelect } from '../../ops/layout.ts';
 import { linear } from '../../ops/matmul.ts';
-import { sum } from '../../ops/reduce.ts';
-import { assertGradcheck } from '../../testing/gradcheck.ts';
+import { assertGradcheck, assertParamGradcheck } from '../../testing/gradcheck.ts';
 import { DeepSets, GATConv, GCNConv, GlobalPool } from '../gnn.ts';
 import { Linear } from '../linear.ts';
 import { Module } from '../module.ts';
@@ -19,29 +16,9 @@ import { Module } from '../module.ts';
 const gen = new Generator(21);
 const r = (...shape: number[]) => randn(shape, 0, 1, gen);
 
-/** Finite differences on module parameters, perturbed in place (CPU tensors expose their live values). */
+/** Finite differences on module parameters (see assertParamGradcheck). */
 function assertParamGrads(params: Tensor[], out: () => Tensor, maxElements = 10, tol = 2e-2): void {
-  const first = out();
-  const proj = fromValues(Float32Array.from({ length: first.size }, () => gen.uniform(-1, 1)), first.shape);
-  const loss = () => sum(mul(out(), proj));
-  for (const p of params) p.grad = null;
-  loss().backward();
-  for (const p of params) {
-    const analytic = p.grad ? Float32Array.from(p.grad.dataSync()) : new Float32Array(p.size);
-    const v = p.dataSync() as Float32Array;
-    for (let c = 0; c < Math.min(maxElements, p.size); c++) {
-      const k = p.size <= maxElements ? c : gen.int(p.size);
-      const orig = v[k];
-      v[k] = orig + 1e-3;
-      const plus = noGrad(() => loss().item());
-      v[k] = orig - 1e-3;
-      const minus = noGrad(() => loss().item());
-      v[k] = orig;
-      const numeric = (plus - minus) / 2e-3;
-      expect(Math.abs(analytic[k] - numeric), `element ${k} of a [${p.shape.join(', ')}] parameter: analytic ${analytic[k]}, numeric ${numeric}`).toBeLessThan(tol * (1 + Math.abs(numeric)));
-    }
-    p.grad = null;
-  }
+  assertParamGradcheck(params, out, { generator: gen, maxElements, tol });
 }
 
 // 0 -> 1, 1 -> 0, 1 -> 2, 2 -> 1 (the path 0 - 1 - 2), plus 3 -> 0 in some tests.

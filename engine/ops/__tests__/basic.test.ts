@@ -170,3 +170,14 @@ describe('gradcheck itself', () => {
     expect(gradcheck((x) => exp(x), [r(5)]).ok).toBe(true);
   });
 });
+
+describe('parameter gradcheck', () => {
+  it('catches a wrong derivative of a parameter and accepts the right one', async () => {
+    const { apply } = await import('../../core/engine.ts');
+    const { assertParamGradcheck } = await import('../../testing/gradcheck.ts');
+    const g = new Generator(1);
+    const p = randn([5], 0, 1, g).requiresGrad_();
+    expect(() => assertParamGradcheck([p], () => apply('Exp', [p], {}, (dy) => [dy]), { generator: g })).toThrow(/parameter gradcheck failed/);
+    expect(() => assertParamGradcheck([p], () => exp(p), { generator: g })).not.toThrow();
+  });
+});
