@@ -56,8 +56,11 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
     [store],
   );
 
+  // Counts documents loaded, so that a starter project arriving late never replaces one the user chose.
+  const loads = useRef(0);
   const loadDocument = useCallback(
     (doc: ProjectDocument, name: string, more: ProjectExtras = {}, options?: { dirty?: boolean }) => {
+      loads.current++;
       extras.current = more;
       store.load(doc, options);
       setFileName(name);
@@ -213,11 +216,15 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
     storage.setItem(LAUNCHED_KEY, '1');
     // Without the bundled starter the app stays on an empty project and says why.
     const missing = (reason: string): void => notify(`The starter project "${STARTER_EXAMPLE}" could not be opened (${reason}); starting with an empty project`);
+    const loadsAtStart = loads.current;
+    const untouched = (): boolean => loads.current === loadsAtStart && !isDirty(store.getState());
     host.listExamples().then(
       (list) => {
         if (!list.some((e) => e.id === STARTER_EXAMPLE)) return missing('it is not among the bundled examples');
         host.openExample(STARTER_EXAMPLE).then(
           (file) => {
+            // Someone who already started or opened a project keeps it.
+            if (!untouched()) return;
             // The starter is a template: edits are saved under a new name.
             const { doc, extras: more } = documentFromBytes(file.bytes);
             loadDocument(doc, UNTITLED, more);
@@ -227,7 +234,7 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
       },
       (err: unknown) => missing(errorText(err)),
     );
-  }, [host, storage, loadDocument, refreshRecent, notify]);
+  }, [host, store, storage, loadDocument, refreshRecent, notify]);
 
   const restoreRecovery = useCallback(() => {
     if (!recovery) return;
