@@ -125,6 +125,31 @@ test('a channel mismatch is marked and explained, and undo and redo step through
   await expect.poll(async () => (await node(page, conv2).boundingBox())!.x).toBeCloseTo(before!.x, 0);
 });
 
+test('a layer is renamed from the inspector in one undoable step', async ({ page }) => {
+  await openApp(page);
+  await newProject(page);
+  const [, conv] = await buildChain(page, ['ImageInput', 'Conv2d']);
+  await selectNode(page, conv);
+  const name = page.getByTestId('inspector-name');
+  await expect(name).toHaveAttribute('placeholder', 'Conv2d');
+  await name.fill('edge detector');
+  // Typing alone renames nothing; Enter does.
+  await expect(node(page, conv).locator('.layer-node-name')).not.toContainText('edge detector');
+  await name.press('Enter');
+  await expect(node(page, conv).locator('.layer-node-name')).toHaveText('edge detector');
+  await expect(page.getByTestId('inspector-node')).toContainText('edge detector');
+
+  // Escape puts back the name the layer has.
+  await name.fill('something else');
+  await name.press('Escape');
+  await expect(name).toHaveValue('edge detector');
+
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('status-message')).toHaveText('Undo Rename layer');
+  await expect(node(page, conv).locator('.layer-node-name')).not.toContainText('edge detector');
+});
+
 test('connecting incompatible ports is refused with the reason', async ({ page }) => {
   await openApp(page);
   await newProject(page);

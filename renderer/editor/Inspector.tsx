@@ -1,5 +1,6 @@
+import { useEffect, useState } from 'react';
 import type { ParamValue } from '../../engine/graph/types.ts';
-import { editParam, group, setParam, ungroup } from '../store/actions.ts';
+import { editParam, group, setLabel, setParam, ungroup } from '../store/actions.ts';
 import { findNode } from '../store/document.ts';
 import { layerServices } from './catalogue.ts';
 import { useAnalysis, useEditor, useEditorState } from './EditorContext.tsx';
@@ -60,6 +61,7 @@ function SelectionDetails() {
         {node.label || def?.displayName || node.type} <small>{node.id}</small>
       </h3>
       {def && <p className="inspector-description">{def.description}</p>}
+      <NameField nodeId={node.id} label={node.label ?? ''} placeholder={def?.displayName ?? node.type} />
       {def && (
         <form className="param-form" onSubmit={(e) => e.preventDefault()} aria-label={`${def.displayName} parameters`}>
           {Object.entries(def.params).map(([name, spec]) => (
@@ -93,6 +95,40 @@ function SelectionDetails() {
         </button>
       )}
     </section>
+  );
+}
+
+/**
+ * The layer's display name. Typing changes nothing until Enter or leaving the field, so a
+ * rename is one undoable step; Escape puts the current name back; an empty name returns the
+ * layer to its type's name.
+ */
+function NameField({ nodeId, label, placeholder }: { nodeId: string; label: string; placeholder: string }) {
+  const { store, notify } = useEditor();
+  const [text, setText] = useState(label);
+  useEffect(() => setText(label), [nodeId, label]);
+  const commit = (): void => {
+    if (text.trim() === label) return;
+    const r = store.dispatch(setLabel, { nodeId, label: text });
+    if (!r.ok) notify(r.message);
+  };
+  return (
+    <label className="param-field inspector-name">
+      <span className="param-label">Name</span>
+      <input
+        type="text"
+        data-testid="inspector-name"
+        value={text}
+        placeholder={placeholder}
+        spellCheck={false}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') setText(label);
+        }}
+      />
+    </label>
   );
 }
 
