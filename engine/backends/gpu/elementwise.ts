@@ -107,3 +107,38 @@ registerKernel('BroadcastTo', 'gpu', ([x], attrs) => {
   });
   return mapKernel([x], [broadcastStrides(x.shape, shape)], shape, ([v]) => v, x.dtype);
 });
+
+/**
+ * Fused activation gradients, inputs [dy, t] of one shape (as the CPU's): ReluGrad dy·(x > 0)
+ * with t = x, SigmoidGrad dy·y(1 - y) and TanhGrad dy·(1 - y²) with t = the forward output y.
+ */
+const ACTIVATION_GRADS: Record<string, (dy: string, t: string) => string> = {
+  ReluGrad: (dy, x) => `(${x} > 0.0 ? ${dy} : 0.0)`,
+  SigmoidGrad: (dy, y) => `${dy} * ${y} * (1.0 - ${y})`,
+  TanhGrad: (dy, y) => `${dy} * (1.0 - ${y} * ${y})`,
+};
+
+for (const [name, fn] of Object.entries(ACTIVATION_GRADS)) {
+  registerKernel(name, 'gpu', ([dy, t]) => {
+    if (sizeOf(dy.shape) !== sizeOf(t.shape)) throw new Error(`${name}: gradient ${shapeStr(dy.shape)} and saved tensor ${shapeStr(t.shape)} differ in size`);
+    const strides = stridesOf(t.shape);
+    return mapKernel([dy, t], [strides, strides], t.shape, ([g, v]) => fn(g, v));
+  });
+}
+
+/** A constant tensor is written by the host and uploaded when a kernel first reads it. */
+registerKernel('Fill', 'gpu', (_inputs, attrs) => {
+  const shape = attrs.shape as Shape;
+  const dtype: DType = attrs.dtype === 'int32' ? 'int32' : 'float32';
+  const values = dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  values.fill(attrs.value as number);
+  return { shape: [...shape], dtype, dataId: gpuBackend.write(values, shape, dtype) };
+});
+
+/** float32 → int32 truncates toward zero (as the CPU's Math.trunc); int32 → float32 is exact. */
+registerKernel('Cast', 'gpu', ([x], attrs) => {
+  const dtype: DType = attrs.dtype === 'int32' ? 'int32' : 'float32';
+  const strides = stridesOf(x.shape);
+  if (dtype === 'float32' || x.dtype === 'int32') return mapKernel([x], [strides], x.shape, ([v]) => v, dtype);
+  return mapKernel([x], [strides], x.shape, ([v]) => `(${v} >= 0.0 ? Math.floor(${v}) : Math.ceil(${v}))`, dtype);
+});

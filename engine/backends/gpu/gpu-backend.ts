@@ -24,6 +24,8 @@ interface Storage {
   texture: Texture | null;
   size: number;
   refs: number;
+  /** A kernel computed it (reading it back syncs with the device), rather than the host writing it. */
+  computed: boolean;
 }
 
 interface GpuData {
@@ -77,6 +79,12 @@ class GpuBackend implements Backend {
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   private live = 0;
   private bytes = 0;
+  /**
+   * How many times a kernel result was brought back to the host (`read`/`readSync` of a
+   * computed tensor, the CPU fallback's input reads included). In pipeline mode a training
+   * step should add one: its loss.
+   */
+  resultReads = 0;
 
   /**
    * Picks the gpu.js mode: `requested` or else the first of GPU_MODES that works here.
@@ -113,7 +121,7 @@ class GpuBackend implements Backend {
   }
 
   write(values: TypedArray, _shape: Shape, dtype: DType): DataId {
-    return this.track({ host: values, texture: null, size: values.length, refs: 1 }, dtype);
+    return this.track({ host: values, texture: null, size: values.length, refs: 1, computed: false }, dtype);
   }
 
   private track(storage: Storage, dtype: DType): GpuData {
@@ -134,6 +142,7 @@ class GpuBackend implements Backend {
     const data = dataId as GpuData;
     const st = data.storage;
     if (!st) throw new Error('gpu tensor data was read after it was freed');
+    if (st.computed) this.resultReads++;
     if (!st.host || (data.dtype === 'int32') !== st.host instanceof Int32Array) {
       const raw = st.host ?? (st.texture ? (st.texture.toArray() as unknown as Float32Array) : new Float32Array(0));
       const flat = raw.length === st.size ? raw : Float32Array.from(raw).subarray(0, st.size);
@@ -168,6 +177,16 @@ class GpuBackend implements Backend {
     return this.track(st, info.dtype);
   }
 
+  /**
+   * The values of a tensor the host wrote (e.g. an index tensor), for checks before a kernel
+   * runs; null for kernel results, which are not read back for this.
+   */
+  hostValues(info: TensorInfo): TypedArray | null {
+    const st = (info.dataId as GpuData).storage;
+    if (!st) throw new Error('gpu tensor data was used after it was freed');
+    return st.computed ? null : st.host;
+  }
+
   /** What a kernel receives for a tensor: its texture, or its host values as float32. */
   private argOf(info: TensorInfo): KernelArg {
     const st = (info.dataId as GpuData).storage;
@@ -200,8 +219,8 @@ class GpuBackend implements Backend {
     }
     const result = kernel(...args) as unknown;
     const storage: Storage = isTexture(result)
-      ? { host: null, texture: result, size, refs: 1 }
-      : { host: result instanceof Float32Array ? result : Float32Array.from(result as ArrayLike<number>), texture: null, size, refs: 1 };
+      ? { host: null, texture: result, size, refs: 1, computed: true }
+      : { host: result instanceof Float32Array ? result : Float32Array.from(result as ArrayLike<number>), texture: null, size, refs: 1, computed: true };
     return { shape, dtype, dataId: this.track(storage, dtype) };
   }
 

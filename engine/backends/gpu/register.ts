@@ -11,6 +11,7 @@ import './matmul.ts';
 import './softmax.ts';
 import './conv.ts';
 import './pool.ts';
+import './gather.ts';
 
 /** Above the CPU's 0, so hosts that pick the first of listBackends() pick the gpu once enabled. */
 const GPU_PRIORITY = 1;

@@ -5,11 +5,11 @@
  */
 import { it } from 'vitest';
 import { Generator } from '../../../core/random.ts';
-import { logSoftmax, relu, sigmoid, softmax, tanh } from '../../../ops/activation.ts';
+import { logSoftmax, relu, reluGrad, sigmoid, sigmoidGrad, softmax, tanh, tanhGrad } from '../../../ops/activation.ts';
 import { conv2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
 import { abs, add, div, maximum, mul, sub, where } from '../../../ops/elementwise.ts';
-import { expand, permute } from '../../../ops/layout.ts';
+import { expand, gather, indexSelect, permute } from '../../../ops/layout.ts';
 import { bmm, matmul } from '../../../ops/matmul.ts';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
 import { mean, sum } from '../../../ops/reduce.ts';
@@ -57,6 +57,18 @@ describeBackends('gradients through the gpu kernels', () => {
     assertGradcheck((x) => maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), [r(1, 2, 7, 6)]);
     assertGradcheck((x) => avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [r(1, 2, 7, 6)]);
     assertGradcheck((x) => avgPool2d(x, { kernelSize: 2, countIncludePad: false, padding: 1, ceilMode: true }), [r(1, 2, 5, 5)]);
+  });
+
+  it('fused activation gradients (their own backward)', () => {
+    assertGradcheck((dy, x) => reluGrad(dy, x), [r(3, 4), r(3, 4)], { skip: [1] });
+    assertGradcheck((dy, y) => sigmoidGrad(dy, y), [r(3, 4), sigmoid(r(3, 4))]);
+    assertGradcheck((dy, y) => tanhGrad(dy, y), [r(2, 5), tanh(r(2, 5))]);
+  });
+
+  it('gather and index_select', () => {
+    assertGradcheck((x) => gather(x, 1, tensor([2, 0, 1, 1], [4, 1], 'int32')), [r(4, 3)]);
+    assertGradcheck((x) => gather(x, 0, tensor([1, 0, 1, 1, 2, 0], [2, 3], 'int32')), [r(3, 4)]);
+    assertGradcheck((x) => indexSelect(x, 1, tensor([2, 0, 2], [3], 'int32')), [r(2, 3, 2)]);
   });
 
   it('softmax and log-softmax', () => {
