@@ -1,10 +1,12 @@
 /**
  * An optional WebAssembly SIMD kernel for the packed GEMM in matmul.ts. The module is
  * assembled here from a few bytes (no build step, no file to load). Its one function,
- * `block(kc, pa, pb, c, ldc, mTiles, nTiles)`, multiplies a block of packed A panels
- * (MR rows each, k-major) by a block of packed B panels (NR columns each, k-major) and
- * accumulates every MR x NR tile into C, a row-major float32 matrix in the module's
- * memory with row stride `ldc` bytes. Each tile stays in f32x4 registers (2*MR
+ * `block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride)`, multiplies a block of packed A
+ * panels (MR rows each, k-major) by a block of packed B panels (NR columns each, k-major,
+ * `pbStride` bytes apart) and accumulates every MR x NR tile into C, a row-major float32
+ * matrix in the module's memory with row stride `ldc` bytes. The memory is imported, so
+ * that it can be a shared WebAssembly.Memory that worker threads run the same kernel on
+ * (parallel.ts). Each tile stays in f32x4 registers (2*MR
  * accumulators) for the whole depth, so the only per-tile memory traffic is one load and
  * one store of C. Where WebAssembly SIMD is missing, `createWasmGemmKernel` returns null
  * and the JS kernel runs.
@@ -16,18 +18,25 @@ export const WASM_NR = 8;
 export interface WasmGemmKernel {
   /**
    * C[i, j] += sum_p A[i, p] B[p, j] for mTiles x nTiles tiles of MR x NR. pa, pb, c are
-   * byte offsets into the memory; ldc is C's row stride in bytes; kc >= 1.
+   * byte offsets into the memory; ldc is C's row stride in bytes; column panel t of B
+   * starts at pb + t*pbStride; kc, mTiles, nTiles >= 1.
    */
-  block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number): void;
   /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
   /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
   ensure(floats: number): Float32Array;
+  /** The compiled module and its memory (a WebAssembly.Module and WebAssembly.Memory). */
+  module: object;
+  memory: object;
+  /** Whether the memory is shared (can be handed to worker threads). */
+  shared: boolean;
 }
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   validate(bytes: Uint8Array): boolean;
 }
 
@@ -35,6 +44,9 @@ interface WasmMemory {
   buffer: ArrayBuffer;
   grow(pages: number): number;
 }
+
+/** Upper bound of a shared memory, in 64 KiB pages (1 GiB; only address space is reserved). */
+export const WASM_MAX_PAGES = 16384;
 
 function leb(n: number): number[] {
   const out: number[] = [];
@@ -56,15 +68,18 @@ const OP = {
 };
 const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
 
-/** The module's bytes: memory "mem" and function "block" (see WasmGemmKernel.block). */
-export function wasmGemmModuleBytes(mr = WASM_MR): Uint8Array {
+/**
+ * The module's bytes: imported memory "env"."mem" (shared when `shared`, then with at most
+ * WASM_MAX_PAGES pages) and function "block" (see WasmGemmKernel.block).
+ */
+export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   // params
-  const [KC, PA, PB, C, LDC, MT, NT] = [0, 1, 2, 3, 4, 5, 6];
+  const [KC, PA, PB, C, LDC, MT, NT, PBS] = [0, 1, 2, 3, 4, 5, 6, 7];
   // i32 locals
-  const [IT, K, A, B, R, CI] = [7, 8, 9, 10, 11, 12];
+  const [IT, K, A, B, R, CI] = [8, 9, 10, 11, 12, 13];
   const I32_LOCALS = 6;
   // v128 locals
-  const [B0, B1, AV, ACC] = [13, 14, 15, 16];
+  const [B0, B1, AV, ACC] = [14, 15, 16, 17];
   const code: number[] = [];
   const get = (l: number) => code.push(OP.localGet, ...leb(l));
   const set = (l: number) => code.push(OP.localSet, ...leb(l));
@@ -150,34 +165,41 @@ export function wasmGemmModuleBytes(mr = WASM_MR): Uint8Array {
   set(CI);
   countDown(IT);
   code.push(OP.end);
-  // B now points at the next column panel; C moves NR columns right.
-  get(B);
-  set(PB);
+  // The next column panel of B; C moves NR columns right.
+  addLocal(PB, PBS);
   addConst(C, 4 * WASM_NR);
   countDown(NT);
   code.push(OP.end, OP.end);
   const body = [2, ...leb(I32_LOCALS), 0x7f, ...leb(3 + 2 * mr), 0x7b, ...code];
+  const limits = shared ? [3, 1, ...leb(WASM_MAX_PAGES)] : [0, 1];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x7) -> ()
+    ...section(1, [1, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x8) -> ()
+    ...section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, ...limits]), // memory import
     ...section(3, [1, 0]),
-    ...section(5, [1, 0, 1]), // memory, min 1 page
-    ...section(7, [2, 5, ...ascii('block'), 0, 0, 3, ...ascii('mem'), 2, 0]),
+    ...section(7, [1, 5, ...ascii('block'), 0, 0]),
     ...section(10, [1, ...leb(body.length), ...body]),
   ]);
 }
 
-/** Instantiates the kernel with at least `floats` float32s of memory; null without WebAssembly SIMD. */
-export function createWasmGemmKernel(floats: number): WasmGemmKernel | null {
+/**
+ * Instantiates the kernel with at least `floats` float32s of memory (a shared memory when
+ * `shared`); null without WebAssembly SIMD (or without shared memory, when asked for).
+ */
+export function createWasmGemmKernel(floats: number, shared = false): WasmGemmKernel | null {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (!wasm) return null;
   try {
-    const bytes = wasmGemmModuleBytes();
+    const bytes = wasmGemmModuleBytes(shared);
     if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    const memory = exports.mem as WasmMemory;
+    const module = new wasm.Module(bytes);
+    const memory = new wasm.Memory(shared ? { initial: 1, maximum: WASM_MAX_PAGES, shared: true } : { initial: 1 });
+    const { exports } = new wasm.Instance(module, { env: { mem: memory } });
     const kernel: WasmGemmKernel = {
       block: exports.block as WasmGemmKernel['block'],
+      module,
+      memory,
+      shared,
       view: new Float32Array(memory.buffer),
       ensure(n: number): Float32Array {
         const pages = Math.ceil((n * 4) / 65536);

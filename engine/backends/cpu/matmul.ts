@@ -126,19 +126,35 @@ function gemmJs(
   }
 }
 
-const W_MC = 96;
+let W_MC = 96;
 // Depth blocks are split evenly (at most W_KC deep) so that no thin remainder block pays
 // the tile load and store for little work.
-const W_KC = 384;
-const W_PA = 0;
-const W_PB = W_MC * W_KC;
-/** C's block in the module's memory starts here (rows padded to MR, columns to NR). */
-const W_C = W_PB + W_KC * NC;
-const wasm = createWasmGemmKernel(W_C + W_MC * NC);
+let W_KC = 384;
+/** Widest column block of C. */
+const W_NC = 1024;
+/**
+ * Bytes of packed B (the whole depth of one column block) that should stay in the L2 cache
+ * while every row block of A streams past it.
+ */
+let W_B_BYTES = 1 << 20;
+/** Memory layout (float32 offsets): control words, packed A, C's block, packed B. */
+const W_PA = 256;
+let W_C = W_PA + W_MC * W_KC;
+let W_PB = W_C + W_MC * W_NC;
+const wasm = createWasmGemmKernel(W_PB + W_KC * W_NC);
 let useWasm = wasm !== null;
 // Module-level copies: imported bindings may be read through accessors in some loaders.
 const WMR = WASM_MR;
 const WNR = WASM_NR;
+
+/** Tuning hook for the benchmark: row block, depth block and packed-B bytes. */
+export function setGemmBlocking(mc: number, kc: number, bBytes: number): void {
+  W_MC = Math.ceil(mc / WMR) * WMR;
+  W_KC = kc;
+  W_B_BYTES = bBytes;
+  W_C = W_PA + W_MC * W_KC;
+  W_PB = W_C + W_MC * W_NC;
+}
 
 /** Selects the micro-kernel ('wasm' needs WebAssembly SIMD); returns whether it is now active. */
 export function setGemmKernel(name: 'wasm' | 'js'): boolean {
@@ -221,8 +237,11 @@ export type StoreBlock = (view: Float32Array, base: number, ldc: number, i0: num
 
 /**
  * The WebAssembly path: float32 panels and an MC x NC block of C in the module's memory.
- * Each C block is zeroed, accumulated over the whole depth inside the module and handed
- * to `store` once.
+ * B's panels for one column block are packed once over the whole depth (the block is
+ * narrowed so that they fit the L2 cache); each C block is zeroed, accumulated over the
+ * depth in blocks of at most W_KC inside the module and handed to `store` once. The depth
+ * blocking depends on k alone, so every element of C sums its products in the same order
+ * whatever the row and column blocking or the split between threads.
  */
 function gemmWasmWith(
   m: number, n: number, k: number,
@@ -230,23 +249,23 @@ function gemmWasmWith(
   packB: PackPanels, store: StoreBlock,
 ): void {
   const kernel = wasm!;
-  const view = kernel.view;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));
-  const single = k <= kStep;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
+  const ncMax = Math.min(W_NC, Math.max(WNR, Math.floor(W_B_BYTES / (4 * k * WNR)) * WNR));
+  const view = kernel.ensure(W_PB + Math.min(ncMax, Math.ceil(n / WNR) * WNR) * k);
+  const pbStride = k * WNR * 4;
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = Math.min(ncMax, n - jc);
     const ldc = Math.ceil(nc / WNR) * WNR;
     const nTiles = ldc / WNR;
+    packB(view, W_PB, 0, k, jc, nc);
     for (let ic = 0; ic < m; ic += W_MC) {
       const mc = Math.min(W_MC, m - ic);
       const mTiles = Math.ceil(mc / WMR);
       view.fill(0, W_C, W_C + mTiles * WMR * ldc);
       for (let pc = 0; pc < k; pc += kStep) {
         const kc = Math.min(kStep, k - pc);
-        // With one depth block, B's panels are packed once per column block (ic === 0).
-        if (!single || ic === 0) packB(view, W_PB, pc, kc, jc, nc);
         packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
-        kernel.block(kc, W_PA * 4, W_PB * 4, W_C * 4, ldc * 4, mTiles, nTiles);
+        kernel.block(kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride);
       }
       store(view, W_C, ldc, ic, mc, jc, nc);
     }
