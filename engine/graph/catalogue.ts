@@ -124,8 +124,9 @@ export function checkParam(name: string, spec: ParamSpec, v: ParamValue | undefi
     case 'string':
       return typeof v === 'string' ? null : `${name} must be text, got ${JSON.stringify(v)}`;
     case 'ints': {
+      if (typeof v === 'string' && spec.keywords?.includes(v)) return null;
       const arr = typeof v === 'number' ? [v] : v;
-      if (!Array.isArray(arr) || arr.some((x) => typeof x !== 'number' || !Number.isInteger(x))) return `${name} must be a list of whole numbers, got ${JSON.stringify(v)}`;
+      if (!Array.isArray(arr) || arr.some((x) => typeof x !== 'number' || !Number.isInteger(x))) return `${name} must be a list of whole numbers${spec.keywords?.length ? ` or one of ${spec.keywords.join(', ')}` : ''}, got ${JSON.stringify(v)}`;
       if (spec.length !== undefined && arr.length !== spec.length && arr.length !== 1) return `${name} must have ${spec.length} values, got ${arr.length}`;
       if (spec.min !== undefined && arr.some((x) => x < spec.min!)) return `every value of ${name} must be at least ${spec.min}, got [${arr.join(', ')}]`;
       return null;

@@ -78,7 +78,8 @@ export type ParamSpec =
   | (ParamBase & { kind: 'float'; default: number; min?: number; max?: number; step?: number })
   | (ParamBase & { kind: 'bool'; default: boolean })
   | (ParamBase & { kind: 'choice'; default: string; options: readonly string[] })
-  | (ParamBase & { kind: 'ints'; default: number[]; length?: number; min?: number })
+  /** A list of whole numbers, or one of `keywords` (Conv2d's padding takes 'same' and 'valid'). */
+  | (ParamBase & { kind: 'ints'; default: number[]; length?: number; min?: number; keywords?: readonly string[] })
   | (ParamBase & { kind: 'string'; default: string });
 
 export interface PortSpec {

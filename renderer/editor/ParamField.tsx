@@ -24,8 +24,10 @@ export function parseParam(name: string, spec: ParamSpec, text: string): { value
       return bad ? { error: bad } : { value: n };
     }
     case 'ints': {
+      const word = spec.keywords?.find((k) => k === t.toLowerCase());
+      if (word) return { value: word };
       const parts = t.split(/[\s,×x]+/).filter(Boolean);
-      if (parts.length === 0 || parts.some((p) => !/^-?\d+$/.test(p))) return { error: `${label} must be whole numbers separated by commas, like "5" or "3, 3"` };
+      if (parts.length === 0 || parts.some((p) => !/^-?\d+$/.test(p))) return { error: `${label} must be whole numbers separated by commas, like "5" or "3, 3"${spec.keywords?.length ? `, or ${spec.keywords.map((k) => `"${k}"`).join(' or ')}` : ''}` };
       const values = parts.map(Number);
       if (spec.length !== undefined && values.length !== spec.length && values.length !== 1) {
         return { error: `${label} takes ${spec.length} numbers (or one for all), got ${values.length}` };

@@ -3,7 +3,7 @@ import { fromValues } from '../../core/engine.ts';
 import { Generator } from '../../core/random.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import { int32, randn } from '../../ops/creation.ts';
-import { defaultParams, getLayer, listLayers } from '../catalogue.ts';
+import { checkParam, defaultParams, getLayer, listLayers } from '../catalogue.ts';
 import { residualBlock, vggBlock } from '../blocks.ts';
 import { attachGraph } from '../layers/graph-value.ts';
 import type { GraphNode, ParamValues, ValueType } from '../types.ts';
@@ -25,10 +25,16 @@ const cases: Record<string, { params?: ParamValues; inputs: ValueType[]; node?: 
   GraphInput: [{ inputs: [] }],
   Target: [{ inputs: [] }],
   Linear: [{ params: { out_features: 5 }, inputs: [vec(7)] }, { params: { out_features: 4, bias: false }, inputs: [seq(6, 3)] }],
-  Conv1d: [{ params: { out_channels: 4, kernel_size: [3], stride: [2], padding: [1] }, inputs: [{ kind: 'tensor', shape: [2, 11], dtype: 'float32' }] }],
+  Conv1d: [
+    { params: { out_channels: 4, kernel_size: [3], stride: [2], padding: [1] }, inputs: [{ kind: 'tensor', shape: [2, 11], dtype: 'float32' }] },
+    { params: { out_channels: 3, kernel_size: [4], dilation: [2], padding: 'same' }, inputs: [{ kind: 'tensor', shape: [2, 9], dtype: 'float32' }] },
+  ],
   Conv2d: [
     { params: { out_channels: 6, kernel_size: [5], padding: [2] }, inputs: [img(1, 12, 12)] },
     { params: { out_channels: 4, kernel_size: [3, 2], stride: [2], dilation: [2], groups: 2 }, inputs: [img(2, 11, 9)] },
+    // 'same' with an even kernel pads one more after than before, as PyTorch.
+    { params: { out_channels: 3, kernel_size: [4, 3], dilation: [1, 2], padding: 'same' }, inputs: [img(2, 7, 8)] },
+    { params: { out_channels: 3, kernel_size: [3], stride: [2], padding: 'valid' }, inputs: [img(2, 9, 9)] },
   ],
   ConvTranspose2d: [{ params: { out_channels: 3, kernel_size: [3], stride: [2], padding: [1], output_padding: [1] }, inputs: [img(4, 7, 7)] }],
   MaxPool2d: [{ params: { kernel_size: [2] }, inputs: [img(2, 9, 9)] }, { params: { kernel_size: [3], stride: [2], ceil_mode: true, padding: [1] }, inputs: [img(2, 10, 10)] }],
@@ -141,4 +147,29 @@ describe('every catalogue layer: inferred shapes match what its module produces'
       });
     });
   }
+});
+
+describe("convolution padding 'same' and 'valid'", () => {
+  const conv = getLayer('Conv2d');
+  const ctx = (params: ParamValues, h = 7, w = 8) => ({ inputs: [img(2, h, w)], params: { ...defaultParams('Conv2d'), ...params }, node: { id: 'c', type: 'Conv2d', params } });
+
+  it("'same' keeps the size for odd and even kernels with dilation; 'valid' adds nothing", () => {
+    expect(conv.infer(ctx({ out_channels: 4, kernel_size: [4, 3], dilation: [1, 2], padding: 'same' }))[0].shape).toEqual([4, 7, 8]);
+    expect(conv.infer(ctx({ out_channels: 4, kernel_size: [3], padding: 'valid' }))[0].shape).toEqual([4, 5, 6]);
+  });
+
+  it("'same' with a stride is refused with the reason, as PyTorch does", () => {
+    expect(() => conv.infer(ctx({ kernel_size: [3], stride: [2], padding: 'same' }))).toThrow("padding 'same' needs stride 1, got stride 2x2");
+  });
+
+  it('the parameter check takes the two words and names them for anything else', () => {
+    expect(checkParam('padding', conv.params.padding, 'same')).toBeNull();
+    expect(checkParam('padding', conv.params.padding, 'full')).toBe('padding must be a list of whole numbers or one of same, valid, got "full"');
+    // Transposed convolution has no 'same' in PyTorch, nor here.
+    expect(checkParam('padding', getLayer('ConvTranspose2d').params.padding, 'same')).toMatch(/must be a list of whole numbers, got "same"/);
+  });
+
+  it("the PyTorch module line passes padding='same' through", () => {
+    expect(conv.torch!(ctx({ out_channels: 4, kernel_size: [3], padding: 'same' })).module).toBe("nn.Conv2d(2, 4, kernel_size=3, padding='same')");
+  });
 });

@@ -11,6 +11,35 @@ export function convOut(size: number, k: number, s: number, p: number, d: number
   return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
+/**
+ * Padding before and after each spatial axis. `padding` is a number per axis (both sides),
+ * 'valid' (none) or 'same' (the output keeps the input's size: d*(k-1) in total, the odd
+ * one after, as PyTorch; stride 1 only). `arg` is what the module takes.
+ */
+export function convPadding(
+  params: ParamValues,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  stride: readonly number[],
+): { begin: number[]; end: number[]; arg: number[] | 'same' | 'valid' } {
+  const v = params.padding;
+  const axes = kernel.length;
+  if (v === 'valid') return { begin: new Array<number>(axes).fill(0), end: new Array<number>(axes).fill(0), arg: 'valid' };
+  if (v === 'same') {
+    if (stride.some((s) => s !== 1)) throw new ShapeError(`padding 'same' needs stride 1, got stride ${fmt([...stride])}`);
+    const total = kernel.map((k, i) => dilation[i] * (k - 1));
+    const begin = total.map((t) => t >> 1);
+    return { begin, end: total.map((t, i) => t - begin[i]), arg: 'same' };
+  }
+  const p = axes === 1 ? [pair(params, 'padding')[0]] : pair(params, 'padding');
+  return { begin: p, end: p, arg: p };
+}
+
+const paddingSpec = {
+  ...ints([0], 0, "Zeros added on each side; 'same' keeps the size (stride 1), 'valid' adds none"),
+  keywords: ['same', 'valid'] as const,
+};
+
 function checkGroups(inC: number, outC: number, groups: number): void {
   if (inC % groups !== 0) throw new ShapeError(`groups=${groups} must divide the ${inC} input channels`);
   if (outC % groups !== 0) throw new ShapeError(`groups=${groups} must divide the ${outC} output channels`);
@@ -41,7 +70,7 @@ const convParams = {
   out_channels: int(6, 1, { label: 'Output channels (filters)' }),
   kernel_size: ints([3], 1),
   stride: ints([1], 1),
-  padding: ints([0], 0),
+  padding: paddingSpec,
   dilation: ints([1], 1),
   groups: int(1, 1),
   bias: flag(true),
@@ -53,15 +82,15 @@ function conv2dShape(ctx: InferContext) {
   const p = ctx.params;
   const [kh, kw] = pair(p, 'kernel_size');
   const [sh, sw] = pair(p, 'stride');
-  const [ph, pw] = pair(p, 'padding');
   const [dh, dw] = pair(p, 'dilation');
+  const pad = convPadding(p, [kh, kw], [dh, dw], [sh, sw]);
   const out = num(p, 'out_channels');
   const groups = num(p, 'groups');
   checkGroups(c, out, groups);
-  const ho = convOut(h, kh, sh, ph, dh);
-  const wo = convOut(w, kw, sw, pw, dw);
-  if (ho < 1 || wo < 1) tooSmall(h, w, ho, wo, `a ${kh}x${kw} kernel with padding ${ph}`);
-  return { c, out, groups, kh, kw, ho, wo };
+  const ho = convOut(h + pad.begin[0] + pad.end[0], kh, sh, 0, dh);
+  const wo = convOut(w + pad.begin[1] + pad.end[1], kw, sw, 0, dw);
+  if (ho < 1 || wo < 1) tooSmall(h, w, ho, wo, `a ${kh}x${kw} kernel with padding ${typeof pad.arg === 'string' ? pad.arg : fmt(pad.arg)}`);
+  return { c, out, groups, kh, kw, ho, wo, padding: pad.arg };
 }
 
 function convTorchArgs(p: ParamValues): string {
@@ -92,7 +121,7 @@ export const conv2dLayer: LayerDef = {
   build(ctx) {
     const s = conv2dShape(ctx);
     const p = ctx.params;
-    const m = new Conv2d(s.c, s.out, [s.kh, s.kw], { stride: pair(p, 'stride'), padding: pair(p, 'padding'), dilation: pair(p, 'dilation'), groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
+    const m = new Conv2d(s.c, s.out, [s.kh, s.kw], { stride: pair(p, 'stride'), padding: typeof s.padding === 'string' ? s.padding : [s.padding[0], s.padding[1]], dilation: pair(p, 'dilation'), groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
     return { module: m, run: (xs) => [m.forward(xs[0])] };
   },
   inspect: ['activations', 'filters'],
@@ -114,9 +143,11 @@ function conv1dShape(ctx: InferContext) {
   const out = num(p, 'out_channels');
   const groups = num(p, 'groups');
   checkGroups(c, out, groups);
-  const lo = convOut(x.shape[1], k, pair(p, 'stride')[0], pair(p, 'padding')[0], pair(p, 'dilation')[0]);
+  const d = pair(p, 'dilation')[0];
+  const pad = convPadding(p, [k], [d], [pair(p, 'stride')[0]]);
+  const lo = convOut(x.shape[1] + pad.begin[0] + pad.end[0], k, pair(p, 'stride')[0], 0, d);
   if (lo < 1) throw new ShapeError(`its input of length ${x.shape[1]} is too small for kernel_size ${k}: the output length would be ${lo}`);
-  return { c, out, groups, k, lo };
+  return { c, out, groups, k, lo, padding: typeof pad.arg === 'string' ? pad.arg : pad.arg[0] };
 }
 
 export const conv1dLayer: LayerDef = {
@@ -142,7 +173,7 @@ export const conv1dLayer: LayerDef = {
   build(ctx) {
     const s = conv1dShape(ctx);
     const p = ctx.params;
-    const m = new Conv1d(s.c, s.out, s.k, { stride: pair(p, 'stride')[0], padding: pair(p, 'padding')[0], dilation: pair(p, 'dilation')[0], groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
+    const m = new Conv1d(s.c, s.out, s.k, { stride: pair(p, 'stride')[0], padding: s.padding, dilation: pair(p, 'dilation')[0], groups: s.groups, bias: bool(p, 'bias'), generator: ctx.generator });
     return { module: m, run: (xs) => [m.forward(xs[0])] };
   },
   inspect: ['activations', 'filters'],
@@ -182,6 +213,7 @@ export const convTranspose2dLayer: LayerDef = {
   params: {
     ...convParams,
     stride: ints([2], 1),
+    padding: ints([0], 0),
     kernel_size: ints([2], 1),
     output_padding: ints([0], 0, 'Extra rows/columns on one side, to hit an exact output size'),
   },

@@ -6,6 +6,7 @@
  * from `unsupportedReasons`.
  */
 import type { GraphNode, ParamValues, ValueType } from '../../graph/types.ts';
+import { convPadding } from '../../graph/layers/conv.ts';
 import { sinusoidTable } from '../../nn/sequence.ts';
 import type { AttrValue } from './proto.ts';
 
@@ -357,13 +358,13 @@ export const onnxLayers: Record<string, LayerEmitter> = {
     const p = ctx.params;
     const w = need(ctx, 'weight');
     const bias = ctx.weight('bias');
-    const [ph, pw] = pair(p, 'padding');
+    const pad = convPadding(p, [w.shape[2]!, w.shape[3]!], pair(p, 'dilation'), pair(p, 'stride'));
     const ins = [ctx.inputs[0]!, ctx.b.floats('weight', w.shape, w.values)];
     if (bias) ins.push(ctx.b.floats('bias', bias.shape, bias.values));
     return ctx.b.op('Conv', ins, {
       kernel_shape: [w.shape[2]!, w.shape[3]!],
       strides: pair(p, 'stride'),
-      pads: [ph, pw, ph, pw],
+      pads: [...pad.begin, ...pad.end],
       dilations: pair(p, 'dilation'),
       group: num(p, 'groups'),
     });
@@ -373,13 +374,13 @@ export const onnxLayers: Record<string, LayerEmitter> = {
     const p = ctx.params;
     const w = need(ctx, 'weight');
     const bias = ctx.weight('bias');
-    const pad = ints(p, 'padding')[0]!;
+    const pad = convPadding(p, [w.shape[2]!], [ints(p, 'dilation')[0]!], [ints(p, 'stride')[0]!]);
     const ins = [ctx.inputs[0]!, ctx.b.floats('weight', w.shape, w.values)];
     if (bias) ins.push(ctx.b.floats('bias', bias.shape, bias.values));
     return ctx.b.op('Conv', ins, {
       kernel_shape: [w.shape[2]!],
       strides: [ints(p, 'stride')[0]!],
-      pads: [pad, pad],
+      pads: [...pad.begin, ...pad.end],
       dilations: [ints(p, 'dilation')[0]!],
       group: num(p, 'groups'),
     });

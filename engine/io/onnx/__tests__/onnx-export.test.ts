@@ -93,7 +93,7 @@ describe('ONNX export matches the engine in ONNX Runtime', () => {
       node('stem', 'Conv2d', { out_channels: 8, kernel_size: [3], padding: [1], stride: [2] }),
       node('a', 'Conv2d', { out_channels: 8, kernel_size: [3], padding: [2], dilation: [2], groups: 2 }),
       node('relu', 'ReLU'),
-      node('b', 'Conv2d', { out_channels: 8, kernel_size: [1] }),
+      node('b', 'Conv2d', { out_channels: 8, kernel_size: [4, 2], padding: 'same' }),
       node('add', 'Add'),
       node('cat', 'Concat', { dim: 0 }),
       node('pool', 'MaxPool2d', { kernel_size: [3], stride: [2], padding: [1], ceil_mode: true }),
