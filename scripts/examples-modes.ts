@@ -3,8 +3,9 @@
  * (`{ id, title, description, graph, data, training }`) plus `mode`: which mode drives the
  * project and its settings, as plain data. Projects whose mode is "trainer" train with the
  * ordinary training loop (the CLI's `aps train`); the others need their mode class from
- * engine/train/modes/ (the session wires them). GANs hold two graphs: `graph` is the
- * generator and `mode.discriminator` the discriminator.
+ * engine/train/modes/ (the session wires them; `aps train` runs the modes whose data source
+ * is "mode" through the session too). GANs hold two graphs: `graph` is the generator and
+ * `mode.discriminator` the discriminator.
  */
 import type { ModelGraph } from '../engine/graph/types.ts';
 import type { PartialDataSettings, PartialTrainingSettings } from '../engine/train/settings.ts';
@@ -54,11 +55,14 @@ export interface ModeExample {
   title: string;
   description: string;
   graph: ModelGraph;
-  /** Absent when the mode makes its own data (seq2seq's `dataset`, word2vec's `corpus`). */
+  /** Source kind "mode" when the mode makes its own data (seq2seq's `dataset`, word2vec's `corpus`). */
   data?: PartialDataSettings;
   training: PartialTrainingSettings;
   mode: ModeSpec;
 }
+
+/** The mode makes the samples; the split still applies to them. */
+const ownData = (split: { train: number; val: number; test: number }): PartialDataSettings => ({ source: { kind: 'mode' }, split });
 
 const mnist = (samples: number): PartialDataSettings => ({ source: { kind: 'builtin', id: 'mnist', options: { samples } }, split: { train: 0.8, val: 0.1, test: 0.1 } });
 
@@ -120,10 +124,11 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'seq2seq-reverse-digits',
     title: 'Sequence to sequence: reversing digit strings',
-    description: 'A GRU encoder reads 3 to 5 digits; a GRU decoder writes them back reversed, one token at a time, looking at the encoder through attention, and stops with an end token. Training feeds the decoder the true previous digit (teacher forcing); generation feeds it its own, by greedy search, beam search or sampling. After 300 steps (batch 32) about 96% of held-out answer tokens and 80% of whole answers were right.',
+    description: 'A GRU encoder reads 3 to 5 digits; a GRU decoder writes them back reversed, one token at a time, looking at the encoder through attention, and stops with an end token. Training feeds the decoder the true previous digit (teacher forcing); generation feeds it its own, by greedy search, beam search or sampling. Trained with "aps train" for 600 steps (batch 32) and measured on the 302 held-out strings that never occur in training: 97.6% of answer tokens right and 87.7% of whole answers right by greedy search, 89.1% by beam search of width 3.',
     graph: seq2seqGraph({ vocab: 13, srcLength: 5, tgtLength: 6, embed: 16, hidden: 48 }),
-    training: { epochs: 5, batchSize: 32, optimizer: { type: 'adam', lr: 1e-2 } },
-    mode: { kind: 'seq2seq', dataset: { task: 'reverse', samples: 2000, minLength: 3, maxLength: 5, seed: 1 }, generate: { method: 'beam', beamWidth: 3 }, sample: '3141' },
+    data: ownData({ train: 0.8, val: 0.1, test: 0.1 }),
+    training: { epochs: 6, batchSize: 32, optimizer: { type: 'adam', lr: 5e-3 } },
+    mode: { kind: 'seq2seq', dataset: { task: 'reverse', samples: 4000, minLength: 3, maxLength: 5, seed: 1 }, generate: { method: 'beam', beamWidth: 3 }, sample: '3141' },
   },
   {
     id: 'char-language-model',
@@ -137,16 +142,18 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'word2vec-skipgram',
     title: 'Word vectors (skip-gram word2vec)',
-    description: 'Learns a 16-number vector for each word of a small corpus by predicting the words around it. Animals, colours, numbers, foods and places each appear in their own kinds of sentences; after 300 steps the nearest word of 28 of the 30 group words (93%) is one of its own group, by cosine similarity. The 2-D projection shows the groups apart.',
+    description: 'Learns a 16-number vector for each word of a small corpus by predicting the words around it. Animals, colours, numbers, foods and places each appear in their own kinds of sentences; trained with "aps train" for 336 steps, the nearest word of 28 of the 30 group words (93%) is one of its own group by cosine similarity, and of all 30 by euclidean distance (e.g. cat: dog, cow; three: six, five). The 2-D projection shows the groups apart.',
     graph: word2vecGraph({ vocab: 76, dim: 16, contextLength: 1, paddingIdx: 0 }),
+    data: ownData({ train: 1, val: 0, test: 0 }),
     training: { epochs: 3, batchSize: 128, optimizer: { type: 'adam', lr: 1e-2 } },
     mode: { kind: 'word2vec', method: 'skipgram', window: 2, corpus: { sentences: 1000, seed: 0 }, query: ['cat', 'red', 'three', 'bread', 'garden'] },
   },
   {
     id: 'word2vec-cbow',
     title: 'Word vectors (CBOW word2vec)',
-    description: 'Learns word vectors by predicting each word from the mean of the four words around it. On the same grouped corpus, the nearest word of each of the 30 group words was one of its own group after 300 steps.',
+    description: 'Learns word vectors by predicting each word from the mean of the four words around it. On the same grouped corpus, trained with "aps train" for 240 steps, the nearest word of 29 of the 30 group words (97%) is one of its own group by cosine similarity, and of all 30 by euclidean distance.',
     graph: word2vecGraph({ vocab: 76, dim: 16, contextLength: 4, paddingIdx: 0 }),
+    data: ownData({ train: 1, val: 0, test: 0 }),
     training: { epochs: 6, batchSize: 128, optimizer: { type: 'adam', lr: 1e-2 } },
     mode: { kind: 'word2vec', method: 'cbow', window: 2, corpus: { sentences: 1000, seed: 0 }, query: ['cat', 'red', 'three', 'bread', 'garden'] },
   },

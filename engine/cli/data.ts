@@ -36,6 +36,8 @@ export async function loadSource(settings: DataSettings, baseDir: string): Promi
       return readImageFolder(path.resolve(baseDir, src.folder), { width: src.width, height: src.height, channels: src.channels } as Parameters<typeof readImageFolder>[1]);
     case 'text':
       throw new Error('Text files as a data source are not supported by the command line yet; use a built-in text dataset');
+    case 'mode':
+      throw new Error('The samples of this project are made by its training mode (training.mode), not loaded from a data source');
   }
 }
 

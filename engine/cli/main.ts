@@ -31,6 +31,7 @@ import { type SafetensorsFile, toStateEntries, writeSafetensors } from '../io/sa
 import type { EpochMetrics } from '../train/metrics.ts';
 import type { TrainingSettings } from '../train/settings.ts';
 import { type EpochRecord, type StepProgress, Trainer, type TrainResult } from '../train/trainer.ts';
+import { commandLineModeOf, trainModeProject } from '../session/mode-session.ts';
 import { prepareData } from './data.ts';
 
 export const EXIT_OK = 0;
@@ -276,6 +277,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   }
   useBackend((args.flags.get('backend') as string | undefined) ?? 'cpu');
   const project = openProject(file);
+  if (commandLineModeOf(project.training)) return trainWithMode(project, out, epochsOverride, json, io);
   const settings: TrainingSettings = { ...trainingSettingsOf(project), ...(epochsOverride ? { epochs: epochsOverride } : {}) };
   const model = compile(project, settings.seed);
   if (project.weights && !args.flags.has('fresh')) loadWeights(model, project.weights, file);
@@ -324,6 +326,25 @@ async function train(argv: string[], io: Io): Promise<number> {
     return EXIT_FAILED;
   }
   return EXIT_OK;
+}
+
+/** Trains a project whose course mode makes its own samples (seq2seq, word2vec) and prints its measured quality. */
+async function trainWithMode(project: Project, out: string, epochs: number | undefined, json: boolean, io: Io): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const result = await trainModeProject(project, {
+    ...(epochs ? { epochs } : {}),
+    onStarted: (e) => !json && io.out(`training ${project.name} (${e.kind} mode): ${e.splits.train} training samples, ${e.splits.val} validation, ${e.splits.test} test; ${e.totalSteps} steps`),
+    onEpoch: (epoch, losses) => io.out(json ? JSON.stringify({ type: 'epoch', epoch, losses }) : `epoch ${epoch}: ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`),
+  });
+  const run = { id: `run-${startedAt.replace(/[^0-9]/g, '').slice(0, 14)}`, startedAt, status: result.status, epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: { ...e.losses } })) };
+  const history: ProjectHistory = { runs: [...(project.history?.runs ?? []), run] };
+  await writeFileAtomic(path.resolve(out), writeProject({ ...project, weights: weightsOf(result.model, { aps_run: run.id }), history }));
+  if (json) io.out(JSON.stringify({ type: 'done', status: result.status, reason: result.reason ?? null, quality: result.quality.metrics, out }));
+  else {
+    for (const line of result.quality.lines) io.out(line);
+    io.out(`${result.status}${result.reason ? `: ${result.reason}` : ''} after ${result.steps} steps; saved to ${out}`);
+  }
+  return result.status === 'diverged' ? EXIT_FAILED : EXIT_OK;
 }
 
 // ---------------------------------------------------------------------------------------

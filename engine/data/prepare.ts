@@ -41,6 +41,8 @@ export async function loadSource(settings: DataSettings, payload: DataPayload = 
     case 'images':
       if (!payload.images) throw new Error(`The images of "${src.folder}" were not sent with the data settings`);
       return importImageFolder(payload.images, { folder: src.folder, width: src.width, height: src.height, channels: src.channels });
+    case 'mode':
+      throw new Error('The samples of this project are made by its training mode (training.mode); train it in the Mode tab');
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { type Dataset, inputSize, subset } from '../data/dataset.ts';
 import { type PreparedData, prepareData, prepareSplits } from '../data/prepare.ts';
-import { DIGIT_BOS, DIGIT_EOS, DIGIT_PAD, DIGIT_SEQ_VOCAB, makeDigitSeq2Seq, makeWordCorpus } from '../data/modes-text.ts';
+import { DIGIT_BOS, DIGIT_EOS, DIGIT_PAD, DIGIT_SEQ_VOCAB, makeDigitSeq2Seq, makeWordCorpus, WORD_GROUPS } from '../data/modes-text.ts';
 import { LanguageModelMode } from '../train/modes/language-model.ts';
 import { Seq2SeqMode } from '../train/modes/seq2seq.ts';
 import type { Generation, GenerateOptions } from '../train/modes/tokens.ts';
@@ -196,6 +196,22 @@ export class ModeSession {
         } else this.emit({ type: 'search-failed', searchId: req.searchId, reason: `There is no running search "${req.searchId}"` });
         return;
     }
+  }
+
+  /** The trained models of a run (the generator first for a GAN). */
+  modelsOf(runId: string): GraphModel[] {
+    const run = this.runOf(runId, (reason) => {
+      throw new Error(reason);
+    })!;
+    return run.models;
+  }
+
+  /** How well a run does what its mode is for, measured on samples it did not train on where it has them. */
+  async qualityOf(runId: string): Promise<ModeQuality> {
+    const run = this.runOf(runId, (reason) => {
+      throw new Error(reason);
+    })!;
+    return measureQuality(run);
   }
 
   private runOf(runId: string, fail: (reason: string) => void): ModeRun | null {
@@ -715,4 +731,118 @@ function release(run: ModeRun): void {
       t.dispose();
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Measured quality and whole runs without a user interface (the command line)
+
+/** A mode's measured quality: metrics by name and lines that say what they mean. */
+export interface ModeQuality {
+  metrics: Record<string, number>;
+  lines: string[];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * Seq2seq: token accuracy (teacher forced) and sequence accuracy (generated answer exactly
+ * right) on the held-out strings that never occur in the training split, greedy and beam.
+ * Word2vec: how many words of the corpus' word groups have a word of their own group as
+ * nearest neighbour (cosine and euclidean), and the nearest words of the project's queries.
+ */
+async function measureQuality(run: ModeRun): Promise<ModeQuality> {
+  if (run.seq2seq) {
+    const m = run.seq2seq;
+    const S = m.srcLength;
+    const key = (ds: Dataset, i: number) => ds.inputs.subarray(i * S, (i + 1) * S).join(',');
+    const seen = new Set(Array.from({ length: run.data.train.length }, (_, i) => key(run.data.train, i)));
+    const heldOut = [...(['test', 'val'] as const)].map((n) => run.data[n]).find((ds) => ds.length > 0);
+    if (!heldOut) throw new Error('The seq2seq quality is measured on held-out strings; the data settings leave no validation or test split');
+    const unseen = Array.from({ length: heldOut.length }, (_, i) => i).filter((i) => !seen.has(key(heldOut, i)));
+    if (unseen.length === 0) throw new Error('Every held-out string also occurs in the training split; use longer strings or fewer samples');
+    const part = subset(heldOut, unseen);
+    const greedy = await m.evaluate(part, { method: 'greedy' });
+    const beam = await m.evaluate(part, { method: 'beam', beamWidth: 3 });
+    const metrics = { heldOutStrings: unseen.length, tokenAccuracy: greedy.tokenAccuracy, sequenceAccuracy: greedy.exactMatch, sequenceAccuracyBeam3: beam.exactMatch };
+    const spec = run.spec.kind === 'seq2seq' ? run.spec : null;
+    const lines = [
+      `held-out strings never seen in training: ${unseen.length}`,
+      `token accuracy ${pct(greedy.tokenAccuracy)}, sequence accuracy ${pct(greedy.exactMatch)} (greedy), ${pct(beam.exactMatch)} (beam width 3)`,
+    ];
+    for (const ex of await m.examples(part, [0, 1, 2].filter((i) => i < part.length), { method: 'greedy' })) lines.push(`  ${ex.source} -> ${ex.output}${ex.correct ? '' : ` (expected ${ex.target})`}`);
+    if (spec?.sample) lines.push(`  ${spec.sample} -> ${(await m.generate(spec.sample, { method: 'greedy' })).text}`);
+    return { metrics, lines };
+  }
+  if (run.w2v) {
+    const m = run.w2v;
+    const metrics: Record<string, number> = {};
+    const lines: string[] = [];
+    const words = Object.values(WORD_GROUPS).flatMap((g) => g.filter((w) => m.vocab.includes(w)).map((w) => [w, g] as const));
+    if (words.length) {
+      for (const metric of ['cosine', 'euclidean'] as const) {
+        const right = words.filter(([w, g]) => g.includes(m.nearest(w, 1, metric)[0]!.word)).length;
+        metrics[`groupNeighbour_${metric}`] = right / words.length;
+        lines.push(`nearest word in the same group (${metric}): ${right} of ${words.length} (${pct(right / words.length)})`);
+      }
+    }
+    const spec = run.spec.kind === 'word2vec' ? run.spec : null;
+    for (const q of (spec?.query ?? []).filter((w) => m.vocab.includes(w))) lines.push(`  ${q}: ${m.nearest(q, 3, 'cosine').map((n) => `${n.word} ${n.score.toFixed(2)}`).join(', ')}`);
+    return { metrics, lines };
+  }
+  if (run.lm) {
+    const { name, ds } = splitOf(run, undefined);
+    const e = run.lm.evaluate(ds);
+    return { metrics: { ...e }, lines: [`${name} split: ${Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`] };
+  }
+  return { metrics: {}, lines: [] };
+}
+
+/** Mode kinds that `aps train` trains with their mode: their samples are made by the mode. */
+export const COMMAND_LINE_MODES: readonly ModeKind[] = ['seq2seq', 'word2vec'];
+
+/** The mode kind a project's training settings name when the command line trains it through its mode, else null. */
+export function commandLineModeOf(training: Record<string, unknown>): ModeKind | null {
+  const kind = (training.mode as { kind?: unknown } | undefined)?.kind;
+  return COMMAND_LINE_MODES.find((k) => k === kind) ?? null;
+}
+
+export interface ModeTrainResult {
+  status: 'completed' | 'stopped' | 'diverged';
+  reason?: string;
+  steps: number;
+  /** Mean losses of each finished epoch. */
+  epochs: { epoch: number; losses: Record<string, number> }[];
+  quality: ModeQuality;
+  /** The trained model (the generator for a GAN). */
+  model: GraphModel;
+}
+
+/**
+ * Trains a course-mode project to the end of its epochs, as the Mode panel would, and
+ * measures its quality: the command line's `aps train` for mode projects.
+ */
+export async function trainModeProject(
+  project: { graph: ModelGraph; data: unknown; training: Record<string, unknown> },
+  opts: { epochs?: number; /** Train this many steps instead of the epochs. */ steps?: number; onStarted?: (e: Extract<ModeEvent, { type: 'mode-started' }>) => void; onEpoch?: (epoch: number, losses: Record<string, number>) => void } = {},
+): Promise<ModeTrainResult> {
+  const events: (ModeEvent | TrainingEvent)[] = [];
+  const epochs: ModeTrainResult['epochs'] = [];
+  const session = new ModeSession((e) => {
+    events.push(e);
+    if (e.type === 'mode-started') opts.onStarted?.(e);
+    if (e.type === 'mode-epoch') {
+      epochs.push({ epoch: e.epoch, losses: e.losses });
+      opts.onEpoch?.(e.epoch, e.losses);
+    }
+  });
+  const training = { ...project.training, ...(opts.epochs ? { epochs: opts.epochs } : {}) };
+  session.handle({ type: 'mode-start', runId: 'run', graph: project.graph, data: project.data as Partial<DataSettings>, training, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) });
+  await session.idle();
+  const failed = events.find((e) => e.type === 'mode-failed');
+  if (failed && failed.type === 'mode-failed') throw new Error(failed.reason);
+  const end = events.filter((e) => e.type === 'mode-state' && e.state === 'idle').at(-1);
+  if (!end || end.type !== 'mode-state') throw new Error('The mode run ended without a final state');
+  const status = end.status ?? 'completed';
+  const quality = status === 'diverged' ? { metrics: {}, lines: [] } : await session.qualityOf('run');
+  return { status, ...(end.reason ? { reason: end.reason } : {}), steps: end.step, epochs, quality, model: session.modelsOf('run')[0]! };
 }

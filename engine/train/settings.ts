@@ -8,9 +8,14 @@ import type { MetricName } from './metrics.ts';
 // ---------------------------------------------------------------------------------------
 // Data
 
-/** Where the samples come from: a built-in dataset or a file the user imported. */
+/**
+ * Where the samples come from: a built-in dataset, a file the user imported, or the
+ * project's training mode, which makes its own samples from its settings (seq2seq digit
+ * strings, the word2vec corpus; see `training.mode`).
+ */
 export type DataSource =
   | { kind: 'builtin'; id: string; options?: Record<string, number | string | boolean> }
+  | { kind: 'mode' }
   | { kind: 'csv'; file: string; target?: string | number; ignore?: (string | number)[]; categorical?: 'onehot' | 'index'; task?: 'classification' | 'regression' }
   | { kind: 'images'; folder: string; width: number; height: number; channels: 1 | 3 }
   | { kind: 'text'; file: string; seqLen?: number; stride?: number };
@@ -232,8 +237,10 @@ export function validateDataSettings(s: DataSettings): string[] {
       check(isInt(src.width) && src.width >= 1 && isInt(src.height) && src.height >= 1, `source.width and height must be whole numbers of at least 1, got ${show(src.width)}x${show(src.height)}`);
       check(src.channels === 1 || src.channels === 3, `source.channels must be 1 or 3, got ${show(src.channels)}`);
       break;
+    case 'mode':
+      break;
     default:
-      errors.push(`source.kind must be one of builtin, csv, images, text, got ${show((src as { kind?: unknown } | undefined)?.kind)}`);
+      errors.push(`source.kind must be one of builtin, csv, images, text, mode, got ${show((src as { kind?: unknown } | undefined)?.kind)}`);
   }
   for (const k of ['train', 'val', 'test'] as const) check(isNum(s.split?.[k]) && s.split[k] >= 0, `split.${k} must be a number >= 0, got ${show(s.split?.[k])}`);
   check(isNum(s.split?.train) && s.split.train > 0, 'split.train must be above 0');

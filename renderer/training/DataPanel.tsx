@@ -67,7 +67,8 @@ export function DataPanel({ session }: { session: TrainingSession }) {
               Import text…
             </button>
           </div>
-          {src.kind !== 'builtin' && (
+          {src.kind === 'mode' && <p data-testid="mode-source">The project's training mode makes its own samples: train it in the Mode tab.</p>}
+          {src.kind !== 'builtin' && src.kind !== 'mode' && (
             <p data-testid="imported-source">
               Imported {src.kind === 'images' ? `image folder ${src.folder}` : src.kind === 'csv' ? `CSV ${src.file}` : `text ${src.file}`}
             </p>

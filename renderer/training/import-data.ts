@@ -59,6 +59,7 @@ export async function importedSource(data: ImportedData, previous?: DataSource):
 /** Whether a payload holds the data a source names (imports are not stored in the project). */
 export function payloadFits(source: DataSource, held: { name: string; payload: DataPayload } | null): boolean {
   if (source.kind === 'builtin') return true;
-  if (!held) return false;
+  // The training mode makes its own samples: there is nothing to send.
+  if (!held || source.kind === 'mode') return false;
   return source.kind === 'images' ? held.name === source.folder && Boolean(held.payload.images) : held.name === source.file && held.payload.text !== undefined;
 }

@@ -243,7 +243,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     const doc = store.getState().doc;
     const data = dataSettingsOf(doc);
     const payload = payloadFor(data.source);
-    if (data.source.kind !== 'builtin' && !payload) {
+    if (data.source.kind !== 'builtin' && data.source.kind !== 'mode' && !payload) {
       const what = data.source.kind === 'images' ? `the image folder "${data.source.folder}"` : `"${data.source.file}"`;
       setSavedModel({ status: 'failed', error: `Imported data is not stored in the project: import ${what} again to inspect the saved weights.` });
       return;
@@ -314,7 +314,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       key = next;
       const mine = ++previewSeq.current;
       const payload = payloadFor(settings.source);
-      if (settings.source.kind !== 'builtin' && !payload) {
+      if (settings.source.kind !== 'builtin' && settings.source.kind !== 'mode' && !payload) {
         const what = settings.source.kind === 'images' ? `the image folder "${settings.source.folder}"` : `"${settings.source.file}"`;
         setDataPreview({ loading: false, result: null, error: `Imported data is not stored in the project: import ${what} again to preview and train on it.` });
         return;

@@ -186,7 +186,7 @@ const examplesDir = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 describe('course-mode examples', { timeout: 30_000 }, () => {
   it('are committed as generated, carry their mode in training.mode, and start a mode run from the project alone', async () => {
     const index = JSON.parse(readFileSync(path.join(examplesDir, 'index.json'), 'utf8')) as { id: string }[];
-    expect(APP_MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'gan', 'language-model', 'trainer', 'vae']);
+    expect(APP_MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'gan', 'language-model', 'seq2seq', 'trainer', 'vae', 'word2vec', 'word2vec']);
     for (const e of APP_MODE_EXAMPLES) {
       expect(index.some((x) => x.id === e.id), e.id).toBe(true);
       const bytes = new Uint8Array(readFileSync(path.join(examplesDir, `${e.id}.aps`)));
