@@ -192,3 +192,72 @@ test('Language model: train a few steps, then continue a prompt greedily and by 
   await attachScreenshot(page, testInfo, 'language-model-mode');
   expect(problems).toEqual([]);
 });
+
+test('Seq2seq: the example opens with its own data, trains, and answers a source greedily, by beam search and by sampling', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Sequence to sequence: reversing digit strings');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'seq2seq');
+  // 4,000 strings made by the mode, 80% for training, batches of 32: 100 steps an epoch.
+  await trainSteps(page, 100);
+  await expect(page.getByTestId('chart-mode-loss')).toHaveAttribute('data-points', '100');
+  await expect(page.getByTestId('generate-input')).toHaveValue('3141');
+  await expect(page.getByTestId('mode-evaluation')).toContainText(/test split, 200 samples: .*token accuracy \d+(\.\d)?%/);
+
+  const output = page.getByTestId('generate-output');
+  await page.getByTestId('generate-input').fill('12345');
+  await page.getByTestId('generate-method').selectOption('greedy');
+  await page.getByTestId('generate-run').click();
+  await expect(output).toHaveAttribute('data-method', 'greedy');
+  // Digits only: the end token stops the answer and is not shown.
+  await expect(page.getByTestId('generate-text')).toHaveText(/^\d{1,6}$/);
+
+  await page.getByTestId('generate-method').selectOption('beam');
+  await page.getByTestId('generate-beam-width').fill('3');
+  await page.getByTestId('generate-run').click();
+  await expect(output).toHaveAttribute('data-method', 'beam');
+  await expect(page.getByTestId('generate-hypothesis')).toHaveCount(3);
+  const best = (await page.getByTestId('generate-text').textContent()) ?? '';
+  await expect(page.getByTestId('generate-hypothesis').first().locator('.generate-hypothesis-text')).toHaveText(best || '(empty)');
+
+  await page.getByTestId('generate-method').selectOption('sample');
+  await expect(page.getByTestId('generate-temperature')).toBeVisible();
+  await page.getByTestId('generate-seed').fill('7');
+  await page.getByTestId('generate-run').click();
+  await expect(output).toHaveAttribute('data-method', 'sample');
+  await expect(page.getByTestId('generate-text')).toHaveText(/^\d{0,6}$/);
+  await expect(page.getByTestId('generate-error')).toHaveCount(0);
+
+  // The Data tab says where the samples come from instead of listing a dataset.
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('mode-source')).toContainText('training mode makes its own samples');
+  await attachScreenshot(page, testInfo, 'seq2seq-mode');
+  expect(problems).toEqual([]);
+});
+
+test('Word2vec: the skip-gram example trains, then shows nearest words by cosine and euclidean distance and a labelled 2-D projection', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Word vectors (skip-gram word2vec)');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'word2vec');
+  await trainSteps(page, 200);
+  // The project's first query word is looked up.
+  await expect(page.getByTestId('word-input')).toHaveValue('cat');
+  const list = page.getByTestId('word-neighbours');
+  await expect(list).toHaveAttribute('data-metric', 'cosine');
+  await expect(page.getByTestId('word-neighbour')).toHaveCount(5);
+  // After 200 steps the nearest word to "three" is another number.
+  await page.getByTestId('word-input').fill('three');
+  await expect(page.getByTestId('word-neighbour').first()).toHaveText(/^(one|two|four|five|six) /);
+  await page.getByTestId('word-metric').selectOption('euclidean');
+  await expect(list).toHaveAttribute('data-metric', 'euclidean');
+  await expect(page.getByTestId('word-neighbour').first()).toHaveText(/^(one|two|four|five|six) /);
+  await page.getByTestId('word-k').fill('3');
+  await expect(page.getByTestId('word-neighbour')).toHaveCount(3);
+  // 75 words in the projection, each labelled.
+  await expect(page.getByTestId('word-projection')).toHaveAttribute('data-count', '75');
+  await expect(page.getByTestId('word-label')).toHaveCount(75);
+  await expect(page.getByTestId('word-error')).toHaveCount(0);
+  await attachScreenshot(page, testInfo, 'word2vec-mode');
+  expect(problems).toEqual([]);
+});
