@@ -140,7 +140,7 @@ const HELPERS: Record<string, string> = {
         pooled = e.sum(dim=1) if self.pool == "sum" else e.mean(dim=1) if self.pool == "mean" else e.amax(dim=1)
         return self.rho(pooled)
 `,
-  TransformerDecoderLayer: `def causal_mask(size, device):
+  causal_mask: `def causal_mask(size, device):
     """[size, size] float mask: -inf above the diagonal, so position i attends to positions <= i."""
     return torch.triu(torch.full((size, size), float("-inf"), device=device), diagonal=1)
 `,
@@ -190,8 +190,12 @@ function nodeCode(node: GraphNode, info: GraphAnalysis['nodes'][string], args: s
       const q = args[0];
       const k = args[1] || q;
       const v = args[2] || k;
-      return { init, lines: [`${outs[0]}, ${outs[1]} = ${m}(${q}, ${k}, ${v}, need_weights=True)`], helpers };
+      const mask = params.causal === true ? `, attn_mask=causal_mask(${q}.shape[1], ${q}.device)` : '';
+      return { init, lines: [`${outs[0]}, ${outs[1]} = ${m}(${q}, ${k}, ${v}, need_weights=True${mask})`], helpers: params.causal === true ? ['causal_mask'] : helpers };
     }
+    case 'TransformerEncoderLayer':
+      if (params.causal === true) return { init, lines: [`${outs[0]} = ${m}(${x}, src_mask=causal_mask(${x}.shape[1], ${x}.device))`], helpers: ['causal_mask'] };
+      return { init, lines: [`${outs[0]} = ${m}(${x})`], helpers };
     case 'TransformerDecoderLayer': {
       const causal = params.causal !== false;
       return {
@@ -199,7 +203,7 @@ function nodeCode(node: GraphNode, info: GraphAnalysis['nodes'][string], args: s
         lines: causal
           ? [`${outs[0]} = ${m}(${args[0]}, ${args[1]}, tgt_mask=causal_mask(${args[0]}.shape[1], ${args[0]}.device))`]
           : [`${outs[0]} = ${m}(${args[0]}, ${args[1]})`],
-        helpers,
+        helpers: causal ? ['causal_mask'] : helpers,
       };
     }
     case 'PatchEmbedding': {

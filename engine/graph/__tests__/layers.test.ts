@@ -173,3 +173,25 @@ describe("convolution padding 'same' and 'valid'", () => {
     expect(conv.torch!(ctx({ out_channels: 4, kernel_size: [3], padding: 'same' })).module).toBe("nn.Conv2d(2, 4, kernel_size=3, padding='same')");
   });
 });
+
+describe('causal attention nodes', () => {
+  it('MultiheadAttention refuses a causal mask over keys of another length, naming both', () => {
+    const mha = getLayer('MultiheadAttention');
+    const params = { ...defaultParams('MultiheadAttention'), num_heads: 2, causal: true };
+    const ctx = { inputs: [seq(4, 8), seq(6, 8)], params, node: { id: 'a', type: 'MultiheadAttention', params } };
+    expect(() => mha.infer(ctx)).toThrow('causal attention needs as many keys as queries, got 6 keys for 4 queries');
+  });
+
+  it('a causal encoder layer: changing a later position leaves earlier outputs unchanged', () => {
+    const enc = getLayer('TransformerEncoderLayer');
+    const params = { ...defaultParams('TransformerEncoderLayer'), nhead: 2, dim_feedforward: 8, dropout: 0, causal: true };
+    const built = enc.build({ inputs: [seq(5, 4)], params, node: { id: 'e', type: 'TransformerEncoderLayer', params }, generator: new Generator(4) });
+    const x = randn([1, 5, 4], 0, 1, new Generator(5));
+    const changed = x.dataSync().slice();
+    for (let j = 0; j < 4; j++) changed[4 * 4 + j] += 1; // the last position only
+    const a = built.run([x], { training: false, generator: new Generator(6) })[0].dataSync();
+    const b = built.run([fromValues(changed, [1, 5, 4])], { training: false, generator: new Generator(6) })[0].dataSync();
+    expect(Array.from(b.slice(0, 16))).toEqual(Array.from(a.slice(0, 16)));
+    expect(Math.abs(b[16] - a[16])).toBeGreaterThan(1e-4);
+  });
+});

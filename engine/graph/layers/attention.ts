@@ -38,6 +38,7 @@ export const multiheadAttentionLayer: LayerDef = {
     num_heads: int(4, 1),
     dropout: float(0, 0, 1),
     bias: flag(true),
+    causal: flag(false, 'Each query position sees only the key positions up to its own (needs as many keys as queries)'),
     embed_dim: int(0, 0, { help: '0: taken from the query' }),
   },
   infer(ctx) {
@@ -53,6 +54,7 @@ export const multiheadAttentionLayer: LayerDef = {
     if (ctx.inputs[1] && ctx.inputs[2] && ctx.inputs[1].shape[0] !== ctx.inputs[2].shape[0]) {
       throw new ShapeError(`key and value must have the same length, got ${ctx.inputs[1].shape[0]} and ${ctx.inputs[2].shape[0]}`);
     }
+    if (bool(ctx.params, 'causal') && tk !== tq) throw new ShapeError(`causal attention needs as many keys as queries, got ${tk} keys for ${tq} queries`);
     return [
       { kind: 'sequence', shape: [tq, e], dtype: 'float32' },
       { kind: 'tensor', shape: [tq, tk], dtype: 'float32' },
@@ -71,7 +73,7 @@ export const multiheadAttentionLayer: LayerDef = {
       module: m,
       run: ([q, k, v]) => {
         const key = k ?? q;
-        const r = m.attend(q, key, v ?? key, { needWeights: true, averageAttnWeights: true });
+        const r = m.attend(q, key, v ?? key, { needWeights: true, averageAttnWeights: true, isCausal: bool(ctx.params, 'causal') });
         return [r.output, r.weights!];
       },
     };
@@ -108,7 +110,7 @@ export const transformerEncoderLayer: LayerDef = {
   description: 'Self-attention followed by a small feed-forward network, each with a residual connection and layer norm.',
   inputs: () => [port('x', 'sequence')],
   outputs: () => [port('y', 'sequence')],
-  params: transformerParams,
+  params: { ...transformerParams, causal: flag(false, 'Each position sees only itself and earlier positions (a GPT-style language model)') },
   infer(ctx) {
     const [t, e] = seqIn(ctx, 0, 'its input');
     modelDim(ctx, 'd_model', e, num(ctx.params, 'nhead'));
@@ -124,7 +126,8 @@ export const transformerEncoderLayer: LayerDef = {
   },
   build(ctx) {
     const m = new TransformerEncoderLayer(seqIn(ctx, 0, 'its input')[1], num(ctx.params, 'nhead'), layerOpts(ctx));
-    return { module: m, run: (xs) => [m.forward(xs[0])] };
+    const isCausal = bool(ctx.params, 'causal');
+    return { module: m, run: (xs) => [m.encode(xs[0], { isCausal })] };
   },
   inspect: ['activations', 'attention'],
   torch: (ctx) => ({

@@ -89,7 +89,7 @@ function conv2dShape(ctx: InferContext) {
   checkGroups(c, out, groups);
   const ho = convOut(h + pad.begin[0] + pad.end[0], kh, sh, 0, dh);
   const wo = convOut(w + pad.begin[1] + pad.end[1], kw, sw, 0, dw);
-  if (ho < 1 || wo < 1) tooSmall(h, w, ho, wo, `a ${kh}x${kw} kernel with padding ${typeof pad.arg === 'string' ? pad.arg : fmt(pad.arg)}`);
+  if (ho < 1 || wo < 1) tooSmall(h, w, ho, wo, `a ${kh}x${kw} kernel with padding ${typeof pad.arg === 'string' ? pad.arg : pad.arg[0] === pad.arg[1] ? pad.arg[0] : fmt(pad.arg)}`);
   return { c, out, groups, kh, kw, ho, wo, padding: pad.arg };
 }
 

@@ -2,13 +2,14 @@
 import type { ModelGraph } from '../../graph/types.ts';
 import { chain, link, node, withLoss } from './graphs.ts';
 
-/** ViT: patches with a class token, a pre-norm GELU encoder layer and a post-norm one, the last token's features classified. */
+/** ViT: patches with a class token, a pre-norm GELU encoder layer, a post-norm one and causal self-attention, the last token's features classified. */
 export function vitGraph(): ModelGraph {
   const g = chain([
     node('image', 'ImageInput', { channels: 2, height: 8, width: 8 }),
     node('patches', 'PatchEmbedding', { patch_size: 4, embed_dim: 8, cls_token: true }),
     node('enc1', 'TransformerEncoderLayer', { nhead: 2, dim_feedforward: 16, dropout: 0, norm_first: true, activation: 'gelu' }),
     node('enc2', 'TransformerEncoderLayer', { nhead: 4, dim_feedforward: 12, dropout: 0 }),
+    node('causal_attn', 'MultiheadAttention', { num_heads: 2, causal: true }),
     node('cls', 'SelectLast'),
     node('ln', 'LayerNorm'),
     node('head', 'Linear', { out_features: 5 }),
@@ -16,14 +17,14 @@ export function vitGraph(): ModelGraph {
   return withLoss(g, 'head');
 }
 
-/** Encoder-decoder over a feature sequence and tokens: both positional encodings, causal and plain decoder layers, cross-attention with its weights. */
+/** Encoder-decoder over a feature sequence and tokens: both positional encodings, a causal encoder layer, causal and plain decoder layers, cross-attention with its weights. */
 export function seq2seqGraph(): ModelGraph {
   const nodes = [
     node('src', 'SequenceInput', { length: 6, features: 4 }),
     node('tgt', 'TokenInput', { length: 5, vocab_size: 7 }),
     node('src_proj', 'Linear', { out_features: 8 }),
     node('src_pos', 'PositionalEncoding', { mode: 'sinusoidal', max_len: 16 }),
-    node('enc', 'TransformerEncoderLayer', { nhead: 2, dim_feedforward: 16, dropout: 0 }),
+    node('enc', 'TransformerEncoderLayer', { nhead: 2, dim_feedforward: 16, dropout: 0, causal: true }),
     node('embed', 'Embedding', { num_embeddings: 7, embedding_dim: 8 }),
     node('tgt_pos', 'PositionalEncoding', { mode: 'learned', max_len: 9 }),
     node('dec', 'TransformerDecoderLayer', { nhead: 2, dim_feedforward: 16, dropout: 0, causal: true }),

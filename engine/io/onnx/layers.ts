@@ -249,14 +249,14 @@ const attentionEmitters: Record<string, LayerEmitter> = {
     const k = ctx.inputs[1] || q;
     const v = ctx.inputs[2] || k;
     const S = ctx.inputs[1] ? inType(ctx, 1).shape[0]! : ctx.inputs[2] ? inType(ctx, 2).shape[0]! : L;
-    return multiheadAttention(ctx, { prefix: '', heads: num(ctx.params, 'num_heads'), query: q, key: k, value: v, L, S, E, weights: true });
+    return multiheadAttention(ctx, { prefix: '', heads: num(ctx.params, 'num_heads'), query: q, key: k, value: v, L, S, E, weights: true, causal: bool(ctx.params, 'causal') });
   },
 
   TransformerEncoderLayer(ctx) {
     const [T, E] = inType(ctx).shape as [number, number];
     const heads = num(ctx.params, 'nhead');
     let x = ctx.inputs[0]!;
-    x = residual(ctx, x, 'norm1', E, (y) => multiheadAttention(ctx, { prefix: 'self_attn.', heads, query: y, key: y, value: y, L: T, S: T, E })[0]!);
+    x = residual(ctx, x, 'norm1', E, (y) => multiheadAttention(ctx, { prefix: 'self_attn.', heads, query: y, key: y, value: y, L: T, S: T, E, causal: bool(ctx.params, 'causal') })[0]!);
     x = residual(ctx, x, 'norm2', E, (y) => feedForward(ctx, y));
     return [x];
   },
