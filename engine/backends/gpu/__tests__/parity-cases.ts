@@ -61,10 +61,13 @@ function on<T>(name: string, fn: () => T): T {
   }
 }
 
+/** The outputs' values; every tensor the build made (inputs, intermediates, modules) is freed. */
 function outputsOf(build: Build): Output[] {
-  const outs = [build(new Generator(11))].flat();
-  const res = outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() }));
-  for (const t of outs) t.dispose();
+  let res: Output[] = [];
+  tidy(() => {
+    const outs = [build(new Generator(11))].flat();
+    res = outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() }));
+  });
   return res;
 }
 
