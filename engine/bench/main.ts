@@ -6,7 +6,8 @@
  *
  * Flags: --quick (short run), --json (one JSON object on stdout), --only=id,id,
  * --no-tfjs, --no-torch, --seconds=S (time per measurement), --backend gpu (cpu and gpu side
- * by side, see backends.ts).
+ * by side, see backends.ts), --threads=N (the engine's GEMM threads; default APS_THREADS or
+ * the available cores).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { Generator } from '../core/random.ts';
 import { tidy } from '../core/scope.ts';
 import { cpuBackend } from '../backends/cpu/cpu-backend.ts';
 import { gemmKernel } from '../backends/cpu/matmul.ts';
+import { gemmThreads, setGemmThreads } from '../backends/cpu/parallel.ts';
+import { installNodeGemmThreads } from '../backends/cpu/parallel.node.ts';
 import { benchInfer } from '../graph/bench-infer.ts';
 import { rand } from '../ops/creation.ts';
 import { conv2d } from '../ops/conv.ts';
@@ -32,6 +35,8 @@ import { imageWorkloads } from './workloads-image.ts';
 
 const BATCH = 64;
 
+installNodeGemmThreads();
+
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -39,6 +44,11 @@ const quick = flag('quick');
 const json = flag('json');
 const timing: TimingOptions = { seconds: Number(value('seconds') ?? (quick ? 0.6 : 3)), warmup: quick ? 1 : 3 };
 const batchCount = quick ? 4 : 16;
+if (value('threads') !== undefined) {
+  const n = Number(value('threads'));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads must be a positive integer, got "${value('threads')}"`);
+  setGemmThreads(n);
+}
 const log = (s: string) => {
   if (!json) process.stdout.write(`${s}\n`);
 };
@@ -161,7 +171,7 @@ const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.len
 async function main(): Promise<void> {
   const workloads = await allWorkloads();
   const data = loadBatches(BATCH, batchCount);
-  log(`APS Studio benchmark: batch ${BATCH}, float32, ${batchCount} MNIST batches, ${timing.seconds} s per measurement${quick ? ' (quick)' : ''}, engine GEMM micro-kernel: ${gemmKernel()}`);
+  log(`APS Studio benchmark: batch ${BATCH}, float32, ${batchCount} MNIST batches, ${timing.seconds} s per measurement${quick ? ' (quick)' : ''}, engine GEMM micro-kernel: ${gemmKernel()}, threads: ${gemmThreads()}`);
 
   // --backend gpu [--gpu-mode=MODE]: cpu and gpu side by side instead (engine/bench/backends.ts).
   const backendArg = value('backend') ?? (args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined);
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
   }
 
   const report = {
-    batch: BATCH, quick, secondsPerMeasurement: timing.seconds, engineGemmKernel: gemmKernel(),
+    batch: BATCH, quick, secondsPerMeasurement: timing.seconds, engineGemmKernel: gemmKernel(), engineThreads: gemmThreads(),
     workloads: workloads.map((w) => ({
       id: w.id, title: w.title,
       engine: engine[w.id].samplesPerSec,
@@ -243,7 +253,7 @@ async function main(): Promise<void> {
   }
   for (const w of workloads) log(`  ${w.id}: ${w.title}`);
   log('');
-  log('Kernels (GFLOP/s, engine single-threaded)');
+  log(`Kernels (GFLOP/s, engine on ${gemmThreads()} thread${gemmThreads() === 1 ? '' : 's'})`);
   log(`${pad('kernel', 44)}${lpad('engine', 8)}${lpad('tfjs', 14)}${lpad('torch', 12)}${lpad('eng/tfjs', 10)}${lpad('eng/torch', 11)}`);
   for (const k of report.kernels) {
     const tf = k.tfjs ? `${k.tfjs.gflops.toFixed(2)} (${k.tfjs.backend})` : '-';

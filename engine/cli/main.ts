@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../backends/cpu/register.ts';
+import { installNodeGemmThreads } from '../backends/cpu/parallel.node.ts';
 import { enableGpuBackend } from '../backends/gpu/register.ts';
 import { listBackends } from '../core/backend.ts';
 import { setBackend } from '../core/engine.ts';
@@ -29,7 +30,7 @@ import type { ProjectHistory } from '../io/project-schema.ts';
 import { exportPytorch, type TrainPlan } from '../io/pytorch.ts';
 import { type SafetensorsFile, toStateEntries, writeSafetensors } from '../io/safetensors.ts';
 import type { EpochMetrics } from '../train/metrics.ts';
-import type { TrainingSettings } from '../train/settings.ts';
+import type { DataSettings, TrainingSettings } from '../train/settings.ts';
 import { type EpochRecord, type StepProgress, Trainer, type TrainResult } from '../train/trainer.ts';
 import { commandLineModeOf, trainModeProject } from '../session/mode-session.ts';
 import { prepareData } from './data.ts';
@@ -240,11 +241,12 @@ function plainMetrics(m: EpochMetrics): Record<string, number> {
   return out;
 }
 
-function historyRun(result: TrainResult, startedAt: string): ProjectHistory['runs'][number] {
+function historyRun(result: TrainResult, startedAt: string, data: DataSettings, training: TrainingSettings): ProjectHistory['runs'][number] {
   return {
     id: `run-${startedAt.replace(/[^0-9]/g, '').slice(0, 14)}`,
     startedAt,
     status: result.status,
+    settings: JSON.parse(JSON.stringify({ data, training })) as ProjectHistory['runs'][number]['settings'],
     epochs: result.history.map((r: EpochRecord) => {
       const metrics: Record<string, number | null> = { lr: r.lr, duration_sec: r.durationSec };
       for (const [k, v] of Object.entries(plainMetrics(r.train))) metrics[k] = v;
@@ -312,7 +314,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   const result = await trainer.run();
   if (barShown) io.err('\r\u001b[K');
 
-  const history: ProjectHistory = { runs: [...(project.history?.runs ?? []), historyRun(result, startedAt)] };
+  const history: ProjectHistory = { runs: [...(project.history?.runs ?? []), historyRun(result, startedAt, dataSettings, settings)] };
   const saved = { ...project, weights: weightsOf(model, { aps_run: history.runs.at(-1)!.id }), history };
   await writeFileAtomic(path.resolve(out), writeProject(saved));
   if (json) {
@@ -336,7 +338,8 @@ async function trainWithMode(project: Project, out: string, epochs: number | und
     onStarted: (e) => !json && io.out(`training ${project.name} (${e.kind} mode): ${e.splits.train} training samples, ${e.splits.val} validation, ${e.splits.test} test; ${e.totalSteps} steps`),
     onEpoch: (epoch, losses) => io.out(json ? JSON.stringify({ type: 'epoch', epoch, losses }) : `epoch ${epoch}: ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`),
   });
-  const run = { id: `run-${startedAt.replace(/[^0-9]/g, '').slice(0, 14)}`, startedAt, status: result.status, epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: { ...e.losses } })) };
+  const settings = { data: project.data, training: { ...project.training, ...(epochs ? { epochs } : {}) } };
+  const run = { id: `run-${startedAt.replace(/[^0-9]/g, '').slice(0, 14)}`, startedAt, status: result.status, settings, epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: { ...e.losses } })) };
   const history: ProjectHistory = { runs: [...(project.history?.runs ?? []), run] };
   await writeFileAtomic(path.resolve(out), writeProject({ ...project, weights: weightsOf(result.model, { aps_run: run.id }), history }));
   if (json) io.out(JSON.stringify({ type: 'done', status: result.status, reason: result.reason ?? null, quality: result.quality.metrics, out }));
@@ -502,6 +505,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
+  installNodeGemmThreads();
   const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(t.startsWith('\r') ? t : `${t}\n`), isTTY: Boolean(process.stderr.isTTY) };
   void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
+import { installNodeGemmThreads } from '../backends/cpu/parallel.node.ts';
 import { dispatch, offerGpuBackend } from './dispatch.ts';
 import type { EngineEvent } from './protocol.ts';
 
@@ -12,6 +13,7 @@ const port = parentPort;
 if (!port) {
   throw new Error('engine/session/worker.node.ts must run inside a worker_threads Worker');
 }
+installNodeGemmThreads();
 // gpu.js loads on the first gpu run; the gpu can be chosen when its package is installed.
 offerGpuBackend(gpuJsInstalled());
 const emit = (event: EngineEvent): void => port.postMessage(event);

@@ -13,7 +13,8 @@
 import { registerKernel } from '../../core/backend.ts';
 import { broadcastShapes, shapeStr, sizeOf } from '../../core/shape.ts';
 import { f32, out } from './cpu-backend.ts';
-import { createWasmGemmKernel, WASM_MR, WASM_NR } from './gemm-wasm.ts';
+import { createWasmGemmKernel, WASM_MR, WASM_NR, type WasmGemmKernel } from './gemm-wasm.ts';
+import { CTRL_BYTES, GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads } from './parallel.ts';
 
 const MR = 4;
 const NR = 8;
@@ -137,15 +138,95 @@ const W_NC = 1024;
  * while every row block of A streams past it.
  */
 let W_B_BYTES = 1 << 20;
-/** Memory layout (float32 offsets): control words, packed A, C's block, packed B. */
-const W_PA = 256;
+/** Memory layout (float32 offsets): control words (parallel.ts), packed A, C's block, packed B. */
+const W_PA = CTRL_BYTES / 4;
 let W_C = W_PA + W_MC * W_KC;
 let W_PB = W_C + W_MC * W_NC;
-const wasm = createWasmGemmKernel(W_PB + W_KC * W_NC);
+let wasm = createWasmGemmKernel(W_PB + W_KC * W_NC);
 let useWasm = wasm !== null;
 // Module-level copies: imported bindings may be read through accessors in some loaders.
 const WMR = WASM_MR;
 const WNR = WASM_NR;
+
+/**
+ * A GEMM below this many multiply-adds stays on the calling thread: waking the helpers
+ * costs more than they save.
+ */
+let MIN_PARALLEL_MACS = 1 << 18;
+/** Each thread's share of one kernel call is at least this many multiply-adds. */
+let MIN_PART_MACS = 1 << 16;
+
+let team: GemmTeam | null = null;
+let teamHost: GemmThreadHost | null = null;
+/** Helpers taking part now (gemmThreads() - 1, at most team.helpers). */
+let helpersNow = 0;
+
+/**
+ * The helper team for the current thread setting, or null for one thread. Helpers are
+ * started on first use (on a fresh shared memory, which the kernel then uses) and kept;
+ * a new team replaces them only for a new host or when more threads are wanted.
+ */
+function currentTeam(): GemmTeam | null {
+  const threads = gemmThreads();
+  if (threads < 2 || !wasm) return null;
+  const host = gemmThreadHost()!;
+  helpersNow = threads - 1;
+  if (team && teamHost === host && team.helpers >= helpersNow) return team;
+  if (team && teamHost === host) host.stop();
+  team = null;
+  const shared = createWasmGemmKernel(wasm.view.length, true);
+  if (!shared) return null;
+  wasm = shared;
+  team = new GemmTeam(shared.view.buffer, helpersNow);
+  teamHost = host;
+  host.start(shared.module, shared.memory, team.slots());
+  return team;
+}
+
+/**
+ * kernel.block over mTiles x nTiles tiles, split into disjoint ranges of column panels (or
+ * of row panels, when there are fewer column panels than threads) between the calling
+ * thread and the helpers.
+ */
+function runBlock(
+  kernel: WasmGemmKernel, t: GemmTeam | null,
+  kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number,
+): void {
+  const macs = kc * mTiles * nTiles * WMR * WNR;
+  const threads = t ? helpersNow + 1 : 1;
+  const byCols = nTiles >= mTiles || nTiles >= threads;
+  const tiles = byCols ? nTiles : mTiles;
+  const parts = Math.min(threads, tiles, Math.floor(macs / Math.max(1, MIN_PART_MACS)));
+  if (parts < 2) {
+    kernel.block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride);
+    return;
+  }
+  const team = t!;
+  team.begin();
+  // Part q gets tiles [start(q), start(q + 1)); the calling thread takes part 0.
+  const start = (q: number) => Math.floor((q * tiles) / parts);
+  for (let q = 1; q < parts; q++) {
+    const t0 = start(q);
+    const n = start(q + 1) - t0;
+    if (byCols) team.post(q, [kc, pa, pb + t0 * pbStride, c + t0 * WNR * 4, ldc, mTiles, n, pbStride]);
+    else team.post(q, [kc, pa + t0 * WMR * kc * 4, pb, c + t0 * WMR * ldc, ldc, n, nTiles, pbStride]);
+  }
+  if (byCols) kernel.block(kc, pa, pb, c, ldc, mTiles, start(1), pbStride);
+  else kernel.block(kc, pa, pb, c, ldc, start(1), nTiles, pbStride);
+  for (let q = 1; q < parts; q++) team.wait(q);
+}
+
+/**
+ * Sets the sizes (multiply-adds) from which a GEMM, and each thread's share of one kernel
+ * call, is split between threads; returns the previous pair. For tuning and for tests that
+ * exercise the split on small shapes.
+ */
+export function setGemmParallelThresholds(minGemmMacs: number, minPartMacs: number): [number, number] {
+  const previous: [number, number] = [MIN_PARALLEL_MACS, MIN_PART_MACS];
+  MIN_PARALLEL_MACS = minGemmMacs;
+  MIN_PART_MACS = minPartMacs;
+  return previous;
+}
 
 /** Tuning hook for the benchmark: row block, depth block and packed-B bytes. */
 export function setGemmBlocking(mc: number, kc: number, bBytes: number): void {
@@ -248,6 +329,7 @@ function gemmWasmWith(
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   packB: PackPanels, store: StoreBlock,
 ): void {
+  const t = m * n * k >= MIN_PARALLEL_MACS ? currentTeam() : null;
   const kernel = wasm!;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));
   const ncMax = Math.min(W_NC, Math.max(WNR, Math.floor(W_B_BYTES / (4 * k * WNR)) * WNR));
@@ -265,7 +347,7 @@ function gemmWasmWith(
       for (let pc = 0; pc < k; pc += kStep) {
         const kc = Math.min(kStep, k - pc);
         packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
-        kernel.block(kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride);
+        runBlock(kernel, t, kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride);
       }
       store(view, W_C, ldc, ic, mc, jc, nc);
     }
