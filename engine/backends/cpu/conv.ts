@@ -17,7 +17,8 @@
 import { registerKernel } from '../../core/backend.ts';
 import { convGeometry as geometry, type ConvGeometry as Geometry } from '../kernel-attrs.ts';
 import { f32, out } from './cpu-backend.ts';
-import { gemmPacked, gemmStrided, type PackPanels, packStrided, type StoreBlock } from './matmul.ts';
+import { shiftedConv2d, shiftedConv2dFilter } from './conv-shifted.ts';
+import { gemmKernel, gemmPacked, gemmStrided, type PackPanels, packStrided, type StoreBlock } from './matmul.ts';
 
 
 let scratch = new Float32Array(1 << 16);
@@ -177,6 +178,11 @@ function storeCol2im(L: Lowering, dx: Float32Array, off: number): StoreBlock {
   };
 }
 
+/** Stride 1 (any padding, dilation, groups) runs on the shifted-read WebAssembly kernels of conv-shifted.ts. */
+function isShifted(g: Geometry): boolean {
+  return g.sh === 1 && g.sw === 1 && gemmKernel() === 'wasm';
+}
+
 function isPointwise(kh: number, kw: number, g: Geometry, H: number, W: number, outH: number, outW: number): boolean {
   return kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && outH === H && outW === W;
 }
@@ -195,6 +201,10 @@ registerKernel('Conv2D', 'cpu', (inputs, attrs) => {
   const xv = f32(x);
   const wv = f32(w);
   const y = new Float32Array(N * O * P);
+  if (isShifted(g)) {
+    const shifted = { src: xv, N, H, W, groups: g.groups, cs: cg, rows: og, kh, kw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
+    if (shiftedConv2d({ ...shifted, weight: wv, flipped: false, bias: bias ? f32(bias) : null }, y)) return out(y, [N, O, outH, outW]);
+  }
   if (bias) {
     const bv = f32(bias);
     for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) y.fill(bv[o], (n * O + o) * P, (n * O + o + 1) * P);
@@ -228,6 +238,14 @@ registerKernel('Conv2DBackpropInput', 'cpu', (inputs, attrs) => {
   const dyv = f32(dy);
   const wv = f32(w);
   const dx = new Float32Array(N * C * H * W);
+  // The input gradient of a stride-1 convolution is the stride-1 convolution of dy, padded
+  // by the kernel's span less the forward padding, with the flipped, transposed weight.
+  if (isShifted(g)) {
+    const pt = g.dh * (kh - 1) - g.pt;
+    const pl = g.dw * (kw - 1) - g.pl;
+    const shifted = { src: dyv, N, H: outH, W: outW, groups: g.groups, cs: og, rows: cg, kh, kw, dh: g.dh, dw: g.dw, pt, pl, outH: H, outW: W };
+    if (shiftedConv2d({ ...shifted, weight: wv, flipped: true, bias: null }, dx)) return out(dx, [N, C, H, W]);
+  }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
   const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const dcol = pointwise ? dx : scratchOf(K * P);
@@ -259,6 +277,10 @@ registerKernel('Conv2DBackpropFilter', 'cpu', (inputs, attrs) => {
   const xv = f32(x);
   const dyv = f32(dy);
   const dw = new Float32Array(O * K);
+  if (isShifted(g)) {
+    const shifted = { x: xv, dy: dyv, N, H, W, groups: g.groups, cg, og, kh, kw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
+    if (shiftedConv2dFilter(shifted, dw)) return out(dw, [O, cg, kh, kw]);
+  }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
   const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const col = pointwise ? xv : scratchOf(K * P);

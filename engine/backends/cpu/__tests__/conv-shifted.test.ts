@@ -1,0 +1,141 @@
+/**
+ * The stride-1 WebAssembly convolution path (conv-shifted.ts): forward, input gradient and
+ * weight gradient against direct-loop definitions, over padding (symmetric, 'same' with
+ * its odd extra element, larger than the kernel), dilation, groups, channel counts off the
+ * 6 x 8 tiles, and sizes that cross the depth, row and pixel blocking; and the kernels
+ * called through the ops agree with the GEMM path.
+ */
+import { describe, expect, it } from 'vitest';
+import { Generator } from '../../../core/random.ts';
+import type { Tensor } from '../../../core/tensor.ts';
+import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
+import { randn } from '../../../ops/creation.ts';
+import { setShiftedConv, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled } from '../conv-shifted.ts';
+import { sum } from '../../../ops/reduce.ts';
+import { mul } from '../../../ops/elementwise.ts';
+
+const gen = new Generator(5);
+const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform(-1, 1));
+
+interface Case {
+  name: string;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  kh: number;
+  kw: number;
+  groups: number;
+  dh: number;
+  dw: number;
+  /** top, bottom, left, right */
+  pad: [number, number, number, number];
+}
+
+const cases: Case[] = [
+  { name: '3x3 valid', N: 2, C: 3, H: 9, W: 8, O: 5, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [0, 0, 0, 0] },
+  { name: '5x5 pad 2, one input channel', N: 3, C: 1, H: 12, W: 11, O: 6, kh: 5, kw: 5, groups: 1, dh: 1, dw: 1, pad: [2, 2, 2, 2] },
+  { name: "2x4 'same' (odd extra at bottom/right), dilation 2x1", N: 1, C: 4, H: 7, W: 10, O: 9, kh: 2, kw: 4, groups: 1, dh: 2, dw: 1, pad: [1, 1, 1, 2] },
+  { name: 'groups 3, dilation 2', N: 2, C: 6, H: 10, W: 9, O: 9, kh: 3, kw: 3, groups: 3, dh: 2, dw: 2, pad: [1, 1, 2, 2] },
+  { name: 'padding larger than the kernel span', N: 1, C: 2, H: 5, W: 6, O: 3, kh: 1, kw: 2, groups: 1, dh: 1, dw: 1, pad: [2, 2, 3, 3] },
+  { name: 'depthwise, 13 channels', N: 2, C: 13, H: 6, W: 7, O: 13, kh: 3, kw: 3, groups: 13, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
+  { name: 'depth over one block (K 360), 100 rows', N: 1, C: 40, H: 6, W: 5, O: 100, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
+  { name: 'more than 512 pixels, 17 channels', N: 2, C: 2, H: 30, W: 27, O: 17, kh: 3, kw: 2, groups: 1, dh: 1, dw: 1, pad: [0, 0, 1, 1] },
+];
+
+function outSize(c: Case): [number, number] {
+  return [c.H + c.pad[0] + c.pad[1] - c.dh * (c.kh - 1), c.W + c.pad[2] + c.pad[3] - c.dw * (c.kw - 1)];
+}
+
+/** Calls f(n, o, oh, ow, xIndex, wIndex) for every in-bounds product of the convolution. */
+function forEachProduct(c: Case, f: (yi: number, xi: number, wi: number) => void): void {
+  const [outH, outW] = outSize(c);
+  const og = c.O / c.groups;
+  const cg = c.C / c.groups;
+  for (let n = 0; n < c.N; n++)
+    for (let o = 0; o < c.O; o++)
+      for (let oh = 0; oh < outH; oh++)
+        for (let ow = 0; ow < outW; ow++)
+          for (let ci = 0; ci < cg; ci++)
+            for (let i = 0; i < c.kh; i++)
+              for (let j = 0; j < c.kw; j++) {
+                const ih = oh - c.pad[0] + i * c.dh;
+                const iw = ow - c.pad[2] + j * c.dw;
+                if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                const ch = Math.floor(o / og) * cg + ci;
+                f(((n * c.O + o) * outH + oh) * outW + ow, ((n * c.C + ch) * c.H + ih) * c.W + iw, ((o * cg + ci) * c.kh + i) * c.kw + j);
+              }
+}
+
+function expectClose(got: Float32Array, want: Float64Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+  expect(worst, what).toBeLessThan(1e-5);
+}
+
+describe('stride-1 WebAssembly convolution kernels', () => {
+  const available = shiftedConvEnabled();
+  it('are available where WebAssembly SIMD is (Node has it)', () => {
+    expect(available).toBe(true);
+  });
+  for (const c of cases) {
+    it(`forward, input and weight gradients match the definitions: ${c.name}`, () => {
+      const [outH, outW] = outSize(c);
+      const og = c.O / c.groups;
+      const cg = c.C / c.groups;
+      const x = rnd(c.N * c.C * c.H * c.W);
+      const w = rnd(c.O * cg * c.kh * c.kw);
+      const bias = rnd(c.O);
+      const dy = rnd(c.N * c.O * outH * outW);
+      const P = outH * outW;
+      const y = new Float64Array(c.N * c.O * P);
+      for (let i = 0; i < y.length; i++) y[i] = bias[Math.floor(i / P) % c.O];
+      const dx = new Float64Array(x.length);
+      const dw = new Float64Array(w.length);
+      forEachProduct(c, (yi, xi, wi) => {
+        y[yi] += x[xi] * w[wi];
+        dx[xi] += dy[yi] * w[wi];
+        dw[wi] += dy[yi] * x[xi];
+      });
+      const geom = { groups: c.groups, kh: c.kh, kw: c.kw, dh: c.dh, dw: c.dw, weight: w };
+      const gotY = new Float32Array(y.length);
+      expect(shiftedConv2d({ ...geom, src: x, N: c.N, H: c.H, W: c.W, cs: cg, rows: og, pt: c.pad[0], pl: c.pad[2], outH, outW, flipped: false, bias }, gotY)).toBe(true);
+      expectClose(gotY, y, 'forward');
+      const gotDx = new Float32Array(dx.length);
+      const pt = c.dh * (c.kh - 1) - c.pad[0];
+      const pl = c.dw * (c.kw - 1) - c.pad[2];
+      expect(shiftedConv2d({ ...geom, src: dy, N: c.N, H: outH, W: outW, cs: og, rows: cg, pt, pl, outH: c.H, outW: c.W, flipped: true, bias: null }, gotDx)).toBe(true);
+      expectClose(gotDx, dx, 'input gradient');
+      const gotDw = new Float32Array(dw.length);
+      expect(shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: c.groups, cg, og, kh: c.kh, kw: c.kw, dh: c.dh, dw: c.dw, pt: c.pad[0], pl: c.pad[2], outH, outW }, gotDw)).toBe(true);
+      expectClose(gotDw, dw, 'weight gradient');
+    });
+  }
+
+  it('give the same forward and gradients through the ops as the GEMM path, conv and transposed conv', () => {
+    const run = (on: boolean) => {
+      expect(setShiftedConv(on)).toBe(true);
+      const x = randn([2, 6, 9, 8], 0, 1, new Generator(3)).requiresGrad_();
+      const w = randn([8, 3, 3, 3], 0, 1, new Generator(4)).requiresGrad_();
+      const b = randn([8], 0, 1, new Generator(5)).requiresGrad_();
+      const wt = randn([8, 2, 2, 3], 0, 1, new Generator(6)).requiresGrad_();
+      const y = conv2d(x, w, b, { padding: [1, 2], dilation: [2, 1], groups: 2 });
+      const z = convTranspose2d(y, wt, null, { padding: [1, 0], groups: 2 });
+      const loss = sum(mul(z, randn(z.shape, 0, 1, new Generator(7))));
+      loss.backward();
+      const values = (t: Tensor) => Array.from(t.dataSync());
+      return { y: values(y), z: values(z), dx: values(x.grad!), dw: values(w.grad!), db: values(b.grad!), dwt: values(wt.grad!) };
+    };
+    const shifted = run(true);
+    const gemm = run(false);
+    setShiftedConv(available);
+    for (const key of Object.keys(gemm) as (keyof typeof gemm)[]) {
+      const a = shifted[key];
+      const e = gemm[key];
+      expect(a.length, key).toBe(e.length);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - e[i]), `${key}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(e[i])));
+    }
+  });
+});

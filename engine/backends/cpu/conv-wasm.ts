@@ -1,0 +1,284 @@
+/**
+ * WebAssembly SIMD kernels for stride-1 convolutions without an im2col matrix.
+ *
+ * With stride 1, once a plane is stored with zero padding (Hp x Wp, row-major), the
+ * receptive-field entry (c, i, j) of the output pixel at padded index q = oh*Wp + ow is
+ * the padded input at q + off(c, i, j), off = c*Hp*Wp + i*dh*Wp + j*dw. So im2col's row k
+ * is the padded input shifted by off(k): the kernels read it in place through a table of
+ * offsets, and compute every padded column (the Wp - Wo extra columns of each row are
+ * dropped by the caller). The module is assembled here from bytes, like gemm-wasm.ts, and
+ * has its own memory. Its two functions keep 6 x 8 tiles of C in f32x4 registers:
+ *
+ * - `shifted(kc, pa, offs, xb, c, ldc, mTiles, nTiles)`: C[r, q] += sum_k A[r, k] X[xb + off(k) + q]
+ *   with A packed as 6-row panels (k-major, `mTiles` panels one after another) and C
+ *   row-major with row stride `ldc` bytes: the forward pass, and (with the flipped,
+ *   transposed weight on the padded output gradient) the input gradient.
+ * - `shiftedT(len, pb, pbs, xb, offs, c, ldc, kTiles, oTiles)`: C[k, o] += sum_q X[xb + off(k) + q] D[q, o]
+ *   with D stored as 8-column panels (q-major, one every `pbs` bytes) and `offs` holding
+ *   6 offsets per k tile: the weight gradient (D = the output gradient, transposed).
+ *
+ * Every address and offset is in bytes. Where WebAssembly SIMD is missing,
+ * `createConvWasm` returns null and the caller takes the GEMM path.
+ */
+
+/** Rows per tile of both kernels' C (output channels, or weight rows for `shiftedT`). */
+export const CONV_MR = 6;
+/** Columns per tile (padded pixels, or output channels for `shiftedT`). */
+export const CONV_NR = 8;
+
+export interface ConvWasm {
+  shifted(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
+  /** Float32 view of the memory; replaced when `ensure` grows it. */
+  f32: Float32Array;
+  /** Int32 view of the same memory. */
+  i32: Int32Array;
+  /** Grows the memory to hold at least `floats` float32s. */
+  ensure(floats: number): void;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
+const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
+
+const OP = {
+  loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, simd: 0xfd,
+};
+const SIMD = { load: 0x00, load32Splat: 0x09, store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
+
+/** A function body under construction: i32 locals first (params included), then v128 locals. */
+class Body {
+  readonly code: number[] = [];
+  get(l: number): void {
+    this.code.push(OP.localGet, ...uleb(l));
+  }
+  set(l: number): void {
+    this.code.push(OP.localSet, ...uleb(l));
+  }
+  /** dst = src */
+  mov(dst: number, src: number): void {
+    this.get(src);
+    this.set(dst);
+  }
+  /** l += v */
+  addConst(l: number, v: number): void {
+    this.get(l);
+    this.code.push(OP.i32Const, ...sleb(v), OP.i32Add);
+    this.set(l);
+  }
+  /** l += m */
+  addLocal(l: number, m: number): void {
+    this.get(l);
+    this.get(m);
+    this.code.push(OP.i32Add);
+    this.set(l);
+  }
+  /** dst = a + i32.load(p + off) */
+  addLoaded(dst: number, a: number, p: number, off: number): void {
+    this.get(a);
+    this.get(p);
+    this.code.push(OP.i32Load, 2, ...uleb(off), OP.i32Add);
+    this.set(dst);
+  }
+  loadV(dst: number, addr: number, off: number): void {
+    this.get(addr);
+    this.code.push(OP.simd, ...uleb(SIMD.load), 2, ...uleb(off));
+    this.set(dst);
+  }
+  splat(dst: number, addr: number, off: number): void {
+    this.get(addr);
+    this.code.push(OP.simd, ...uleb(SIMD.load32Splat), 2, ...uleb(off));
+    this.set(dst);
+  }
+  storeV(addr: number, off: number, v: number): void {
+    this.get(addr);
+    this.get(v);
+    this.code.push(OP.simd, ...uleb(SIMD.store), 2, ...uleb(off));
+  }
+  /** acc += a * b (f32x4) */
+  fma(acc: number, a: number, b: number): void {
+    this.get(acc);
+    this.get(a);
+    this.get(b);
+    this.code.push(OP.simd, ...uleb(SIMD.f32x4Mul), OP.simd, ...uleb(SIMD.f32x4Add));
+    this.set(acc);
+  }
+  loop(): void {
+    this.code.push(OP.loop, 0x40);
+  }
+  /** l -= 1; loop again while l != 0; end the loop. */
+  countDownEnd(l: number): void {
+    this.get(l);
+    this.code.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...uleb(l), OP.brIf, 0, OP.end);
+  }
+  /** The encoded body with `i32s` i32 locals beyond the params and `v128s` v128 locals. */
+  encode(i32s: number, v128s: number): number[] {
+    const body = [2, ...uleb(i32s), 0x7f, ...uleb(v128s), 0x7b, ...this.code, OP.end];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+const MR = CONV_MR;
+
+/** Loads (or stores) the 6 x 8 tile at `row` with row stride `ld` bytes into (from) accumulators acc..acc+11; `r` is a scratch local. */
+function tile(f: Body, store: boolean, row: number, ld: number, r: number, acc: number): void {
+  f.mov(r, row);
+  for (let i = 0; i < MR; i++) {
+    for (let j = 0; j < 2; j++) {
+      if (store) f.storeV(r, 16 * j, acc + 2 * i + j);
+      else f.loadV(acc + 2 * i + j, r, 16 * j);
+    }
+    if (i < MR - 1) f.addLocal(r, ld);
+  }
+}
+
+function shiftedBody(): number[] {
+  const [KC, PA, OFFS, XB, C, LDC, MT, NT] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [IT, K, A, O, CI, R, ADDR] = [8, 9, 10, 11, 12, 13, 14];
+  const [B0, B1, AV, ACC] = [15, 16, 17, 18];
+  const f = new Body();
+  f.loop(); // column panels
+  f.mov(CI, C);
+  f.mov(A, PA);
+  f.mov(IT, MT);
+  f.loop(); // row panels
+  tile(f, false, CI, LDC, R, ACC);
+  f.mov(O, OFFS);
+  f.mov(K, KC);
+  f.loop(); // depth
+  f.addLoaded(ADDR, XB, O, 0);
+  f.loadV(B0, ADDR, 0);
+  f.loadV(B1, ADDR, 16);
+  for (let i = 0; i < MR; i++) {
+    f.splat(AV, A, 4 * i);
+    f.fma(ACC + 2 * i, AV, B0);
+    f.fma(ACC + 2 * i + 1, AV, B1);
+  }
+  f.addConst(A, 4 * MR);
+  f.addConst(O, 4);
+  f.countDownEnd(K);
+  tile(f, true, CI, LDC, R, ACC);
+  // A now starts the next row panel; C's next row panel is MR rows down.
+  f.addLocal(R, LDC);
+  f.mov(CI, R);
+  f.countDownEnd(IT);
+  f.addConst(XB, 4 * CONV_NR);
+  f.addConst(C, 4 * CONV_NR);
+  f.countDownEnd(NT);
+  return f.encode(7, 3 + 2 * MR);
+}
+
+function shiftedTBody(): number[] {
+  const [LEN, PB, PBS, XB, OFFS, C, LDC, KT, OT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [IT, Q, B, CI, R, OF] = [9, 10, 11, 12, 13, 14];
+  const P = 15; // 6 row pointers
+  const [B0, B1, AV, ACC] = [21, 22, 23, 24];
+  const f = new Body();
+  f.loop(); // output-channel panels
+  f.mov(CI, C);
+  f.mov(OF, OFFS);
+  f.mov(IT, KT);
+  f.loop(); // weight-row tiles
+  tile(f, false, CI, LDC, R, ACC);
+  for (let i = 0; i < MR; i++) f.addLoaded(P + i, XB, OF, 4 * i);
+  f.mov(B, PB);
+  f.mov(Q, LEN);
+  f.loop(); // pixels
+  f.loadV(B0, B, 0);
+  f.loadV(B1, B, 16);
+  for (let i = 0; i < MR; i++) {
+    f.splat(AV, P + i, 0);
+    f.fma(ACC + 2 * i, AV, B0);
+    f.fma(ACC + 2 * i + 1, AV, B1);
+    f.addConst(P + i, 4);
+  }
+  f.addConst(B, 4 * CONV_NR);
+  f.countDownEnd(Q);
+  tile(f, true, CI, LDC, R, ACC);
+  f.addLocal(R, LDC);
+  f.mov(CI, R);
+  f.addConst(OF, 4 * MR);
+  f.countDownEnd(IT);
+  f.addLocal(PB, PBS);
+  f.addConst(C, 4 * CONV_NR);
+  f.countDownEnd(OT);
+  return f.encode(6 + MR, 3 + 2 * MR);
+}
+
+/** The module's bytes: memory "mem", functions "shifted" and "shiftedT" (see ConvWasm). */
+export function convWasmModuleBytes(): Uint8Array {
+  const i32 = 0x7f;
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
+    ...section(3, [2, 0, 1]),
+    ...section(5, [1, 0, 1]), // memory, min 1 page
+    ...section(7, [3, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 3, ...ascii('mem'), 2, 0]),
+    ...section(10, [2, ...shiftedBody(), ...shiftedTBody()]),
+  ]);
+}
+
+/** Instantiates the kernels; null without WebAssembly SIMD. */
+export function createConvWasm(): ConvWasm | null {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const bytes = convWasmModuleBytes();
+    if (!wasm.validate(bytes)) return null;
+    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
+    const memory = exports.mem as WasmMemory;
+    const kernel: ConvWasm = {
+      shifted: exports.shifted as ConvWasm['shifted'],
+      shiftedT: exports.shiftedT as ConvWasm['shiftedT'],
+      f32: new Float32Array(memory.buffer),
+      i32: new Int32Array(memory.buffer),
+      ensure(n: number): void {
+        const pages = Math.ceil((n * 4) / 65536);
+        const have = memory.buffer.byteLength / 65536;
+        if (pages > have) {
+          memory.grow(pages - have);
+          kernel.f32 = new Float32Array(memory.buffer);
+          kernel.i32 = new Int32Array(memory.buffer);
+        }
+      },
+    };
+    return kernel;
+  } catch {
+    return null;
+  }
+}
