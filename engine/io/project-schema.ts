@@ -176,6 +176,8 @@ export const historySchema = z.strictObject({
         startedAt: z.string().max(100).optional(),
         /** Why the run ended: "completed", "stopped", "early-stopped", "diverged". */
         status: z.string().max(100).optional(),
+        /** The data and training settings the run used (as in project.json), so a later session can show them. */
+        settings: z.strictObject({ data: settingsObject, training: settingsObject }).optional(),
         epochs: z
           .array(z.strictObject({ epoch: z.number().int().min(0), metrics: z.record(z.string().max(MAX_ID), finite.nullable()) }))
           .max(1_000_000),

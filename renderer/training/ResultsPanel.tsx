@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { EpochMetrics } from '../../engine/train/metrics.ts';
 import { Heatmap } from '../charts/Heatmap.tsx';
 import { ImageGrid } from '../charts/ImageGrid.tsx';
-import { lastValues, type SavedRun } from './history.ts';
+import type { DataSettings, TrainingSettings } from '../../engine/train/settings.ts';
+import { lastValues, type SavedRun, savedSettings } from './history.ts';
 import type { RunRecord } from './run-state.ts';
 import type { TrainingSession } from './useTrainingSession.ts';
 
@@ -130,11 +131,22 @@ function ConfusionSection({ confusion, session }: { confusion: number[][]; sessi
   );
 }
 
-function describeSettings(r: RunRecord): string {
+function describeSettings(r: { data: DataSettings; training: TrainingSettings }): string {
   const t = r.training;
   const o = t.optimizer;
   const source = r.data.source.kind === 'builtin' ? r.data.source.id : r.data.source.kind;
   return `${source}${r.data.limit ? ` (${r.data.limit})` : ''} · ${o.type} lr ${o.lr} · batch ${t.batchSize} · ${t.epochs} epochs${t.schedule.type !== 'none' ? ` · ${t.schedule.type}` : ''}${t.earlyStopping ? ' · early stop' : ''} · seed ${t.seed}`;
+}
+
+/** A saved run's settings in words; runs saved before settings were recorded say so. */
+function describeSaved(r: SavedRun): string {
+  const s = savedSettings(r);
+  if (!s) return 'not recorded';
+  try {
+    return describeSettings(s);
+  } catch {
+    return 'not readable';
+  }
 }
 
 function RunHistory({ runs, saved }: { runs: RunRecord[]; saved: SavedRun[] }) {
@@ -181,7 +193,7 @@ function RunHistory({ runs, saved }: { runs: RunRecord[]; saved: SavedRun[] }) {
                 <td>{num(v.valLoss)}</td>
                 <td>{pct(v.valAccuracy)}</td>
                 <td>{pct(v.testAccuracy)}</td>
-                <td className="run-settings">saved with the project</td>
+                <td className="run-settings">{describeSaved(r)}</td>
               </tr>
             );
           })}

@@ -5,6 +5,14 @@
  */
 import type { ProjectHistory } from '../../engine/io/project.ts';
 import type { EpochMetrics } from '../../engine/train/metrics.ts';
+import {
+  type DataSettings,
+  type PartialDataSettings,
+  type PartialTrainingSettings,
+  type TrainingSettings,
+  withDataDefaults,
+  withTrainingDefaults,
+} from '../../engine/train/settings.ts';
 import type { RunRecord } from './run-state.ts';
 
 export type SavedRun = ProjectHistory['runs'][number];
@@ -28,7 +36,17 @@ export function savedRun(r: RunRecord): SavedRun {
   });
   const last = epochs.at(-1);
   if (last && r.testMetrics) plain(r.testMetrics, 'test_', last.metrics);
-  return { id: r.id, startedAt: r.startedAt, status: r.status, epochs };
+  const settings = JSON.parse(JSON.stringify({ data: r.data, training: r.training })) as SavedRun['settings'];
+  return { id: r.id, startedAt: r.startedAt, status: r.status, settings, epochs };
+}
+
+/** The settings a saved run recorded, with defaults for fields it left out; null when it recorded none. */
+export function savedSettings(run: SavedRun): { data: DataSettings; training: TrainingSettings } | null {
+  if (!run.settings) return null;
+  return {
+    data: withDataDefaults((run.settings.data ?? {}) as PartialDataSettings),
+    training: withTrainingDefaults((run.settings.training ?? {}) as PartialTrainingSettings),
+  };
 }
 
 /** The project history with one more run (a run saved before under the same id is replaced). */

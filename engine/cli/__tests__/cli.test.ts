@@ -102,6 +102,9 @@ describe('aps train, evaluate and export', () => {
     expect(p.history!.runs).toHaveLength(1);
     expect(p.history!.runs[0]!.epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(p.history!.runs[0]!.epochs[1]!.metrics.loss).toBeGreaterThan(0);
+    // The run records the settings it trained with, for the Results panel of a later session.
+    expect((p.history!.runs[0]!.settings!.training as { epochs: number }).epochs).toBe(2);
+    expect((p.history!.runs[0]!.settings!.data as { source: { kind: string } }).source.kind).toBe('builtin');
     // The input file is untouched.
     expect(readProject(new Uint8Array(readFileSync(file))).weights).toBeUndefined();
   });

@@ -170,7 +170,8 @@ describe("convolution padding 'same' and 'valid'", () => {
   });
 
   it("the PyTorch module line passes padding='same' through", () => {
-    expect(conv.torch!(ctx({ out_channels: 4, kernel_size: [3], padding: 'same' })).module).toBe("nn.Conv2d(2, 4, kernel_size=3, padding='same')");
+    const code = conv.torch!({ ...ctx({ out_channels: 4, kernel_size: [3], padding: 'same' }), args: ['x'] });
+    expect(code.functional ? code.expr : code.module).toBe("nn.Conv2d(2, 4, kernel_size=3, padding='same')");
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { historySchema } from '../../../engine/io/project-schema.ts';
 import { DEFAULT_DATA_SETTINGS, DEFAULT_TRAINING_SETTINGS } from '../../../engine/train/settings.ts';
-import { lastValues, savedRun, withRun } from '../history.ts';
+import { lastValues, savedRun, savedSettings, withRun } from '../history.ts';
 import type { RunRecord } from '../run-state.ts';
 
 const run: RunRecord = {
@@ -33,5 +33,18 @@ describe('run history in the project file', () => {
     const h = withRun(withRun(undefined, a), { ...savedRun({ ...run, id: 'run-2' }) });
     expect(h.runs.map((r) => r.id)).toEqual(['run-1', 'run-2']);
     expect(withRun(h, { ...a, status: 'stopped' }).runs.map((r) => `${r.id}:${r.status}`)).toEqual(['run-2:completed', 'run-1:stopped']);
+  });
+
+  it('records the settings a run used and reads them back after a round trip through JSON', () => {
+    const custom = { ...run, training: { ...DEFAULT_TRAINING_SETTINGS, epochs: 7, batchSize: 16 }, data: { ...DEFAULT_DATA_SETTINGS, limit: 500 } };
+    const parsed = historySchema.parse(JSON.parse(JSON.stringify({ runs: [savedRun(custom)] })));
+    const s = savedSettings(parsed.runs[0]);
+    expect(s?.training.epochs).toBe(7);
+    expect(s?.training.batchSize).toBe(16);
+    expect(s?.data.limit).toBe(500);
+    expect(s?.data.source).toEqual(DEFAULT_DATA_SETTINGS.source);
+    // Runs saved before settings were recorded have none.
+    const { settings: _none, ...older } = parsed.runs[0];
+    expect(savedSettings(older)).toBeNull();
   });
 });
