@@ -1,15 +1,19 @@
 /**
  * Fused recurrent layers on the CPU: one kernel runs a whole sequence of one direction of
  * one layer (LSTM, GRU or Elman RNN), saving the gate activations, and one kernel runs its
- * backpropagation through time. Per time step there is one small GEMM for the recurrent
- * product and one pass over the gates; the input projection of all steps is a single GEMM.
+ * backpropagation through time. The input projection of all steps is a single GEMM (bias
+ * added as its blocks are stored); per time step there is one small GEMM for the recurrent
+ * product, whose weight is packed into GEMM panels once per call, and one pass over the
+ * gates (LSTM: taken straight from the finished GEMM block when one block holds the product).
  *
  * Layout: x [T, N, I] (time-major), h0/c0 [N, H], weight_ih [G*H, I], weight_hh [G*H, H],
  * biases [G*H], with G = 4 (gates i, f, g, o), 3 (r, z, n) or 1.
  */
 import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.ts';
 import { f32, out } from './cpu-backend.ts';
-import { gemm } from './matmul.ts';
+import { expm1Into, sigmoidFast as sigmoid, tanhFast as tanh } from './fast-math.ts';
+import { WASM_NR } from './gemm-wasm.ts';
+import { gemm, gemmPacked, gemmStrided, packStrided, type PackPanels, type StoreBlock } from './matmul.ts';
 
 export type RnnMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
 
@@ -17,15 +21,50 @@ export function gateCount(mode: RnnMode): number {
   return mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
 }
 
-function sigmoid(v: number): number {
-  return 1 / (1 + Math.exp(-v));
+/**
+ * A GEMM right-hand side B (k x n), element (p, j) at b[p*rs + j*cs], used for many
+ * products: on the WebAssembly path its panels are packed once and copied for each product.
+ */
+class Rhs {
+  private panels: Float32Array | null = null;
+  private readonly packer: PackPanels;
+
+  constructor(
+    readonly b: Float32Array,
+    readonly k: number,
+    readonly n: number,
+    readonly rs: number,
+    readonly cs: number,
+  ) {
+    this.packer = packStrided(b, 0, rs, cs);
+  }
+
+  /** PackPanels for gemmPacked: a copy of the cached panels when the request is whole-depth. */
+  readonly pack: PackPanels = (view, d, p0, kc, j0, nc) => {
+    const { k, n } = this;
+    if (p0 !== 0 || kc !== k || j0 % WASM_NR !== 0 || (nc % WASM_NR !== 0 && j0 + nc !== n)) {
+      this.packer(view, d, p0, kc, j0, nc);
+      return;
+    }
+    if (!this.panels) {
+      this.panels = new Float32Array(Math.ceil(n / WASM_NR) * WASM_NR * k);
+      this.packer(this.panels, 0, 0, k, 0, n);
+    }
+    const w = Math.ceil(nc / WASM_NR) * WASM_NR;
+    view.set(this.panels.subarray(j0 * k, (j0 + w) * k), d);
+  };
 }
 
-/** rows x cols row-major -> cols x rows row-major. */
-function transposed(src: Float32Array, rows: number, cols: number): Float32Array {
-  const dst = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
-  return dst;
+/**
+ * C = A (m x k, element (i, p) at a[aOff + i*aRs + p*aCs]) @ B, each finished block of C
+ * handed to `store` (see StoreBlock); without the WebAssembly kernel the whole product is
+ * computed into a scratch matrix and stored as one block.
+ */
+function product(m: number, n: number, k: number, a: Float32Array, aOff: number, aRs: number, aCs: number, rhs: Rhs, store: StoreBlock): void {
+  if (gemmPacked(m, n, k, a, aOff, aRs, aCs, rhs.pack, store)) return;
+  const c = new Float32Array(m * n);
+  gemmStrided(m, n, k, a, aOff, aRs, aCs, rhs.b, 0, rhs.rs, rhs.cs, c, 0, n);
+  store(c, 0, n, 0, m, 0, n);
 }
 
 interface LayerInputs {
@@ -58,13 +97,89 @@ function readInputs(inputs: readonly TensorInfo[], attrs: Attrs): LayerInputs {
   const H = h0.shape[1];
   return {
     x: f32(x), h0: f32(h0), c0: c0 && f32(c0), wIh: f32(wIh), wHh: f32(wHh), bIh: bIh && f32(bIh), bHh: bHh && f32(bHh),
-    T, N, I, H, 
+    T, N, I, H,
   };
+}
+
+/** State written by the LSTM gate pass of one step. */
+interface LstmStep {
+  N: number;
+  H: number;
+  /** Pre-activations x W_ih^T + b at po..; overwritten with the gate activations i, f, g, o. */
+  pre: Float32Array;
+  po: number;
+  cPrev: Float32Array;
+  cOff: number;
+  cells: Float32Array;
+  tanhCells: Float32Array;
+  y: Float32Array;
+  /** Offset of step t in cells, tanhCells and y. */
+  yo: number;
+}
+
+/** Scratch rows for the LSTM gate pass (float64, grown on demand). */
+let gateArgs = new Float64Array(0);
+let gateSums = new Float64Array(0);
+
+/**
+ * One LSTM step's gates: pre-activation = pre + hw, where hw (the recurrent product h W_hh^T)
+ * row n, column j is at hw[hwBase + n*hwLd + j]. c' = f c + i g, h' = o tanh(c').
+ * The exponentials of a row are taken in one batched pass (sigmoid(a) = 1 / (2 + expm1(-a)),
+ * tanh(a) = -expm1(-2|a|) / (2 + expm1(-2|a|)) with the sign of a).
+ */
+function lstmGates(s: LstmStep, hw: Float32Array, hwBase: number, hwLd: number): void {
+  const { N, H, pre, po, cPrev, cOff, cells, tanhCells, y, yo } = s;
+  const GH = 4 * H;
+  if (gateArgs.length < GH) {
+    gateArgs = new Float64Array(GH);
+    gateSums = new Float64Array(GH);
+  }
+  const e = gateArgs;
+  const a = gateSums;
+  const H2 = 2 * H;
+  const H3 = 3 * H;
+  for (let n = 0; n < N; n++) {
+    const row = po + n * GH;
+    const hr = hwBase + n * hwLd;
+    const so = yo + n * H;
+    const co = cOff + n * H;
+    for (let j = 0; j < GH; j++) {
+      const v = pre[row + j] + hw[hr + j];
+      a[j] = v;
+      e[j] = j >= H2 && j < H3 ? (v < 0 ? 2 * v : -2 * v) : -v;
+    }
+    expm1Into(e, GH);
+    for (let j = 0; j < H; j++) {
+      const i = 1 / (2 + e[j]);
+      const f = 1 / (2 + e[H + j]);
+      const eg = e[H2 + j];
+      const tg = -eg / (2 + eg);
+      const g = a[H2 + j] < 0 ? -tg : tg;
+      const o = 1 / (2 + e[H3 + j]);
+      pre[row + j] = i;
+      pre[row + H + j] = f;
+      pre[row + H2 + j] = g;
+      pre[row + H3 + j] = o;
+      const c = f * cPrev[co + j] + i * g;
+      cells[so + j] = c;
+      a[j] = c;
+      e[j] = c < 0 ? 2 * c : -2 * c;
+    }
+    expm1Into(e, H);
+    for (let j = 0; j < H; j++) {
+      const ec = e[j];
+      const t = -ec / (2 + ec);
+      const tc = a[j] < 0 ? -t : t;
+      tanhCells[so + j] = tc;
+      y[so + j] = pre[row + H3 + j] * tc;
+    }
+  }
 }
 
 /**
  * Forward. Outputs: y [T, N, H], h_T [N, H], then LSTM: c_T, gates (i, f, g, o activations)
- * [T, N, 4H], cells [T, N, H]; GRU: gates (r, z, n) [T, N, 3H], W_hn h + b_hn [T, N, H]; RNN: nothing more.
+ * [T, N, 4H], cells [T, N, H], tanh(cells) [T, N, H]; GRU: gates (r, z, n) [T, N, 3H],
+ * W_hn h + b_hn [T, N, H]; RNN: nothing more.
  */
 registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
@@ -72,36 +187,51 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
   const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = readInputs(inputs, attrs);
   const G = gateCount(mode);
   const GH = G * H;
-  const wIhT = transposed(wIh, GH, I);
-  const wHhT = transposed(wHh, GH, H);
+  const NH = N * H;
   // Input projections of every step: pre = x W_ih^T + b_ih (+ b_hh where it simply adds).
   const pre = new Float32Array(T * N * GH);
-  gemm(T * N, GH, I, x, 0, I, 1, wIhT, 0, GH, pre, 0);
+  let bias: Float64Array | null = null;
   if (bIh && bHh) {
+    bias = new Float64Array(GH);
     const addHh = mode !== 'gru';
-    for (let r = 0; r < T * N; r++) {
-      const o = r * GH;
-      for (let j = 0; j < GH; j++) pre[o + j] += bIh[j] + (addHh ? bHh[j] : 0);
-    }
+    for (let j = 0; j < GH; j++) bias[j] = bIh[j] + (addHh ? bHh[j] : 0);
   }
-  const y = new Float32Array(T * N * H);
-  const hT = new Float32Array(N * H);
-  const cells = mode === 'lstm' ? new Float32Array(T * N * H) : null;
-  const cT = mode === 'lstm' ? new Float32Array(N * H) : null;
-  const ghn = mode === 'gru' ? new Float32Array(T * N * H) : null;
-  const gh = mode === 'gru' ? new Float32Array(N * GH) : null;
+  product(T * N, GH, I, x, 0, I, 1, new Rhs(wIh, I, GH, 1, I), (view, base, ldc, i0, mc, j0, nc) => {
+    for (let i = 0; i < mc; i++) {
+      const row = (i0 + i) * GH + j0;
+      const t = base + i * ldc;
+      if (bias) for (let j = 0; j < nc; j++) pre[row + j] = view[t + j] + bias[j0 + j];
+      else for (let j = 0; j < nc; j++) pre[row + j] = view[t + j];
+    }
+  });
+  // The recurrent weight as B = W_hh^T (H x GH).
+  const whhT = new Rhs(wHh, H, GH, 1, H);
+  const y = new Float32Array(T * NH);
+  const hT = new Float32Array(NH);
+  const isLstm = mode === 'lstm';
+  const cells = isLstm ? new Float32Array(T * NH) : null;
+  const tanhCells = isLstm ? new Float32Array(T * NH) : null;
+  const cT = isLstm ? new Float32Array(NH) : null;
+  const ghn = mode === 'gru' ? new Float32Array(T * NH) : null;
+  const gh = mode !== 'rnn_tanh' && mode !== 'rnn_relu' ? new Float32Array(N * GH) : null;
 
   let prevT = -1;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = prevT < 0 ? h0 : y;
-    const hOff = prevT < 0 ? 0 : prevT * N * H;
+    const hOff = prevT < 0 ? 0 : prevT * NH;
     const po = t * N * GH;
     if (mode === 'gru') {
       const g = gh as Float32Array;
       if (bHh) for (let n = 0; n < N; n++) g.set(bHh, n * GH);
       else g.fill(0);
-      gemm(N, GH, H, hPrev, hOff, H, 1, wHhT, 0, GH, g, 0);
+      product(N, GH, H, hPrev, hOff, H, 1, whhT, (view, base, ldc, i0, mc, j0, nc) => {
+        for (let i = 0; i < mc; i++) {
+          const row = (i0 + i) * GH + j0;
+          const v = base + i * ldc;
+          for (let j = 0; j < nc; j++) g[row + j] += view[v + j];
+        }
+      });
       const gn = ghn as Float32Array;
       for (let n = 0; n < N; n++) {
         const row = po + n * GH;
@@ -110,65 +240,76 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
           const r = sigmoid(pre[row + j] + g[gr + j]);
           const z = sigmoid(pre[row + H + j] + g[gr + H + j]);
           const hn = g[gr + 2 * H + j];
-          const nv = Math.tanh(pre[row + 2 * H + j] + r * hn);
+          const nv = tanh(pre[row + 2 * H + j] + r * hn);
           const hp = hPrev[hOff + n * H + j];
           pre[row + j] = r;
           pre[row + H + j] = z;
           pre[row + 2 * H + j] = nv;
-          gn[t * N * H + n * H + j] = hn;
-          y[t * N * H + n * H + j] = (1 - z) * nv + z * hp;
+          gn[t * NH + n * H + j] = hn;
+          y[t * NH + n * H + j] = (1 - z) * nv + z * hp;
         }
       }
+    } else if (isLstm) {
+      const step: LstmStep = {
+        N, H, pre, po,
+        cPrev: prevT < 0 ? (c0 as Float32Array) : (cells as Float32Array),
+        cOff: prevT < 0 ? 0 : prevT * NH,
+        cells: cells as Float32Array,
+        tanhCells: tanhCells as Float32Array,
+        y,
+        yo: t * NH,
+      };
+      const hw = gh as Float32Array;
+      let fused = false;
+      product(N, GH, H, hPrev, hOff, H, 1, whhT, (view, base, ldc, i0, mc, j0, nc) => {
+        if (i0 === 0 && mc === N && j0 === 0 && nc === GH) {
+          // The whole product in one block: the gates read it where it lies.
+          lstmGates(step, view, base, ldc);
+          fused = true;
+          return;
+        }
+        for (let i = 0; i < mc; i++) hw.set(view.subarray(base + i * ldc, base + i * ldc + nc), (i0 + i) * GH + j0);
+      });
+      if (!fused) lstmGates(step, hw, 0, GH);
     } else {
       // pre[t] += h_prev W_hh^T
-      gemm(N, GH, H, hPrev, hOff, H, 1, wHhT, 0, GH, pre, po);
-      if (mode === 'lstm') {
-        const cs = cells as Float32Array;
-        const cPrev = prevT < 0 ? (c0 as Float32Array) : cs;
-        const cOff = prevT < 0 ? 0 : prevT * N * H;
-        for (let n = 0; n < N; n++) {
-          const row = po + n * GH;
-          for (let j = 0; j < H; j++) {
-            const i = sigmoid(pre[row + j]);
-            const f = sigmoid(pre[row + H + j]);
-            const g = Math.tanh(pre[row + 2 * H + j]);
-            const o = sigmoid(pre[row + 3 * H + j]);
-            pre[row + j] = i;
-            pre[row + H + j] = f;
-            pre[row + 2 * H + j] = g;
-            pre[row + 3 * H + j] = o;
-            const c = f * cPrev[cOff + n * H + j] + i * g;
-            cs[t * N * H + n * H + j] = c;
-            y[t * N * H + n * H + j] = o * Math.tanh(c);
-          }
+      product(N, GH, H, hPrev, hOff, H, 1, whhT, (view, base, ldc, i0, mc, j0, nc) => {
+        for (let i = 0; i < mc; i++) {
+          const row = po + (i0 + i) * GH + j0;
+          const v = base + i * ldc;
+          for (let j = 0; j < nc; j++) pre[row + j] += view[v + j];
         }
-      } else {
-        const relu = mode === 'rnn_relu';
-        for (let k = 0; k < N * H; k++) {
-          const a = pre[po + k];
-          y[t * N * H + k] = relu ? (a > 0 ? a : 0) : Math.tanh(a);
-        }
+      });
+      const relu = mode === 'rnn_relu';
+      for (let k = 0; k < NH; k++) {
+        const a = pre[po + k];
+        y[t * NH + k] = relu ? (a > 0 ? a : 0) : tanh(a);
       }
     }
     prevT = t;
   }
   if (T > 0) {
-    hT.set(y.subarray(prevT * N * H, (prevT + 1) * N * H));
-    if (cT && cells) cT.set(cells.subarray(prevT * N * H, (prevT + 1) * N * H));
+    hT.set(y.subarray(prevT * NH, (prevT + 1) * NH));
+    if (cT && cells) cT.set(cells.subarray(prevT * NH, (prevT + 1) * NH));
   } else {
     hT.set(h0);
     if (cT && c0) cT.set(c0);
   }
   const res = [out(y, [T, N, H]), out(hT, [N, H])];
-  if (mode === 'lstm') res.push(out(cT as Float32Array, [N, H]), out(pre, [T, N, GH]), out(cells as Float32Array, [T, N, H]));
+  if (isLstm) res.push(out(cT as Float32Array, [N, H]), out(pre, [T, N, GH]), out(cells as Float32Array, [T, N, H]), out(tanhCells as Float32Array, [T, N, H]));
   if (mode === 'gru') res.push(out(pre, [T, N, GH]), out(ghn as Float32Array, [T, N, H]));
   return res;
 });
 
+/** Number of tensors the forward saves for the backward (after y, h_T and c_T). */
+export function savedCount(mode: RnnMode): number {
+  return mode === 'lstm' ? 3 : mode === 'gru' ? 2 : 0;
+}
+
 /**
  * Backpropagation through time. Inputs: the forward's inputs, then y, the saved tensors
- * (LSTM: gates, cells; GRU: gates, ghn), then dy [T, N, H], dh_T [N, H] and (LSTM) dc_T.
- * Outputs: dx, dh0, dc0 (LSTM), dW_ih, dW_hh, db_ih, db_hh.
+ * (LSTM: gates, cells, tanh(cells); GRU: gates, ghn), then dy [T, N, H], dh_T [N, H] and
+ * (LSTM) dc_T. Outputs: dx, dh0, dc0 (LSTM), dW_ih, dW_hh, db_ih, db_hh.
  */
 registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
@@ -177,8 +318,9 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   const { x, h0, c0, wIh, wHh, T, N, I, H } = readInputs(inputs, attrs);
   let k = (mode === 'lstm' ? 5 : 4) + (hasBias ? 2 : 0);
   const y = f32(inputs[k++]);
-  const saved1 = mode === 'lstm' || mode === 'gru' ? f32(inputs[k++]) : null;
-  const saved2 = mode === 'lstm' || mode === 'gru' ? f32(inputs[k++]) : null;
+  const nSaved = savedCount(mode);
+  const saved = inputs.slice(k, k + nSaved).map(f32);
+  k += nSaved;
   const dy = f32(inputs[k++]);
   const dh = Float32Array.from(f32(inputs[k++]));
   const dc = mode === 'lstm' ? Float32Array.from(f32(inputs[k++])) : null;
@@ -199,14 +341,25 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
       hPrev.set(y.subarray(p * NH, (p + 1) * NH), t * NH);
     }
   }
+  // B = W_hh (GH x H), row-major.
+  const whh = new Rhs(wHh, GH, H, H, 1);
+  // dh_prev (+)= dB[t] W_hh; the LSTM and RNN steps have consumed dh, the GRU step left z dh in it.
+  const accumulate = mode === 'gru';
+  const storeDh: StoreBlock = (view, base, ldc, i0, mc, j0, nc) => {
+    for (let i = 0; i < mc; i++) {
+      const row = (i0 + i) * H + j0;
+      const v = base + i * ldc;
+      if (accumulate) for (let j = 0; j < nc; j++) dh[row + j] += view[v + j];
+      else for (let j = 0; j < nc; j++) dh[row + j] = view[v + j];
+    }
+  };
 
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     const po = t * N * GH;
     const yo = t * NH;
     if (mode === 'lstm') {
-      const gates = saved1 as Float32Array;
-      const cells = saved2 as Float32Array;
+      const [gates, cells, tanhCells] = saved;
       const dcv = dc as Float32Array;
       const cPrev = s === 0 ? (c0 as Float32Array) : cells;
       const cOff = s === 0 ? 0 : (reverse ? t + 1 : t - 1) * NH;
@@ -218,7 +371,7 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
           const f = gates[row + H + j];
           const g = gates[row + 2 * H + j];
           const o = gates[row + 3 * H + j];
-          const tc = Math.tanh(cells[yo + q]);
+          const tc = tanhCells[yo + q];
           const dhv = dh[q] + dy[yo + q];
           const dcTot = dcv[q] + dhv * o * (1 - tc * tc);
           dA[row + j] = dcTot * g * i * (1 - i);
@@ -228,10 +381,8 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
           dcv[q] = dcTot * f;
         }
       }
-      dh.fill(0);
     } else if (mode === 'gru') {
-      const gates = saved1 as Float32Array;
-      const ghn = saved2 as Float32Array;
+      const [gates, ghn] = saved;
       for (let n = 0; n < N; n++) {
         const row = po + n * GH;
         for (let j = 0; j < H; j++) {
@@ -261,10 +412,8 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
         const dhv = dh[q] + dy[yo + q];
         dA[po + q] = relu ? (h > 0 ? dhv : 0) : dhv * (1 - h * h);
       }
-      dh.fill(0);
     }
-    // dh_prev += dB[t] W_hh
-    gemm(N, H, GH, dB, po, GH, 1, wHh, 0, H, dh, 0);
+    product(N, H, GH, dB, po, GH, 1, whh, storeDh);
   }
 
   const dx = new Float32Array(T * N * I);
@@ -275,12 +424,15 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   gemm(GH, H, T * N, dB, 0, 1, GH, hPrev, 0, H, dWhh, 0);
   const dbIh = new Float32Array(GH);
   const dbHh = new Float32Array(GH);
-  for (let r = 0; r < T * N; r++) {
-    for (let j = 0; j < GH; j++) {
-      dbIh[j] += dA[r * GH + j];
-      dbHh[j] += dB[r * GH + j];
+  const colSums = (src: Float32Array, dst: Float32Array) => {
+    for (let r = 0; r < T * N; r++) {
+      const o = r * GH;
+      for (let j = 0; j < GH; j++) dst[j] += src[o + j];
     }
-  }
+  };
+  colSums(dA, dbIh);
+  if (dB === dA) dbHh.set(dbIh);
+  else colSums(dB, dbHh);
   const res = [out(dx, [T, N, I]), out(dh, [N, H])];
   if (mode === 'lstm') res.push(out(dc as Float32Array, [N, H]));
   res.push(out(dWih, [GH, I]), out(dWhh, [GH, H]), out(dbIh, [GH]), out(dbHh, [GH]));
