@@ -1,7 +1,7 @@
 /**
  * An optional WebAssembly SIMD kernel for the packed GEMM in matmul.ts. The module is
  * assembled here from a few bytes (no build step, no file to load). Its one function,
- * `block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride)`, multiplies a block of packed A
+ * `block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride, first)`, multiplies a block of packed A
  * panels (MR rows each, k-major) by a block of packed B panels (NR columns each, k-major,
  * `pbStride` bytes apart) and accumulates every MR x NR tile into C, a row-major float32
  * matrix in the module's memory with row stride `ldc` bytes. The memory is imported, so
@@ -19,9 +19,10 @@ export interface WasmGemmKernel {
   /**
    * C[i, j] += sum_p A[i, p] B[p, j] for mTiles x nTiles tiles of MR x NR. pa, pb, c are
    * byte offsets into the memory; ldc is C's row stride in bytes; column panel t of B
-   * starts at pb + t*pbStride; kc, mTiles, nTiles >= 1.
+   * starts at pb + t*pbStride; kc, mTiles, nTiles >= 1. With `first` nonzero the tiles
+   * start from zero instead of C's contents (C = A B, nothing read).
    */
-  block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number): void;
+  block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number, first: number): void;
   /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
   /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
@@ -63,10 +64,10 @@ const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
 const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
 
 const OP = {
-  loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, simd: 0xfd,
 };
-const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
+const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
 
 /**
  * The module's bytes: imported memory "env"."mem" (shared when `shared`, then with at most
@@ -74,12 +75,12 @@ const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, f32x4Add:
  */
 export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   // params
-  const [KC, PA, PB, C, LDC, MT, NT, PBS] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [KC, PA, PB, C, LDC, MT, NT, PBS, FIRST] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   // i32 locals
-  const [IT, K, A, B, R, CI] = [8, 9, 10, 11, 12, 13];
+  const [IT, K, A, B, R, CI] = [9, 10, 11, 12, 13, 14];
   const I32_LOCALS = 6;
   // v128 locals
-  const [B0, B1, AV, ACC] = [14, 15, 16, 17];
+  const [B0, B1, AV, ACC] = [15, 16, 17, 18];
   const code: number[] = [];
   const get = (l: number) => code.push(OP.localGet, ...leb(l));
   const set = (l: number) => code.push(OP.localSet, ...leb(l));
@@ -110,7 +111,14 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   get(MT);
   set(IT);
   code.push(OP.loop, 0x40); // over row panels (MT)
-  // Load the C tile.
+  // Start from zero (first) or load the C tile.
+  get(FIRST);
+  code.push(OP.if, 0x40);
+  for (let i = 0; i < 2 * mr; i++) {
+    simd(SIMD.v128Const, ...new Array(16).fill(0));
+    set(ACC + i);
+  }
+  code.push(OP.else);
   get(CI);
   set(R);
   for (let i = 0; i < mr; i++) {
@@ -121,6 +129,7 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
     }
     addLocal(R, LDC);
   }
+  code.push(OP.end);
   get(PB);
   set(B);
   get(KC);
@@ -174,7 +183,7 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   const limits = shared ? [3, 1, ...leb(WASM_MAX_PAGES)] : [0, 1];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x8) -> ()
+    ...section(1, [1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x9) -> ()
     ...section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, ...limits]), // memory import
     ...section(3, [1, 0]),
     ...section(7, [1, 5, ...ascii('block'), 0, 0]),

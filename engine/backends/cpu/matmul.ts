@@ -190,7 +190,7 @@ function currentTeam(): GemmTeam | null {
  */
 function runBlock(
   kernel: WasmGemmKernel, t: GemmTeam | null,
-  kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number,
+  kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number, first: number,
 ): void {
   const macs = kc * mTiles * nTiles * WMR * WNR;
   const threads = t ? helpersNow + 1 : 1;
@@ -198,7 +198,7 @@ function runBlock(
   const tiles = byCols ? nTiles : mTiles;
   const parts = Math.min(threads, tiles, Math.floor(macs / Math.max(1, MIN_PART_MACS)));
   if (parts < 2) {
-    kernel.block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride);
+    kernel.block(kc, pa, pb, c, ldc, mTiles, nTiles, pbStride, first);
     return;
   }
   const team = t!;
@@ -208,11 +208,11 @@ function runBlock(
   for (let q = 1; q < parts; q++) {
     const t0 = start(q);
     const n = start(q + 1) - t0;
-    if (byCols) team.post(q, [kc, pa, pb + t0 * pbStride, c + t0 * WNR * 4, ldc, mTiles, n, pbStride]);
-    else team.post(q, [kc, pa + t0 * WMR * kc * 4, pb, c + t0 * WMR * ldc, ldc, n, nTiles, pbStride]);
+    if (byCols) team.post(q, [kc, pa, pb + t0 * pbStride, c + t0 * WNR * 4, ldc, mTiles, n, pbStride, first]);
+    else team.post(q, [kc, pa + t0 * WMR * kc * 4, pb, c + t0 * WMR * ldc, ldc, n, nTiles, pbStride, first]);
   }
-  if (byCols) kernel.block(kc, pa, pb, c, ldc, mTiles, start(1), pbStride);
-  else kernel.block(kc, pa, pb, c, ldc, start(1), nTiles, pbStride);
+  if (byCols) kernel.block(kc, pa, pb, c, ldc, mTiles, start(1), pbStride, first);
+  else kernel.block(kc, pa, pb, c, ldc, start(1), nTiles, pbStride, first);
   for (let q = 1; q < parts; q++) team.wait(q);
 }
 
@@ -319,7 +319,7 @@ export type StoreBlock = (view: Float32Array, base: number, ldc: number, i0: num
 /**
  * The WebAssembly path: float32 panels and an MC x NC block of C in the module's memory.
  * B's panels for one column block are packed once over the whole depth (the block is
- * narrowed so that they fit the L2 cache); each C block is zeroed, accumulated over the
+ * narrowed so that they fit the L2 cache); each C block starts from zero, is accumulated over the
  * depth in blocks of at most W_KC inside the module and handed to `store` once. The depth
  * blocking depends on k alone, so every element of C sums its products in the same order
  * whatever the row and column blocking or the split between threads.
@@ -343,11 +343,10 @@ function gemmWasmWith(
     for (let ic = 0; ic < m; ic += W_MC) {
       const mc = Math.min(W_MC, m - ic);
       const mTiles = Math.ceil(mc / WMR);
-      view.fill(0, W_C, W_C + mTiles * WMR * ldc);
       for (let pc = 0; pc < k; pc += kStep) {
         const kc = Math.min(kStep, k - pc);
         packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
-        runBlock(kernel, t, kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride);
+        runBlock(kernel, t, kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride, pc === 0 ? 1 : 0);
       }
       store(view, W_C, ldc, ic, mc, jc, nc);
     }

@@ -12,7 +12,7 @@
  *
  * Control words live in the memory's first CTRL_BYTES bytes: slot w (1 <= w < MAX_THREADS)
  * is SLOT_INTS int32s at w*SLOT_INTS: [0] task sequence number (written last by the caller),
- * [1] the sequence number the helper finished, [2..9] the kernel's arguments.
+ * [1] the sequence number the helper finished, [2..10] the kernel's arguments.
  */
 
 /** Bytes reserved at the start of the shared memory for the control slots. */
@@ -131,7 +131,7 @@ function serve(block, ctl, slot) {
     }
     seen = seq;
     if (seq < 0) return;
-    block(ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7], ctl[base + 8], ctl[base + 9]);
+    block(ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7], ctl[base + 8], ctl[base + 9], ctl[base + 10]);
     Atomics.store(ctl, base + 1, seq);
     Atomics.notify(ctl, base + 1);
   }
