@@ -12,6 +12,7 @@ import './softmax.ts';
 import './conv.ts';
 import './pool.ts';
 import './gather.ts';
+import './norm.ts';
 
 /** Above the CPU's 0, so hosts that pick the first of listBackends() pick the gpu once enabled. */
 const GPU_PRIORITY = 1;

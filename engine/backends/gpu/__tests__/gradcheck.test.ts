@@ -12,6 +12,7 @@ import { abs, add, div, maximum, mul, sub, where } from '../../../ops/elementwis
 import { expand, gather, indexSelect, permute } from '../../../ops/layout.ts';
 import { bmm, matmul } from '../../../ops/matmul.ts';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
+import { batchNorm, layerNorm } from '../../../ops/norm.ts';
 import { mean, sum } from '../../../ops/reduce.ts';
 import { tensor } from '../../../core/engine.ts';
 import { assertGradcheck } from '../../../testing/gradcheck.ts';
@@ -69,6 +70,13 @@ describeBackends('gradients through the gpu kernels', () => {
     assertGradcheck((x) => gather(x, 1, tensor([2, 0, 1, 1], [4, 1], 'int32')), [r(4, 3)]);
     assertGradcheck((x) => gather(x, 0, tensor([1, 0, 1, 1, 2, 0], [2, 3], 'int32')), [r(3, 4)]);
     assertGradcheck((x) => indexSelect(x, 1, tensor([2, 0, 2], [3], 'int32')), [r(2, 3, 2)]);
+  });
+
+  it('batch norm and layer norm', () => {
+    assertGradcheck((x, w, b) => batchNorm(x, null, null, w, b, true), [r(3, 2, 2, 2), r(2), r(2)]);
+    assertGradcheck((x, w, b) => batchNorm(x, tensor([0.1, -0.2], [2]), tensor([0.5, 2], [2]), w, b, false), [r(2, 2, 3), r(2), r(2)]);
+    assertGradcheck((x, w, b) => layerNorm(x, [4], w, b), [r(3, 4), r(4), r(4)]);
+    assertGradcheck((x) => layerNorm(x, [2, 3]), [r(2, 2, 3)]);
   });
 
   it('softmax and log-softmax', () => {

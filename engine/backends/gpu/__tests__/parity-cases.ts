@@ -22,6 +22,7 @@ import { expand, gather, indexSelect, permute, reshape, transpose } from '../../
 import { crossEntropy, mseLoss } from '../../../ops/loss.ts';
 import { bmm, linear, matmul } from '../../../ops/matmul.ts';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
+import { batchNorm, layerNorm } from '../../../ops/norm.ts';
 import { mean, sum, variance } from '../../../ops/reduce.ts';
 import { Conv2d } from '../../../nn/conv.ts';
 import { Linear } from '../../../nn/linear.ts';
@@ -255,6 +256,23 @@ export const PARITY_CASES: ParityCase[] = [
       (g) => withGrads((t) => softmax(t, dim), mul(r(g, 3, 4, 5), 4)),
       (g) => withGrads((t) => logSoftmax(t, dim), mul(r(g, 3, 4, 5), 4)),
     ]),
+  },
+  {
+    name: 'batch norm (training with running statistics, eval) and layer norm, with gradients',
+    kernels: ['BatchNorm', 'BatchNormGrad', 'LayerNorm', 'LayerNormGrad'],
+    builds: [
+      ...([[4, 3, 5, 6], [8, 5]] as const).map((shape): Build => (g) => {
+        const c = shape[1];
+        const rm = r(g, c);
+        const rv = pos(g, c);
+        return [...withGrads((x, w, b) => batchNorm(x, rm, rv, w, b, true, 0.1, 1e-5), add(mul(r(g, ...shape), 2), 1), r(g, c), r(g, c)), rm, rv];
+      }),
+      (g) => withGrads((x) => batchNorm(x, null, null, null, null, true), r(g, 3, 4, 5)),
+      (g) => withGrads((x, w, b) => batchNorm(x, r(g, 3), pos(g, 3), w, b, false), r(g, 2, 3, 4, 4), r(g, 3), r(g, 3)),
+      (g) => withGrads((x, w, b) => layerNorm(x, [6], w, b), add(mul(r(g, 4, 5, 6), 3), 2), r(g, 6), r(g, 6)),
+      (g) => withGrads((x, w, b) => layerNorm(x, [3, 4], w, b, 1e-3), r(g, 5, 3, 4), r(g, 3, 4), r(g, 3, 4)),
+      (g) => withGrads((x) => layerNorm(x, [7]), r(g, 6, 7)),
+    ],
   },
   {
     name: 'an MLP trains to the same losses and parameters (three SGD steps)',
