@@ -9,8 +9,70 @@ import { registerKernel } from '../../core/backend.ts';
 import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
 import { f32, i32, out } from './cpu-backend.ts';
 
+let fastPaths = true;
 
-/** MaxPool2D: x [N, C, H, W] -> values [N, C, Ho, Wo] and int32 indices (h*W + w in the plane). */
+/** Turns the unchecked paths for windows inside the input on or off (for tests); returns the previous setting. */
+export function setPoolFastPaths(on: boolean): boolean {
+  const was = fastPaths;
+  fastPaths = on;
+  return was;
+}
+
+
+/** Whether every window lies inside the input (no padding, no ceil-mode overhang): no bounds checks needed. */
+function allInside(p: Window, H: number, W: number): boolean {
+  return p.ph === 0 && p.pw === 0 && (p.outH - 1) * p.sh + (p.kh - 1) * p.dh < H && (p.outW - 1) * p.sw + (p.kw - 1) * p.dw < W;
+}
+
+/** Max pooling with every window inside the input; the 2x2, stride-2 window is unrolled. */
+function maxPoolInside(xv: Float32Array, planes: number, H: number, W: number, p: Window, y: Float32Array, idx: Int32Array): void {
+  const { kh, kw, sh, sw, dh, dw, outH, outW } = p;
+  let o = 0;
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1) {
+    for (let pl = 0; pl < planes; pl++) {
+      const base = pl * H * W;
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0, i = 2 * oh * W; ow < outW; ow++, i += 2, o++) {
+          let best = xv[base + i];
+          let at = i;
+          let v = xv[base + i + 1];
+          if (v > best || v !== v) { best = v; at = i + 1; }
+          v = xv[base + i + W];
+          if (v > best || v !== v) { best = v; at = i + W; }
+          v = xv[base + i + W + 1];
+          if (v > best || v !== v) { best = v; at = i + W + 1; }
+          y[o] = best;
+          idx[o] = at;
+        }
+      }
+    }
+    return;
+  }
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const first = oh * sh * W + ow * sw;
+        let best = -Infinity;
+        let at = first;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0, e = first + i * dh * W; j < kw; j++, e += dw) {
+            const v = xv[base + e];
+            if (v > best || v !== v) { best = v; at = e; }
+          }
+        }
+        y[o] = best;
+        idx[o] = at;
+      }
+    }
+  }
+}
+
+/**
+ * MaxPool2D: x [N, C, H, W] -> values [N, C, Ho, Wo] and int32 indices (h*W + w in the
+ * plane). As torch, a window's first maximum wins, except that NaN propagates (the last
+ * NaN's index).
+ */
 registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {
   const p = windowOf(attrs);
   const [N, C, H, W] = x.shape;
@@ -19,6 +81,10 @@ registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {
   const P = p.outH * p.outW;
   const y = new Float32Array(planes * P);
   const idx = new Int32Array(planes * P);
+  if (fastPaths && allInside(p, H, W)) {
+    maxPoolInside(xv, planes, H, W, p, y, idx);
+    return [out(y, [N, C, p.outH, p.outW]), out(idx, [N, C, p.outH, p.outW], 'int32')];
+  }
   for (let pl = 0; pl < planes; pl++) {
     const base = pl * H * W;
     let o = pl * P;
@@ -35,11 +101,9 @@ registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {
             const w = w0 + j * p.dw;
             if (w < 0 || w >= W) continue;
             const v = xv[base + h * W + w];
-            // NaN propagates, as in torch.
-            if (v > best || bestIdx < 0 || Number.isNaN(v)) {
+            if (v > best || bestIdx < 0 || v !== v) {
               best = v;
               bestIdx = h * W + w;
-              if (Number.isNaN(v)) break;
             }
           }
         }
@@ -100,6 +164,21 @@ registerKernel('AvgPool2D', 'cpu', ([x], attrs) => {
   const xv = f32(x);
   const P = p.outH * p.outW;
   const y = new Float32Array(N * C * P);
+  if (fastPaths && allInside(p, H, W)) {
+    const scale = 1 / (p.kh * p.kw);
+    let o = 0;
+    for (let pl = 0; pl < N * C; pl++) {
+      const base = pl * H * W;
+      for (let oh = 0; oh < p.outH; oh++) {
+        for (let ow = 0; ow < p.outW; ow++, o++) {
+          let s = 0;
+          for (let i = 0, r = base + oh * p.sh * W + ow * p.sw; i < p.kh; i++, r += W) for (let j = 0; j < p.kw; j++) s += xv[r + j];
+          y[o] = s * scale;
+        }
+      }
+    }
+    return out(y, [N, C, p.outH, p.outW]);
+  }
   for (let pl = 0; pl < N * C; pl++) {
     const base = pl * H * W;
     const yo = pl * P;
@@ -119,6 +198,20 @@ registerKernel('AvgPool2DGrad', 'cpu', ([dy], attrs) => {
   const dyv = f32(dy);
   const P = p.outH * p.outW;
   const dx = new Float32Array(N * C * H * W);
+  if (fastPaths && allInside(p, H, W)) {
+    const scale = 1 / (p.kh * p.kw);
+    let o = 0;
+    for (let pl = 0; pl < N * C; pl++) {
+      const base = pl * H * W;
+      for (let oh = 0; oh < p.outH; oh++) {
+        for (let ow = 0; ow < p.outW; ow++, o++) {
+          const g = dyv[o] * scale;
+          for (let i = 0, r = base + oh * p.sh * W + ow * p.sw; i < p.kh; i++, r += W) for (let j = 0; j < p.kw; j++) dx[r + j] += g;
+        }
+      }
+    }
+    return out(dx, [N, C, H, W]);
+  }
   for (let pl = 0; pl < N * C; pl++) {
     const base = pl * H * W;
     const yo = pl * P;
