@@ -13,6 +13,7 @@ import './conv.ts';
 import './pool.ts';
 import './gather.ts';
 import './norm.ts';
+import './layout.ts';
 
 /** Above the CPU's 0, so hosts that pick the first of listBackends() pick the gpu once enabled. */
 const GPU_PRIORITY = 1;

@@ -18,7 +18,7 @@ import { gelu, leakyRelu, logSoftmax, relu, reluGrad, sigmoid, sigmoidGrad, silu
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
 import { full, ones, randn, zeros } from '../../../ops/creation.ts';
 import { abs, add, cast, clamp, cos, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, neg, sign, sin, sqrt, square, sub, where } from '../../../ops/elementwise.ts';
-import { expand, gather, indexSelect, permute, reshape, transpose } from '../../../ops/layout.ts';
+import { cat, expand, gather, indexSelect, narrow, pad, permute, reshape, slice, stack, transpose } from '../../../ops/layout.ts';
 import { crossEntropy, mseLoss } from '../../../ops/loss.ts';
 import { bmm, linear, matmul } from '../../../ops/matmul.ts';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
@@ -193,6 +193,20 @@ export const PARITY_CASES: ParityCase[] = [
       (g) => withGrads((x) => gather(x, -1, tensor([0, 1, 1, 0, 2, 2, 1, 0, 0, 2, 2, 2], [2, 3, 2], 'int32')), r(g, 2, 3, 4)),
       (g) => withGrads((x) => indexSelect(x, 0, tensor([3, 0, 3, 1], [4], 'int32')), r(g, 5, 6)),
       (g) => withGrads((x) => indexSelect(x, 1, tensor([2, 2, 0], [3], 'int32')), r(g, 2, 4, 3)),
+    ],
+  },
+  {
+    name: 'slice, narrow, pad, cat and stack, with gradients',
+    kernels: ['Slice', 'Pad', 'Concat'],
+    builds: [
+      (g) => withGrads((x) => narrow(x, 1, 1, 3), r(g, 2, 5, 3)),
+      (g) => withGrads((x) => slice(x, [1, 0, 2], [2, 3, 2]), r(g, 4, 3, 5)),
+      (g) => [slice(r(g, 6, 7), [1, 0], [3, 3], [2, 3]), slice(tensor([1, 2, 3, 4, 5, 6], [6], 'int32'), [1], [2], [2])],
+      (g) => withGrads((x) => pad(x, [[1, 2], [0, 3]], 0.5), r(g, 3, 4)),
+      (g) => [pad(r(g, 2, 3, 6), [[0, 0], [-1, 1], [2, -3]])],
+      (g) => withGrads((a, b, c) => cat([a, b, c], 1), r(g, 2, 3, 4), r(g, 2, 1, 4), r(g, 2, 5, 4)),
+      (g) => withGrads((...xs) => stack(xs, 0), ...Array.from({ length: 11 }, () => r(g, 3, 2))),
+      (g) => [cat([r(g, 0, 3), r(g, 2, 3), r(g, 0, 3)], 0), cat([r(g, 2, 0), r(g, 2, 0)], 0)],
     ],
   },
   {
