@@ -23,6 +23,16 @@ export interface WasmGemmKernel {
    * start from zero instead of C's contents (C = A B, nothing read).
    */
   block(kc: number, pa: number, pb: number, c: number, ldc: number, mTiles: number, nTiles: number, pbStride: number, first: number): void;
+  /**
+   * Panel packers over data already in the memory (byte offsets and strides; nPanels, k
+   * >= 1). copyPanels{w}: panel t, depth p = the w float32s at src + t*4w + p*ld.
+   * transposePanels{w}: panel t, depth p = element p of rows src + (t*w + j)*ld, j < w.
+   * Each panel is stored k-major (w floats per depth step) at dst + t*pStride.
+   */
+  copyPanels8(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
+  copyPanels6(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
+  transposePanels8(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
+  transposePanels6(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
   /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
   /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
@@ -66,6 +76,7 @@ const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...b
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, simd: 0xfd,
+  i32Load: 0x28, i64Load: 0x29, i32Store: 0x36, i64Store: 0x37,
 };
 const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
 
@@ -179,16 +190,94 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   addConst(C, 4 * WASM_NR);
   countDown(NT);
   code.push(OP.end, OP.end);
-  const body = [2, ...leb(I32_LOCALS), 0x7f, ...leb(3 + 2 * mr), 0x7b, ...code];
+  const block = [2, ...leb(I32_LOCALS), 0x7f, ...leb(3 + 2 * mr), 0x7b, ...code];
+  const funcs: [string, number[]][] = [
+    ['block', block],
+    ['copyPanels8', copyPanelsBody(8)],
+    ['copyPanels6', copyPanelsBody(6)],
+    ['transposePanels8', transposePanelsBody(8)],
+    ['transposePanels6', transposePanelsBody(6)],
+  ];
+  const i32s = (n: number) => new Array<number>(n).fill(0x7f);
   const limits = shared ? [3, 1, ...leb(WASM_MAX_PAGES)] : [0, 1];
+  const exports = funcs.flatMap(([name], i) => [name.length, ...ascii(name), 0, i]);
+  const bodies = funcs.flatMap(([, body]) => [...leb(body.length), ...body]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 x9) -> ()
+    // type 0: (i32 x9) -> () for block; type 1: (i32 x6) -> () for the packers
+    ...section(1, [2, 0x60, 9, ...i32s(9), 0, 0x60, 6, ...i32s(6), 0]),
     ...section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, ...limits]), // memory import
-    ...section(3, [1, 0]),
-    ...section(7, [1, 5, ...ascii('block'), 0, 0]),
-    ...section(10, [1, ...leb(body.length), ...body]),
+    ...section(3, [funcs.length, 0, ...funcs.slice(1).map(() => 1)]),
+    ...section(7, [funcs.length, ...exports]),
+    ...section(10, [funcs.length, ...bodies]),
   ]);
+}
+
+/**
+ * Body of copyPanels{w}(src, ld, k, nPanels, dst, pStride): panel t (t < nPanels) gets,
+ * for each p < k, the w consecutive float32s at src + t*4w + p*ld, stored contiguously
+ * at dst + t*pStride + p*4w (all in bytes). Packs row-major B (w = NR) or column-major
+ * A (w = MR) whose rows are already in the memory.
+ */
+function copyPanelsBody(w: number): number[] {
+  const [SRC, LD, KK, NP, DST, PS] = [0, 1, 2, 3, 4, 5];
+  const [S, D, K] = [6, 7, 8];
+  const c: number[] = [];
+  const get = (l: number) => c.push(OP.localGet, ...leb(l));
+  const set = (l: number) => c.push(OP.localSet, ...leb(l));
+  c.push(OP.loop, 0x40);
+  get(SRC); set(S); get(DST); set(D); get(KK); set(K);
+  c.push(OP.loop, 0x40);
+  // 16 bytes, then 16 (w = 8) or 8 (w = 6) more: bit copies, no float conversion.
+  get(D); get(S); c.push(OP.simd, ...leb(SIMD.v128Load), 2, 0, OP.simd, ...leb(SIMD.v128Store), 2, 0);
+  if (w === 8) {
+    get(D); get(S); c.push(OP.simd, ...leb(SIMD.v128Load), 2, 16, OP.simd, ...leb(SIMD.v128Store), 2, 16);
+  } else {
+    get(D); get(S); c.push(OP.i64Load, 3, 16, OP.i64Store, 3, 16);
+  }
+  get(S); get(LD); c.push(OP.i32Add); set(S);
+  get(D); c.push(OP.i32Const, ...leb(4 * w), OP.i32Add); set(D);
+  get(K); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(K), OP.brIf, 0);
+  c.push(OP.end);
+  get(SRC); c.push(OP.i32Const, ...leb(4 * w), OP.i32Add); set(SRC);
+  get(DST); get(PS); c.push(OP.i32Add); set(DST);
+  get(NP); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(NP), OP.brIf, 0);
+  c.push(OP.end, OP.end);
+  return [1, 3, 0x7f, ...c];
+}
+
+/**
+ * Body of transposePanels{w}(src, ld, k, nPanels, dst, pStride): panel t gets, for each
+ * p < k, element p of the w rows src + (t*w + j)*ld (j < w), stored contiguously at
+ * dst + t*pStride + p*4w (all in bytes). Packs B given as its transpose (w = NR) or
+ * row-major A (w = MR) whose rows are already in the memory.
+ */
+function transposePanelsBody(w: number): number[] {
+  const [SRC, LD, KK, NP, DST, PS] = [0, 1, 2, 3, 4, 5];
+  const [R, D, K, WLD] = [6, 7, 8, 9];
+  const OFF = 10; // OFF + j: j*ld
+  const c: number[] = [];
+  const get = (l: number) => c.push(OP.localGet, ...leb(l));
+  const set = (l: number) => c.push(OP.localSet, ...leb(l));
+  for (let j = 0; j < w; j++) {
+    get(LD); c.push(OP.i32Const, ...leb(j), OP.i32Mul); set(OFF + j);
+  }
+  get(LD); c.push(OP.i32Const, ...leb(w), OP.i32Mul); set(WLD);
+  c.push(OP.loop, 0x40);
+  get(SRC); set(R); get(DST); set(D); get(KK); set(K);
+  c.push(OP.loop, 0x40);
+  for (let j = 0; j < w; j++) {
+    get(D); get(R); get(OFF + j); c.push(OP.i32Add, OP.i32Load, 2, 0, OP.i32Store, 2, ...leb(4 * j));
+  }
+  get(R); c.push(OP.i32Const, 4, OP.i32Add); set(R);
+  get(D); c.push(OP.i32Const, ...leb(4 * w), OP.i32Add); set(D);
+  get(K); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(K), OP.brIf, 0);
+  c.push(OP.end);
+  get(SRC); get(WLD); c.push(OP.i32Add); set(SRC);
+  get(DST); get(PS); c.push(OP.i32Add); set(DST);
+  get(NP); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(NP), OP.brIf, 0);
+  c.push(OP.end, OP.end);
+  return [1, ...leb(4 + w), 0x7f, ...c];
 }
 
 /**
@@ -206,6 +295,10 @@ export function createWasmGemmKernel(floats: number, shared = false): WasmGemmKe
     const { exports } = new wasm.Instance(module, { env: { mem: memory } });
     const kernel: WasmGemmKernel = {
       block: exports.block as WasmGemmKernel['block'],
+      copyPanels8: exports.copyPanels8 as WasmGemmKernel['copyPanels8'],
+      copyPanels6: exports.copyPanels6 as WasmGemmKernel['copyPanels6'],
+      transposePanels8: exports.transposePanels8 as WasmGemmKernel['transposePanels8'],
+      transposePanels6: exports.transposePanels6 as WasmGemmKernel['transposePanels6'],
       module,
       memory,
       shared,

@@ -138,9 +138,13 @@ const W_NC = 1024;
  * while every row block of A streams past it.
  */
 let W_B_BYTES = 1 << 20;
-/** Memory layout (float32 offsets): control words (parallel.ts), packed A, C's block, packed B. */
+/**
+ * Memory layout (float32 offsets): control words (parallel.ts), packed A, A's rows staged
+ * for packing, C's block, packed B (then B's staged rows).
+ */
 const W_PA = CTRL_BYTES / 4;
-let W_C = W_PA + W_MC * W_KC;
+let W_SA = W_PA + W_MC * W_KC;
+let W_C = W_SA + W_MC * W_KC;
 let W_PB = W_C + W_MC * W_NC;
 let wasm = createWasmGemmKernel(W_PB + W_KC * W_NC);
 let useWasm = wasm !== null;
@@ -233,7 +237,8 @@ export function setGemmBlocking(mc: number, kc: number, bBytes: number): void {
   W_MC = Math.ceil(mc / WMR) * WMR;
   W_KC = kc;
   W_B_BYTES = bBytes;
-  W_C = W_PA + W_MC * W_KC;
+  W_SA = W_PA + W_MC * W_KC;
+  W_C = W_SA + W_MC * W_KC;
   W_PB = W_C + W_MC * W_NC;
 }
 
@@ -333,7 +338,8 @@ function gemmWasmWith(
   const kernel = wasm!;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));
   const ncMax = Math.min(W_NC, Math.max(WNR, Math.floor(W_B_BYTES / (4 * k * WNR)) * WNR));
-  const view = kernel.ensure(W_PB + Math.min(ncMax, Math.ceil(n / WNR) * WNR) * k);
+  // Packed B, then as much again for its staged rows (packStrided).
+  const view = kernel.ensure(W_PB + 2 * Math.min(ncMax, Math.ceil(n / WNR) * WNR) * k);
   const pbStride = k * WNR * 4;
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = Math.min(ncMax, n - jc);
@@ -345,7 +351,7 @@ function gemmWasmWith(
       const mTiles = Math.ceil(mc / WMR);
       for (let pc = 0; pc < k; pc += kStep) {
         const kc = Math.min(kStep, k - pc);
-        packAWasm(view, W_PA, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
+        packAFast(kernel, view, a, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
         runBlock(kernel, t, kc, W_PA * 4, (W_PB + pc * WNR) * 4, W_C * 4, ldc * 4, mTiles, nTiles, pbStride, pc === 0 ? 1 : 0);
       }
       store(view, W_C, ldc, ic, mc, jc, nc);
@@ -353,21 +359,78 @@ function gemmWasmWith(
   }
 }
 
-/** The packer for a B given by element strides: element (p, j) at b[off + p*rs + j*cs]. */
-export function packStrided(b: Float32Array, off: number, rs: number, cs: number): PackPanels {
-  return (view, d, p0, kc, j0, nc) => packBWasm(view, d, b, off + p0 * rs + j0 * cs, rs, cs, kc, nc);
+/**
+ * packAWasm into W_PA, with the full MR-row panels packed inside the module: A's rows are
+ * first copied into the memory (W_SA) in bulk, then transposed or copied into panels there.
+ */
+function packAFast(kernel: WasmGemmKernel, view: Float32Array, a: Float32Array, off: number, rs: number, cs: number, mc: number, kc: number): void {
+  const full = Math.floor(mc / WMR);
+  const rows = full * WMR;
+  if (full > 0 && cs === 1) {
+    // Row-major A: rows of kc contiguous values, transposed into k-major panels.
+    if (rs === kc) view.set(a.subarray(off, off + rows * kc), W_SA);
+    else for (let i = 0; i < rows; i++) view.set(a.subarray(off + i * rs, off + i * rs + kc), W_SA + i * kc);
+    kernel.transposePanels6(W_SA * 4, kc * 4, kc, full, W_PA * 4, kc * WMR * 4);
+  } else if (full > 0 && rs === 1) {
+    // Column-major A: each depth step holds the panel's rows contiguously.
+    if (cs === rows) view.set(a.subarray(off, off + kc * rows), W_SA);
+    else for (let p = 0; p < kc; p++) view.set(a.subarray(off + p * cs, off + p * cs + rows), W_SA + p * rows);
+    kernel.copyPanels6(W_SA * 4, rows * 4, kc, full, W_PA * 4, kc * WMR * 4);
+  } else {
+    packAWasm(view, W_PA, a, off, rs, cs, mc, kc);
+    return;
+  }
+  if (rows < mc) packAWasm(view, W_PA + rows * kc, a, off + rows * rs, rs, cs, mc - rows, kc);
 }
 
+/**
+ * packBWasm with the full NR-column panels packed inside the module: B's rows (or, for a
+ * transposed B, its columns) are first copied in bulk just past the packed panels, then
+ * copied or transposed into panels there. The memory must hold twice the packed size.
+ */
+function packBFast(view: Float32Array, d: number, b: Float32Array, off: number, rs: number, cs: number, kc: number, nc: number): void {
+  const kernel = wasm;
+  const full = Math.floor(nc / WNR);
+  const cols = full * WNR;
+  const stage = d + kc * Math.ceil(nc / WNR) * WNR;
+  if (!kernel || kernel.view !== view || full === 0 || (cs !== 1 && rs !== 1)) {
+    packBWasm(view, d, b, off, rs, cs, kc, nc);
+    return;
+  }
+  if (cs === 1) {
+    if (rs === cols) view.set(b.subarray(off, off + kc * cols), stage);
+    else for (let p = 0; p < kc; p++) view.set(b.subarray(off + p * rs, off + p * rs + cols), stage + p * cols);
+    kernel.copyPanels8(stage * 4, cols * 4, kc, full, d * 4, kc * WNR * 4);
+  } else {
+    if (cs === kc) view.set(b.subarray(off, off + cols * kc), stage);
+    else for (let j = 0; j < cols; j++) view.set(b.subarray(off + j * cs, off + j * cs + kc), stage + j * kc);
+    kernel.transposePanels8(stage * 4, kc * 4, kc, full, d * 4, kc * WNR * 4);
+  }
+  if (cols < nc) packBWasm(view, d + full * kc * WNR, b, off + cols * cs, rs, cs, kc, nc - cols);
+}
+
+/** The packer for a B given by element strides: element (p, j) at b[off + p*rs + j*cs]. */
+export function packStrided(b: Float32Array, off: number, rs: number, cs: number): PackPanels {
+  return (view, d, p0, kc, j0, nc) => packBFast(view, d, b, off + p0 * rs + j0 * cs, rs, cs, kc, nc);
+}
+
+/** The WebAssembly path of gemmStrided; with `overwrite`, C = A B (C's old values are not read). */
 function gemmWasm(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   b: Float32Array, bOff: number, bRs: number, bCs: number,
-  c: Float32Array, cOff: number, cRs: number,
+  c: Float32Array, cOff: number, cRs: number, overwrite = false,
 ): void {
   gemmWasmWith(
     m, n, k, a, aOff, aRs, aCs,
     packStrided(b, bOff, bRs, bCs),
     (view, base, ldc, i0, mc, j0, nc) => {
+      if (overwrite) {
+        const row = cOff + i0 * cRs + j0;
+        if (ldc === nc && cRs === nc) c.set(view.subarray(base, base + mc * nc), row);
+        else for (let i = 0; i < mc; i++) c.set(view.subarray(base + i * ldc, base + i * ldc + nc), row + i * cRs);
+        return;
+      }
       for (let i = 0; i < mc; i++) {
         const row = cOff + (i0 + i) * cRs + j0;
         const t = base + i * ldc;
@@ -465,7 +528,9 @@ registerKernel('BatchMatMul', 'cpu', ([a, b], attrs) => {
     const aCs = transposeA ? m : 1;
     const bRs = transposeB ? 1 : n;
     const bCs = transposeB ? kb : 1;
-    gemmStrided(m, n, ka, av, aOff, aRs, aCs, bv, bOff, bRs, bCs, res, bi * m * n, n);
+    if (m === 0 || n === 0 || ka === 0) continue; // res is already zero
+    if (useWasm) gemmWasm(m, n, ka, av, aOff, aRs, aCs, bv, bOff, bRs, bCs, res, bi * m * n, n, true);
+    else gemmJs(m, n, ka, av, aOff, aRs, aCs, bv, bOff, bRs, bCs, res, bi * m * n, n);
   }
   return out(res, [...batch, m, n]);
 });
