@@ -261,3 +261,60 @@ test('Word2vec: the skip-gram example trains, then shows nearest words by cosine
   await attachScreenshot(page, testInfo, 'word2vec-mode');
   expect(problems).toEqual([]);
 });
+
+/** The probe's accuracies after training: both shown as percentages with bars. */
+async function probeResult(page: Page): Promise<{ accuracy: number; baseline: number }> {
+  const result = page.getByTestId('probe-result');
+  await expect(result).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('probe-accuracy')).toContainText(/pretrained features.*\d+\.\d%/);
+  await expect(page.getByTestId('probe-baseline')).toContainText(/untrained features.*\d+\.\d%/);
+  const accuracy = Number(await page.getByTestId('probe-accuracy').getAttribute('data-value'));
+  const baseline = Number(await page.getByTestId('probe-baseline').getAttribute('data-value'));
+  expect(accuracy).toBeGreaterThanOrEqual(0);
+  expect(accuracy).toBeLessThanOrEqual(1);
+  expect(baseline).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId('probe-error')).toHaveCount(0);
+  return { accuracy, baseline };
+}
+
+test('Rotation pretext: train, then the linear probe on the frozen features shows its accuracy beside the untrained baseline', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Self-supervised: predicting rotations');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'rotation');
+  await trainSteps(page, 30);
+  await expect(page.getByTestId('chart-mode-loss')).toHaveAttribute('data-points', '30');
+  const first = await probeResult(page);
+  await expect(page.getByTestId('probe-result')).toHaveAttribute('data-labels', '100');
+  await expect(page.getByTestId('probe-pretext')).toContainText(/rotations told right \d+\.\d% on 200 samples \(chance 25\.0%\)/);
+  // After 30 steps the rotations are told apart well above chance.
+  const told = Number((await page.getByTestId('probe-pretext').textContent())!.match(/right (\d+\.\d)%/)![1]);
+  expect(told).toBeGreaterThan(50);
+  expect(first.accuracy).toBeGreaterThan(0.1);
+
+  // Fewer labels, another probe.
+  await page.getByTestId('probe-labels').fill('40');
+  await page.getByTestId('probe-steps').fill('100');
+  await page.getByTestId('probe-run').click();
+  await expect(page.getByTestId('probe-result')).toHaveAttribute('data-labels', '40', { timeout: 60_000 });
+  await expect(page.getByTestId('probe-result')).toHaveAttribute('data-steps', '100');
+  await expect(page.getByTestId('probe-summary')).toContainText('40 labels, 100 steps, scored on 200 test samples');
+  await probeResult(page);
+  await attachScreenshot(page, testInfo, 'rotation-mode');
+  expect(problems).toEqual([]);
+});
+
+test('Contrastive: train on two augmented views, then the probe and the partner-view score are shown', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Contrastive learning (SimCLR-style)');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'contrastive');
+  await trainSteps(page, 10);
+  const loss = page.getByTestId('chart-mode-loss');
+  await expect(loss).toHaveAttribute('data-points', '10');
+  await expect(loss).toContainText('nt xent');
+  await probeResult(page);
+  await expect(page.getByTestId('probe-pretext')).toContainText(/partner views found \d+\.\d% on 64 samples \(chance 0\.8%\)/);
+  await attachScreenshot(page, testInfo, 'contrastive-mode');
+  expect(problems).toEqual([]);
+});

@@ -160,7 +160,7 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'rotation-pretext-mnist',
     title: 'Self-supervised: predicting rotations',
-    description: 'Every unlabelled digit is shown turned by 0, 90, 180 and 270 degrees and a small CNN learns which turn it sees (97% right after 150 steps). A linear classifier on its frozen features, trained on 100 labelled digits, then reaches 52-62% against 43-51% on the features of an untrained network.',
+    description: 'Every unlabelled digit is shown turned by 0, 90, 180 and 270 degrees and a small CNN learns which turn it sees. Trained with "aps train" for 150 steps, it told 96% of the turns of 200 held-out digits right (chance 25%). A linear classifier on its frozen features, trained 300 steps on 100 labelled digits, then reached 53.5% on those digits, against 27.0% on the features of the untrained network (chance 10%).',
     graph: rotationPretextGraph({ channels: [8, 16], features: 64 }),
     data: mnist(2000),
     training: { epochs: 3, batchSize: 32, optimizer: { type: 'adam', lr: 2e-3 } },
@@ -169,7 +169,7 @@ export const MODE_EXAMPLES: ModeExample[] = [
   {
     id: 'contrastive-mnist',
     title: 'Contrastive learning (SimCLR-style)',
-    description: 'Two random views of each digit (shifted, slightly turned, noisy, partly cut out) go through the same CNN; the NT-Xent loss pulls the two views together and pushes other digits away. After 150 steps the partner view was the nearest of 127 others 38% of the time (chance under 1%), and a linear classifier on the frozen features, trained on 100 labelled digits, reached 58-63%.',
+    description: 'Two random views of each digit (shifted, slightly turned, noisy, partly cut out) go through the same CNN; the NT-Xent loss pulls the two views together and pushes other digits away. Trained with "aps train" for 125 steps, the partner view of 64 held-out digits was the nearest of the 127 others 25% of the time (chance under 1%), and a linear classifier on the frozen features, trained 300 steps on 100 labelled digits, reached 54.0% on 200 held-out digits, against 27.0% on the features of the untrained network (chance 10%).',
     graph: contrastiveGraph({ channels: [8, 16], features: 64 }),
     data: mnist(2000),
     training: { epochs: 5, batchSize: 64, optimizer: { type: 'adam', lr: 2e-3 } },

@@ -12,7 +12,11 @@ import { LanguageModelMode } from '../train/modes/language-model.ts';
 import { Seq2SeqMode } from '../train/modes/seq2seq.ts';
 import type { Generation, GenerateOptions } from '../train/modes/tokens.ts';
 import { Word2VecMode, word2vecData } from '../train/modes/word2vec.ts';
-import type { GraphModel } from '../graph/compile.ts';
+import { ContrastiveMode } from '../train/modes/contrastive.ts';
+import { RotationPretextMode } from '../train/modes/self-supervised.ts';
+import { linearProbe } from '../train/modes/transfer.ts';
+import { compileGraph, type GraphModel } from '../graph/compile.ts';
+import type { BaseOptions, Optimizer } from '../optim/optimizer.ts';
 import type { ModelGraph } from '../graph/types.ts';
 import { attackView, successRate } from '../train/modes/adversarial.ts';
 import { AutoencoderMode } from '../train/modes/autoencoder.ts';
@@ -31,7 +35,7 @@ import type { ModeEvent, ModeInfo, ModeKind, ModeLossPoint, ModeRequest, ModeSpe
 const PROGRESS_INTERVAL_MS = 100;
 
 const MODE_TYPES = new Set<string>(['mode-start', 'mode-step', 'mode-stop', 'mode-view', 'search-start', 'search-stop']);
-const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec'];
+const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive'];
 /** Modes that make their own data instead of reading the project's data settings. */
 const OWN_DATA: readonly ModeKind[] = ['seq2seq', 'word2vec'];
 
@@ -91,6 +95,15 @@ export function modeSpecOf(req: Extract<ModeRequest, { type: 'mode-start' }>): E
       num(spec.window, 'window', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
       if (spec.query !== undefined && !(Array.isArray(spec.query) && spec.query.every((w) => typeof w === 'string'))) throw new Error(`training.mode.query must be a list of words, got ${JSON.stringify(spec.query)}`);
       break;
+    case 'contrastive':
+    case 'rotation':
+      if (spec.kind === 'contrastive') num(spec.temperature, 'temperature', (n) => n > 0, 'a number above 0');
+      if (spec.probe !== undefined) {
+        if (typeof spec.probe !== 'object' || spec.probe === null) throw new Error(`training.mode.probe must hold the probe settings (featureId, labels), got ${JSON.stringify(spec.probe)}`);
+        if (spec.probe.featureId !== undefined && typeof spec.probe.featureId !== 'string') throw new Error(`training.mode.probe.featureId must name a node, got ${JSON.stringify(spec.probe.featureId)}`);
+        num(spec.probe.labels, 'probe.labels', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+      }
+      break;
   }
   return spec;
 }
@@ -109,6 +122,9 @@ interface ModeRun {
   seq2seq: Seq2SeqMode | null;
   lm: LanguageModelMode | null;
   w2v: Word2VecMode | null;
+  rotation: RotationPretextMode | null;
+  contrastive: ContrastiveMode | null;
+  seed: number;
   step: Stepper;
   stepsPerEpoch: number;
   steps: number;
@@ -398,6 +414,8 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
   let seq2seq: Seq2SeqMode | null = null;
   let lm: LanguageModelMode | null = null;
   let w2v: Word2VecMode | null = null;
+  let rotation: RotationPretextMode | null = null;
+  let contrastive: ContrastiveMode | null = null;
   let step: Stepper;
   let stepsPerEpoch: number;
   let models: GraphModel[];
@@ -474,8 +492,24 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
       models = [m.model];
       break;
     }
+    case 'rotation': {
+      const m = new RotationPretextMode({ graph, data: data.train, ...base });
+      rotation = m;
+      step = () => lossesOf(m.step());
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
+    case 'contrastive': {
+      const m = new ContrastiveMode({ graph, data: data.train, temperature: spec.temperature, ...base });
+      contrastive = m;
+      step = () => lossesOf(m.step());
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
   }
-  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, seq2seq, lm, w2v, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models };
+  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, seq2seq, lm, w2v, rotation, contrastive, seed: t.seed, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models };
 }
 
 function lossNamesOf(model: GraphModel): string[] {
@@ -544,6 +578,10 @@ function infoOf(run: ModeRun): ModeInfo {
     const spec = run.spec.kind === 'word2vec' ? run.spec : null;
     info.lossNames = lossNamesOf(run.w2v.model);
     info.words = { vocab: run.w2v.vocab.slice(1), query: (spec?.query ?? []).filter((w) => run.w2v!.vocab.includes(w)) };
+  } else if (run.rotation || run.contrastive) {
+    const { featureId, labels } = probeDefaults(run);
+    info.lossNames = run.rotation ? lossNamesOf(run.rotation.model) : ['nt_xent'];
+    info.probe = { featureId, labels, maxLabels: run.data.train.length, pretext: run.rotation ? 'rotations told right' : 'partner views found' };
   }
   return info;
 }
@@ -717,14 +755,79 @@ function viewOf(run: ModeRun, q: ModeViewQuery): ModeView | Promise<ModeView> {
       const { points, explained } = m.projection();
       return { kind: 'projection', points, explained };
     }
+    case 'probe':
+      needs(run.rotation ?? run.contrastive, 'linear probe', run);
+      return probeView(run, q);
     default:
       throw new Error(`Unknown mode view "${String((q as { kind?: unknown }).kind)}"`);
   }
 }
 
+/** The probe's node and number of labelled samples: the project's, else "features" and 100. */
+function probeDefaults(run: ModeRun): { featureId: string; labels: number } {
+  const probe = run.spec.kind === 'rotation' || run.spec.kind === 'contrastive' ? run.spec.probe : undefined;
+  return { featureId: probe?.featureId ?? 'features', labels: Math.min(probe?.labels ?? 100, run.data.train.length) };
+}
+
+function disposeModel(model: GraphModel, optimizer?: Optimizer<BaseOptions>): void {
+  optimizer?.dispose();
+  for (const t of model.stateDict().values()) {
+    t.grad?.dispose();
+    t.dispose();
+  }
+}
+
+/**
+ * Linear probes on the frozen features of the pretrained network and of the same network
+ * untrained (its initial weights), each trained on the first `labels` labelled training
+ * samples and scored on a held-out split, beside the pretext task's own score there.
+ */
+async function probeView(run: ModeRun, q: Extract<ModeViewQuery, { kind: 'probe' }>): Promise<ModeView> {
+  const model = (run.rotation ?? run.contrastive)!.model;
+  const defaults = probeDefaults(run);
+  const train = run.data.train;
+  const classes = train.meta.numClasses;
+  if (!classes || !(train.targets instanceof Int32Array) || train.meta.targetShape.length !== 0) throw new Error(`A linear probe needs class labels; "${train.meta.name}" has none`);
+  if (!model.analysis.nodes[defaults.featureId]) throw new Error(`The probe reads node "${defaults.featureId}", which this graph does not have`);
+  const labels = count(q.labels, defaults.labels, train.length, 'labels');
+  const steps = count(q.steps, 300, 5000, 'steps');
+  const seed = optional(q.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0') ?? 0;
+  const { name, ds } = splitOf(run, q.split);
+  const limit = Math.min(count(q.limit, 500, 5000, 'limit'), ds.length);
+  const scored = limit < ds.length ? subset(ds, Array.from({ length: limit }, (_, i) => i)) : ds;
+  const labelled = subset(train, Array.from({ length: labels }, (_, i) => i));
+  const probeAccuracy = async (source: GraphModel): Promise<number> => {
+    const probe = linearProbe(source, defaults.featureId, { data: labelled, classes, batchSize: Math.min(32, labels), optimizer: { type: 'adam', lr: 1e-2 }, seed });
+    try {
+      for (let i = 0; i < steps; i++) {
+        probe.step();
+        if (i % 10 === 9) await yieldToEventLoop();
+      }
+      return probe.accuracy(scored);
+    } finally {
+      disposeModel(probe.model, probe.optimizer);
+    }
+  };
+  const accuracy = await probeAccuracy(model);
+  const untrained = compileGraph(model.graph, { seed: run.seed });
+  let baseline: number;
+  try {
+    baseline = await probeAccuracy(untrained);
+  } finally {
+    disposeModel(untrained);
+  }
+  const pretext = run.rotation
+    ? { name: 'rotations told right', value: run.rotation.accuracy(scored), chance: 0.25, samples: scored.length }
+    : (() => {
+        const n = Math.min(64, scored.length);
+        return { name: 'partner views found', value: run.contrastive!.matchAccuracy(scored, n).accuracy, chance: 1 / (2 * n - 1), samples: n };
+      })();
+  return { kind: 'probe', split: name, samples: limit, labels, steps, featureId: defaults.featureId, accuracy, baseline, pretext };
+}
+
 /** Frees a finished run's weights and optimiser state. */
 function release(run: ModeRun): void {
-  for (const opt of [run.ae?.optimizer, run.gan?.optG, run.gan?.optD, run.classifier?.optimizer, run.seq2seq?.optimizer, run.lm?.optimizer, run.w2v?.optimizer]) opt?.dispose();
+  for (const opt of [run.ae?.optimizer, run.gan?.optG, run.gan?.optD, run.classifier?.optimizer, run.seq2seq?.optimizer, run.lm?.optimizer, run.w2v?.optimizer, run.rotation?.classifier.optimizer, run.contrastive?.optimizer]) opt?.dispose();
   for (const model of run.models) {
     for (const t of model.stateDict().values()) {
       t.grad?.dispose();
@@ -789,6 +892,16 @@ async function measureQuality(run: ModeRun): Promise<ModeQuality> {
     for (const q of (spec?.query ?? []).filter((w) => m.vocab.includes(w))) lines.push(`  ${q}: ${m.nearest(q, 3, 'cosine').map((n) => `${n.word} ${n.score.toFixed(2)}`).join(', ')}`);
     return { metrics, lines };
   }
+  if (run.rotation || run.contrastive) {
+    const v = (await probeView(run, { kind: 'probe' })) as Extract<ModeView, { kind: 'probe' }>;
+    return {
+      metrics: { pretext: v.pretext.value, probeAccuracy: v.accuracy, untrainedProbeAccuracy: v.baseline },
+      lines: [
+        `${v.pretext.name}: ${pct(v.pretext.value)} on ${v.pretext.samples} ${v.split} samples (chance ${pct(v.pretext.chance)})`,
+        `linear probe on the frozen "${v.featureId}" features, ${v.labels} labels, ${v.steps} steps: ${pct(v.accuracy)} on the ${v.split} split; on the untrained network's features: ${pct(v.baseline)}`,
+      ],
+    };
+  }
   if (run.lm) {
     const { name, ds } = splitOf(run, undefined);
     const e = run.lm.evaluate(ds);
@@ -797,8 +910,11 @@ async function measureQuality(run: ModeRun): Promise<ModeQuality> {
   return { metrics: {}, lines: [] };
 }
 
-/** Mode kinds that `aps train` trains with their mode: their samples are made by the mode. */
-export const COMMAND_LINE_MODES: readonly ModeKind[] = ['seq2seq', 'word2vec'];
+/**
+ * Mode kinds that `aps train` trains with their mode: their samples are made by the mode
+ * (seq2seq, word2vec) or their loss does not come from the project's labels (rotation, contrastive).
+ */
+export const COMMAND_LINE_MODES: readonly ModeKind[] = ['seq2seq', 'word2vec', 'rotation', 'contrastive'];
 
 /** The mode kind a project's training settings name when the command line trains it through its mode, else null. */
 export function commandLineModeOf(training: Record<string, unknown>): ModeKind | null {

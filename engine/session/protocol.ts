@@ -131,7 +131,17 @@ export type ModeSpec =
   | { kind: 'language-model'; prompt?: string; generate?: GenerateOptions & { length?: number } }
   /** Word vectors on the template word corpus the mode makes itself; `query` words are shown first. */
   | { kind: 'word2vec'; method?: 'skipgram' | 'cbow'; window?: number; corpus?: { sentences?: number; seed?: number }; query?: string[] }
+  /** Self-supervised rotation prediction on the project's images (their labels unused), then a linear probe. */
+  | { kind: 'rotation'; probe?: ProbeSpec }
+  /** Self-supervised contrastive learning (NT-Xent at `temperature` on two augmented views), then a linear probe. */
+  | { kind: 'contrastive'; temperature?: number; probe?: ProbeSpec }
   | { kind: 'trainer' };
+
+/** The linear probe after self-supervised pretraining: a Linear classifier on the frozen output of `featureId`, trained on `labels` labelled samples. */
+export interface ProbeSpec {
+  featureId?: string;
+  labels?: number;
+}
 
 export type ModeKind = Exclude<ModeSpec['kind'], 'trainer'>;
 
@@ -165,6 +175,8 @@ export interface ModeInfo {
   text?: { vocab: string[]; prompt: string; generate: GenerateOptions & { length?: number }; maxLength: number };
   /** word2vec: the words and the project's query words. */
   words?: { vocab: string[]; query: string[] };
+  /** Rotation and contrastive: the probe's defaults and what the pretext task's own score means. */
+  probe?: { featureId: string; labels: number; maxLabels: number; pretext: string };
 }
 
 /** What to look at in a mode run; `split` defaults to the test split (validation, then training, when empty). */
@@ -190,7 +202,13 @@ export type ModeViewQuery =
   /** word2vec: the `k` nearest words to `word`. */
   | { kind: 'neighbours'; word: string; k?: number; metric?: VectorMetric }
   /** word2vec: every word's vector projected to 2-D. */
-  | { kind: 'projection' };
+  | { kind: 'projection' }
+  /**
+   * Rotation and contrastive: a linear probe on the frozen features, trained `steps` steps on
+   * the first `labels` labelled training samples and scored on `limit` samples of `split`;
+   * the same probe on the untrained network's features is the baseline.
+   */
+  | { kind: 'probe'; split?: SplitName; labels?: number; steps?: number; limit?: number; seed?: number };
 
 export type ModeView =
   | { kind: 'reconstructions'; split: SplitName; items: Reconstruction[] }
@@ -203,7 +221,9 @@ export type ModeView =
   | { kind: 'generate'; input: string; method: DecodeMethod; text: string; tokens: string[]; logProb: number; hypotheses: { text: string; tokens: string[]; logProb: number; finished: boolean }[] }
   | { kind: 'evaluate'; split: SplitName; samples: number; metrics: Record<string, number> }
   | { kind: 'neighbours'; word: string; metric: VectorMetric; neighbours: Neighbour[] }
-  | { kind: 'projection'; points: PointView[]; explained: [number, number] };
+  | { kind: 'projection'; points: PointView[]; explained: [number, number] }
+  /** `pretext`: the pretext task's own score on (the first `pretext.samples` of) the same samples: rotations told right, partner views found. */
+  | { kind: 'probe'; split: SplitName; samples: number; labels: number; steps: number; featureId: string; accuracy: number; baseline: number; pretext: { name: string; value: number; chance: number; samples: number } };
 
 export type ModeRequest =
   /**

@@ -3,6 +3,7 @@ import { LineChart } from '../charts/LineChart.tsx';
 import { AttackPanel } from './AttackPanel.tsx';
 import { AutoencoderViews, clampInt } from './AutoencoderViews.tsx';
 import { GanViews } from './GanViews.tsx';
+import { ProbeViews } from './ProbeViews.tsx';
 import { TextModeViews } from './TextModeViews.tsx';
 import { Word2VecViews } from './Word2VecViews.tsx';
 import { lossSeries, MODE_TITLES } from './mode-state.ts';
@@ -17,6 +18,8 @@ const ABOUT: Record<string, string> = {
   seq2seq: 'An encoder reads the source; a decoder writes the answer one token at a time. Training feeds the decoder the true previous token; generation feeds it its own, by greedy search, beam search or sampling.',
   'language-model': 'The network predicts each next character of the text. Generation continues a prompt one character at a time; lower temperatures give safer text, higher ones more surprising text.',
   word2vec: 'Each word gets a vector, learned by predicting the words around it. Words used in the same contexts end up near each other.',
+  rotation: 'Every unlabelled image is shown turned by 0, 90, 180 and 270 degrees and the network learns which turn it sees; to do so it has to learn what upright images look like. A linear probe then measures how well its features separate the classes.',
+  contrastive: 'Two random views of each image go through the same network; the NT-Xent loss pulls the two views together and pushes other images away. A linear probe then measures how well the features separate the classes.',
 };
 
 /**
@@ -76,6 +79,7 @@ export function ModePanel({ session }: { session: ModeSession }) {
             {kind === 'adversarial' && <AttackPanel session={session} />}
             {(kind === 'seq2seq' || kind === 'language-model') && <TextModeViews session={session} />}
             {kind === 'word2vec' && <Word2VecViews session={session} />}
+            {(kind === 'rotation' || kind === 'contrastive') && <ProbeViews session={session} />}
           </>
         )}
       </div>

@@ -115,7 +115,7 @@ export function accuracySeries(state: ModeRunState): Series[] {
   return points.length ? [{ id: 'd-accuracy', label: 'discriminator accuracy', colour: '#2b8a3e', points }] : [];
 }
 
-const APP_MODES: readonly string[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec'];
+const APP_MODES: readonly string[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive'];
 
 /** The course mode a project's training settings name, when the Mode panel can run it. */
 export function projectMode(training: Record<string, unknown> | null | undefined): Exclude<ModeSpec, { kind: 'trainer' }> | null {
@@ -132,4 +132,6 @@ export const MODE_TITLES: Record<ModeKind, string> = {
   seq2seq: 'Sequence to sequence',
   'language-model': 'Character language model',
   word2vec: 'Word vectors (word2vec)',
+  rotation: 'Self-supervised: rotation prediction',
+  contrastive: 'Self-supervised: contrastive learning',
 };

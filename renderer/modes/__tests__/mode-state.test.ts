@@ -61,7 +61,10 @@ describe('mode run state', () => {
     expect(projectMode({ mode: { kind: 'trainer' } })).toBeNull();
     expect(projectMode({ mode: { kind: 'seq2seq', sample: '3141' } })).toEqual({ kind: 'seq2seq', sample: '3141' });
     expect(projectMode({ mode: { kind: 'word2vec' } })).toEqual({ kind: 'word2vec' });
-    expect(projectMode({ mode: { kind: 'rotation' } })).toBeNull();
+    expect(projectMode({ mode: { kind: 'rotation' } })).toEqual({ kind: 'rotation' });
+    expect(projectMode({ mode: { kind: 'contrastive', temperature: 0.5 } })).toEqual({ kind: 'contrastive', temperature: 0.5 });
+    // Pretraining followed by transfer is not a Mode-panel run.
+    expect(projectMode({ mode: { kind: 'pretrain-transfer' } })).toBeNull();
     expect(projectMode({ epochs: 3 })).toBeNull();
     expect(projectMode(null)).toBeNull();
   });
