@@ -169,6 +169,25 @@ class GpuBackend implements Backend {
     return { tensors: this.live, bytes: this.bytes };
   }
 
+  /**
+   * In-place update as optimisers expect it: `target` (and every view of it) takes the values
+   * of `src`, a kernel result of the same size, whose device memory it adopts; `src` is freed.
+   */
+  overwrite(target: TensorInfo, src: TensorInfo): void {
+    const tst = (target.dataId as GpuData).storage;
+    const sst = (src.dataId as GpuData).storage;
+    if (!tst || !sst) throw new Error('gpu tensor data was used after it was freed');
+    if (tst.size !== sst.size) throw new Error(`gpu backend: cannot overwrite ${tst.size} values with ${sst.size}`);
+    if (sst.refs !== 1) throw new Error('gpu backend: an in-place update must come from a fresh kernel result');
+    if (tst.texture && tst.texture !== sst.texture) tst.texture.delete();
+    tst.texture = sst.texture;
+    tst.host = sst.host;
+    tst.computed = sst.computed;
+    sst.texture = null;
+    sst.host = null;
+    this.dispose(src.dataId);
+  }
+
   /** A tensor of another shape over the same storage (reshape without a copy). */
   view(info: TensorInfo): DataId {
     const st = (info.dataId as GpuData).storage;

@@ -14,6 +14,7 @@ import './pool.ts';
 import './gather.ts';
 import './norm.ts';
 import './layout.ts';
+import './optim.ts';
 
 /** Above the CPU's 0, so hosts that pick the first of listBackends() pick the gpu once enabled. */
 const GPU_PRIORITY = 1;

@@ -27,6 +27,7 @@ import { mean, sum, variance } from '../../../ops/reduce.ts';
 import { Conv2d } from '../../../nn/conv.ts';
 import { Linear } from '../../../nn/linear.ts';
 import { MaxPool2d } from '../../../nn/pool.ts';
+import { Adam, AdamW } from '../../../optim/adam.ts';
 import { SGD } from '../../../optim/sgd.ts';
 import { gpuBackend } from '../gpu-backend.ts';
 
@@ -287,6 +288,27 @@ export const PARITY_CASES: ParityCase[] = [
       (g) => withGrads((x, w, b) => layerNorm(x, [3, 4], w, b, 1e-3), r(g, 5, 3, 4), r(g, 3, 4), r(g, 3, 4)),
       (g) => withGrads((x) => layerNorm(x, [7]), r(g, 6, 7)),
     ],
+  },
+  {
+    name: 'fused SGD (momentum, dampening, nesterov, weight decay) and Adam/AdamW (amsgrad) updates',
+    kernels: ['SGDStep', 'AdamStep'],
+    builds: ([
+      (ps) => new SGD(ps, { lr: 0.1 }),
+      (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 0.01 }),
+      (ps) => new SGD(ps, { lr: 0.05, momentum: 0.8, dampening: 0.3 }),
+      (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true }),
+      (ps) => new Adam(ps, { lr: 0.01 }),
+      (ps) => new Adam(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true }),
+      (ps) => new AdamW(ps, { lr: 0.01, weightDecay: 0.1 }),
+    ] as ((ps: Tensor[]) => { step(): void })[]).map((make): Build => (g) => {
+      const ps = [r(g, 4, 3), r(g, 5)];
+      const opt = make(ps);
+      for (let s = 0; s < 3; s++) {
+        for (const p of ps) p.grad = r(g, ...p.shape);
+        opt.step();
+      }
+      return ps;
+    }),
   },
   {
     name: 'an MLP trains to the same losses and parameters (three SGD steps)',
