@@ -7,9 +7,9 @@
  * transposed weight); the weight gradient accumulates over the batch in the module's
  * memory. The bias is written into the output tiles before the product.
  */
-import { CONV_MR as MR, CONV_NR as NR, type ConvWasm, createConvWasm } from './conv-wasm.ts';
+import { CONV_MR as MR, CONV_NR as NR, type ConvWasm, convWasm } from './conv-wasm.ts';
 
-const kernel = createConvWasm();
+const kernel = convWasm();
 let enabled = kernel !== null;
 
 /** Turns the stride-1 WebAssembly path on or off (for tests); returns whether it is now on. */

@@ -17,8 +17,12 @@
  *   with D stored as 8-column panels (q-major, one every `pbs` bytes) and `offs` holding
  *   6 offsets per k tile: the weight gradient (D = the output gradient, transposed).
  *
+ * Two helpers share the memory: `maxPool2` (2x2, stride-2 max pooling with argmax, four
+ * windows per step, branch-free) and `copy2d` (strided copies of rows, for the padded
+ * planes and the compacted outputs).
+ *
  * Every address and offset is in bytes. Where WebAssembly SIMD is missing,
- * `createConvWasm` returns null and the caller takes the GEMM path.
+ * `createConvWasm` returns null and the callers take their JS paths.
  */
 
 /** Rows per tile of both kernels' C (output channels, or weight rows for `shiftedT`). */
@@ -29,6 +33,8 @@ export const CONV_NR = 8;
 export interface ConvWasm {
   shifted(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
   shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
+  maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
+  copy2d(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
   f32: Float32Array;
   /** Int32 view of the same memory. */
@@ -76,10 +82,14 @@ const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
 const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
 
 const OP = {
-  loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Load: 0x28, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, simd: 0xfd,
+  if: 0x04, loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76, simd: 0xfd,
 };
-const SIMD = { load: 0x00, load32Splat: 0x09, store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6 };
+const SIMD = {
+  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11,
+  f32x4Ne: 0x42, f32x4Gt: 0x44, or: 0x50, bitselect: 0x52, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Mul: 0xe6,
+};
 
 /** A function body under construction: i32 locals first (params included), then v128 locals. */
 class Body {
@@ -140,6 +150,37 @@ class Body {
   }
   loop(): void {
     this.code.push(OP.loop, 0x40);
+  }
+  /** Opens a block that runs only when local l is non-zero (close with `end`). */
+  ifNonZero(l: number): void {
+    this.get(l);
+    this.code.push(OP.if, 0x40);
+  }
+  end(): void {
+    this.code.push(OP.end);
+  }
+  /** dst = a (op) b for i32 locals, with op an i32 binary opcode. */
+  i32op(dst: number, a: number, op: number, b: number): void {
+    this.get(a);
+    this.get(b);
+    this.code.push(op);
+    this.set(dst);
+  }
+  /** dst = a (op) constant. */
+  i32opConst(dst: number, a: number, op: number, v: number): void {
+    this.get(a);
+    this.code.push(OP.i32Const, ...sleb(v), op);
+    this.set(dst);
+  }
+  /** Pushes the simd opcode (with its immediates); operands must already be on the stack. */
+  simd(op: number, ...imm: number[]): void {
+    this.code.push(OP.simd, ...uleb(op), ...imm);
+  }
+  /** dst = simd op applied to the given locals. */
+  v(dst: number, op: number, ...args: number[]): void {
+    for (const a of args) this.get(a);
+    this.simd(op);
+    this.set(dst);
   }
   /** l -= 1; loop again while l != 0; end the loop. */
   countDownEnd(l: number): void {
@@ -240,17 +281,169 @@ function shiftedTBody(): number[] {
   return f.encode(6 + MR, 3 + 2 * MR);
 }
 
+/**
+ * maxPool2(src, W, planeBytes, outH, blocks, planes, dv, di, rowBytes): 2x2, stride-2 max
+ * pooling of `planes` planes (W wide, one every planeBytes from src) into values dv and
+ * int32 indices di (h*W + w in the plane), rows of rowBytes, 4 outputs per step
+ * (`blocks` steps per row: a row's last step may write up to 3 entries into the next
+ * row, which that row then overwrites). Ties keep the first maximum; NaN is taken, as torch.
+ */
+function maxPool2Body(): number[] {
+  const [SRC, W, SP, OH, OWB, PL, DV, DI, DR] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [WB, IT, JT, P, BOT, QV, QI, ROW] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [V0, V1, A, B, BEST, AT, M, IV, K1, KW, KW1, K8, LANES, CI] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
+  const f = new Body();
+  const even = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const odd = even.map((b) => b + 4);
+  const splatConst = (dst: number, v: number) => {
+    f.code.push(OP.i32Const, ...sleb(v));
+    f.simd(SIMD.i32x4Splat);
+    f.set(dst);
+  };
+  /** best/at take candidate c (indices IV + kIdx) where c > best or c is NaN. */
+  const take = (c: number, kIdx: number) => {
+    f.get(c);
+    f.get(BEST);
+    f.simd(SIMD.f32x4Gt);
+    f.get(c);
+    f.get(c);
+    f.simd(SIMD.f32x4Ne);
+    f.simd(SIMD.or);
+    f.set(M);
+    f.v(BEST, SIMD.bitselect, c, BEST, M);
+    f.v(CI, SIMD.i32x4Add, IV, kIdx);
+    f.v(AT, SIMD.bitselect, CI, AT, M);
+  };
+  /** A, B = the even and odd columns of the 8 floats at addr. */
+  const pair = (addr: number) => {
+    f.loadV(V0, addr, 0);
+    f.loadV(V1, addr, 16);
+    f.get(V0);
+    f.get(V1);
+    f.simd(SIMD.shuffle, ...even);
+    f.set(A);
+    f.get(V0);
+    f.get(V1);
+    f.simd(SIMD.shuffle, ...odd);
+    f.set(B);
+  };
+  f.i32opConst(WB, W, OP.i32Shl, 2);
+  splatConst(K1, 1);
+  splatConst(K8, 8);
+  f.v(KW, SIMD.i32x4Splat, W);
+  f.v(KW1, SIMD.i32x4Add, KW, K1);
+  f.simd(SIMD.const, ...[0, 2, 4, 6].flatMap((v) => [v, 0, 0, 0]));
+  f.set(LANES);
+  f.loop(); // planes
+  f.code.push(OP.i32Const, 0);
+  f.set(ROW);
+  f.mov(IT, OH);
+  f.loop(); // output rows; ROW = 2*oh*W
+  f.get(SRC);
+  f.get(ROW);
+  f.code.push(OP.i32Const, 2, OP.i32Shl, OP.i32Add);
+  f.set(P);
+  f.v(IV, SIMD.i32x4Splat, ROW);
+  f.v(IV, SIMD.i32x4Add, IV, LANES);
+  f.mov(QV, DV);
+  f.mov(QI, DI);
+  f.mov(JT, OWB);
+  f.loop(); // 4 outputs
+  pair(P);
+  f.mov(BEST, A);
+  f.mov(AT, IV);
+  take(B, K1);
+  f.i32op(BOT, P, OP.i32Add, WB);
+  pair(BOT);
+  take(A, KW);
+  take(B, KW1);
+  f.storeV(QV, 0, BEST);
+  f.storeV(QI, 0, AT);
+  f.addConst(P, 32);
+  f.addConst(QV, 16);
+  f.addConst(QI, 16);
+  f.v(IV, SIMD.i32x4Add, IV, K8);
+  f.countDownEnd(JT);
+  f.addLocal(DV, DR);
+  f.addLocal(DI, DR);
+  f.get(ROW);
+  f.get(W);
+  f.code.push(OP.i32Const, 1, OP.i32Shl, OP.i32Add);
+  f.set(ROW);
+  f.countDownEnd(IT);
+  f.addLocal(SRC, SP);
+  f.countDownEnd(PL);
+  return f.encode(8, 14);
+}
+
+/**
+ * copy2d(src, srcRow, srcPlane, dst, dstRow, dstPlane, len, rows, planes): copies `planes`
+ * x `rows` rows of `len` floats (strides in bytes), 4 floats per step and the rest one by one.
+ */
+function copy2dBody(): number[] {
+  const [S, SR, SP, D, DR, DP, LEN, ROWS, PL] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [N4, TAIL, IT, JT, PS, PD, RS, RD] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const V = 17;
+  const f = new Body();
+  f.i32opConst(N4, LEN, OP.i32ShrU, 2);
+  f.i32opConst(TAIL, LEN, OP.i32And, 3);
+  f.loop(); // planes
+  f.mov(RS, S);
+  f.mov(RD, D);
+  f.mov(IT, ROWS);
+  f.loop(); // rows
+  f.mov(PS, RS);
+  f.mov(PD, RD);
+  f.ifNonZero(N4);
+  f.mov(JT, N4);
+  f.loop();
+  f.loadV(V, PS, 0);
+  f.storeV(PD, 0, V);
+  f.addConst(PS, 16);
+  f.addConst(PD, 16);
+  f.countDownEnd(JT);
+  f.end();
+  f.ifNonZero(TAIL);
+  f.mov(JT, TAIL);
+  f.loop();
+  f.get(PD);
+  f.get(PS);
+  f.code.push(OP.f32Load, 2, 0, OP.f32Store, 2, 0);
+  f.addConst(PS, 4);
+  f.addConst(PD, 4);
+  f.countDownEnd(JT);
+  f.end();
+  f.addLocal(RS, SR);
+  f.addLocal(RD, DR);
+  f.countDownEnd(IT);
+  f.addLocal(S, SP);
+  f.addLocal(D, DP);
+  f.countDownEnd(PL);
+  return f.encode(8, 1);
+}
+
 /** The module's bytes: memory "mem", functions "shifted" and "shiftedT" (see ConvWasm). */
 export function convWasmModuleBytes(): Uint8Array {
   const i32 = 0x7f;
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
-    ...section(3, [2, 0, 1]),
+    ...section(3, [4, 0, 1, 1, 1]),
     ...section(5, [1, 0, 1]), // memory, min 1 page
-    ...section(7, [3, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 3, ...ascii('mem'), 2, 0]),
-    ...section(10, [2, ...shiftedBody(), ...shiftedTBody()]),
+    ...section(7, [
+      5, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      3, ...ascii('mem'), 2, 0,
+    ]),
+    ...section(10, [4, ...shiftedBody(), ...shiftedTBody(), ...maxPool2Body(), ...copy2dBody()]),
   ]);
+}
+
+let shared: ConvWasm | null | undefined;
+
+/** The one instance that the convolution and pooling kernels share (created on first use); null without WebAssembly SIMD. */
+export function convWasm(): ConvWasm | null {
+  if (shared === undefined) shared = createConvWasm();
+  return shared;
 }
 
 /** Instantiates the kernels; null without WebAssembly SIMD. */
@@ -265,6 +458,8 @@ export function createConvWasm(): ConvWasm | null {
     const kernel: ConvWasm = {
       shifted: exports.shifted as ConvWasm['shifted'],
       shiftedT: exports.shiftedT as ConvWasm['shiftedT'],
+      maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
+      copy2d: exports.copy2d as ConvWasm['copy2d'],
       f32: new Float32Array(memory.buffer),
       i32: new Int32Array(memory.buffer),
       ensure(n: number): void {

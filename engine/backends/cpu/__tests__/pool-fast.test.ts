@@ -1,7 +1,7 @@
 /**
  * The CPU pooling kernels' unchecked paths (every window inside the input: no padding, no
- * ceil-mode overhang; the unrolled 2x2 stride-2 max) give exactly what the bounds-checked
- * paths give: values, argmax indices (ties, -Infinity and NaN included) and gradients.
+ * ceil-mode overhang; the 2x2 stride-2 max unrolled in JS and in WebAssembly) give exactly
+ * what the bounds-checked paths give: values, argmax indices (ties, -Infinity and NaN included) and gradients.
  */
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../../core/engine.ts';
@@ -10,7 +10,7 @@ import type { Tensor } from '../../../core/tensor.ts';
 import { mul } from '../../../ops/elementwise.ts';
 import { avgPool2d, maxPool2dWithIndices } from '../../../ops/pool.ts';
 import { sum } from '../../../ops/reduce.ts';
-import { setPoolFastPaths } from '../pool.ts';
+import { setPoolFastPaths, setPoolWasm } from '../pool.ts';
 
 const gen = new Generator(9);
 
@@ -42,22 +42,25 @@ function gradOf(x: Tensor, dy: Tensor, f: (x: Tensor) => Tensor): Tensor {
 const cases: { x: number[]; w: Win }[] = [
   { x: [2, 3, 8, 6], w: { k: [2, 2], s: [2, 2], d: [1, 1], out: [4, 3] } },
   { x: [1, 2, 9, 7], w: { k: [2, 2], s: [2, 2], d: [1, 1], out: [4, 3] } }, // floor mode drops the last row/column
+  { x: [2, 40, 60, 58], w: { k: [2, 2], s: [2, 2], d: [1, 1], out: [30, 29] } }, // more planes than one WebAssembly call takes
   { x: [2, 2, 9, 8], w: { k: [3, 2], s: [2, 3], d: [1, 1], out: [4, 3] } },
   { x: [1, 3, 10, 9], w: { k: [3, 3], s: [1, 2], d: [2, 1], out: [6, 4] } },
   { x: [1, 1, 5, 5], w: { k: [5, 5], s: [1, 1], d: [1, 1], out: [1, 1] } },
 ];
 
-/** Runs f with the unchecked paths on, then off, and returns both results' values. */
-function bothPaths(f: () => Tensor[]): [number[][], number[][]] {
-  const run = (on: boolean) => {
-    const was = setPoolFastPaths(on);
+/** Runs f on the unchecked paths with and without WebAssembly, then on the checked path, and returns the three results' values. */
+function allPaths(f: () => Tensor[]): [number[][], number[][], number[][]] {
+  const run = (fast: boolean, wasm: boolean) => {
+    const wasFast = setPoolFastPaths(fast);
+    const wasWasm = setPoolWasm(wasm);
     try {
       return f().map((t) => Array.from(t.dataSync()));
     } finally {
-      setPoolFastPaths(was);
+      setPoolFastPaths(wasFast);
+      setPoolWasm(wasWasm);
     }
   };
-  return [run(true), run(false)];
+  return [run(true, true), run(true, false), run(false, false)];
 }
 
 describe('pooling kernels: unchecked paths for windows inside the input', () => {
@@ -67,11 +70,12 @@ describe('pooling kernels: unchecked paths for windows inside the input', () => 
         const x = input(shape, specials);
         const dy = input([shape[0], shape[1], ...w.out], false);
         const opts = { kernelSize: w.k, stride: w.s, dilation: w.d };
-        const [fast, checked] = bothPaths(() => {
+        const [wasm, fast, checked] = allPaths(() => {
           const { values, indices } = maxPool2dWithIndices(x, opts);
           return [values, indices, gradOf(x, dy, (xx) => maxPool2dWithIndices(xx, opts).values)];
         });
         expect(fast).toEqual(checked);
+        expect(wasm).toEqual(checked);
         if (!specials && fast[1].length > 1) expect(fast[1].some((i) => i !== fast[1][0])).toBe(true);
       });
     }
@@ -81,7 +85,7 @@ describe('pooling kernels: unchecked paths for windows inside the input', () => 
         const dy = input([shape[0], shape[1], ...w.out], false);
         for (const countIncludePad of [true, false]) {
           const opts = { kernelSize: w.k, stride: w.s, countIncludePad };
-          const [fast, checked] = bothPaths(() => [avgPool2d(x, opts), gradOf(x, dy, (xx) => avgPool2d(xx, opts))]);
+          const [, fast, checked] = allPaths(() => [avgPool2d(x, opts), gradOf(x, dy, (xx) => avgPool2d(xx, opts))]);
           expect(fast).toEqual(checked);
         }
       });
