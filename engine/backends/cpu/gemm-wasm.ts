@@ -59,7 +59,8 @@ interface WasmMemory {
 /** Upper bound of a shared memory, in 64 KiB pages (1 GiB; only address space is reserved). */
 export const WASM_MAX_PAGES = 16384;
 
-function leb(n: number): number[] {
+/** Unsigned LEB128 bytes of n (WebAssembly's integer encoding). */
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -70,8 +71,8 @@ function leb(n: number): number[] {
   return out;
 }
 
-const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
+export const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
+export const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
 
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,

@@ -5,6 +5,119 @@
  */
 import { registerKernel } from '../../core/backend.ts';
 import { f32 } from './cpu-backend.ts';
+import { ascii, leb, section } from './gemm-wasm.ts';
+
+interface SgdWasm {
+  /** b = momentum b + keep d; p -= lr b, over n4 groups of 4 float32s at byte offsets p, d, b; in float64 as the JS loop. */
+  momentum(p: number, d: number, b: number, n4: number, lr: number, momentum: number, keep: number): void;
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+}
+
+/**
+ * The momentum update as WebAssembly SIMD: each f32x4 group is widened to two f64x2
+ * halves, updated with the JS loop's float64 operations in the same order and narrowed
+ * back, so results are bit-identical to `sgdLoop`.
+ */
+function sgdWasmBytes(): Uint8Array {
+  const [P, D, B, N, LR, MOM, KEEP] = [0, 1, 2, 3, 4, 5, 6];
+  const [SLR, SMOM, SKEEP, BV, DV, PV, VLO, VHI] = [7, 8, 9, 10, 11, 12, 13, 14];
+  const c: number[] = [];
+  const get = (l: number) => c.push(0x20, ...leb(l));
+  const set = (l: number) => c.push(0x21, ...leb(l));
+  const simd = (op: number, ...imm: number[]) => c.push(0xfd, ...leb(op), ...imm);
+  const HI = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+  const JOIN = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const promoteLo = (l: number) => { get(l); simd(0x5f); };
+  const promoteHi = (l: number) => { get(l); get(l); simd(0x0d, ...HI); simd(0x5f); };
+  const f64 = { add: 0xf0, sub: 0xf1, mul: 0xf2, splat: 0x14 };
+  for (const [from, to] of [[LR, SLR], [MOM, SMOM], [KEEP, SKEEP]]) {
+    get(from);
+    simd(f64.splat);
+    set(to);
+  }
+  c.push(0x03, 0x40); // loop
+  get(B); simd(0x00, 2, 0); set(BV);
+  get(D); simd(0x00, 2, 0); set(DV);
+  get(P); simd(0x00, 2, 0); set(PV);
+  // v = momentum * b + keep * d, per half
+  for (const [half, dst] of [[promoteLo, VLO], [promoteHi, VHI]] as const) {
+    get(SMOM); half(BV); simd(f64.mul);
+    get(SKEEP); half(DV); simd(f64.mul);
+    simd(f64.add);
+    set(dst);
+  }
+  // b = f32(v)
+  get(B); get(VLO); simd(0x5e); get(VHI); simd(0x5e); simd(0x0d, ...JOIN); simd(0x0b, 2, 0);
+  // p = f32(p - lr * v)
+  get(P);
+  promoteLo(PV); get(SLR); get(VLO); simd(f64.mul); simd(f64.sub); simd(0x5e);
+  promoteHi(PV); get(SLR); get(VHI); simd(f64.mul); simd(f64.sub); simd(0x5e);
+  simd(0x0d, ...JOIN);
+  simd(0x0b, 2, 0);
+  for (const l of [P, D, B]) {
+    get(l);
+    c.push(0x41, 16, 0x6a);
+    set(l);
+  }
+  get(N); c.push(0x41, 1, 0x6b, 0x22, ...leb(N), 0x0d, 0);
+  c.push(0x0b, 0x0b);
+  const body = [1, 8, 0x7b, ...c];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7c, 0x7c, 0]),
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [2, 8, ...ascii('momentum'), 0, 0, 3, ...ascii('mem'), 2, 0]),
+    ...section(10, [1, ...leb(body.length), ...body]),
+  ]);
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+function createSgdWasm(): SgdWasm | null {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const bytes = sgdWasmBytes();
+    if (!wasm.validate(bytes)) return null;
+    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
+    return { momentum: exports.momentum as SgdWasm['momentum'], memory: exports.mem as unknown as SgdWasm['memory'] };
+  } catch {
+    return null;
+  }
+}
+
+const sgdWasm = createSgdWasm();
+/** Below this many values the plain loop is as fast as copying into the module. */
+const SGD_WASM_MIN = 1024;
+
+/** The momentum update (not the first step, no Nesterov) through the module; false when it is not available. */
+function sgdMomentumWasm(p: Float32Array, d: Float32Array, b: Float32Array, lr: number, momentum: number, keep: number): boolean {
+  const n = p.length;
+  if (!sgdWasm || n < SGD_WASM_MIN) return false;
+  const n4 = n >> 2;
+  const bytes = 3 * n4 * 16;
+  const have = sgdWasm.memory.buffer.byteLength;
+  if (bytes > have) sgdWasm.memory.grow(Math.ceil((bytes - have) / 65536));
+  const view = new Float32Array(sgdWasm.memory.buffer);
+  const len = 4 * n4;
+  view.set(p.subarray(0, len), 0);
+  view.set(d.subarray(0, len), len);
+  view.set(b.subarray(0, len), 2 * len);
+  sgdWasm.momentum(0, 4 * len, 8 * len, n4, lr, momentum, keep);
+  p.set(view.subarray(0, len));
+  b.set(view.subarray(2 * len, 3 * len));
+  for (let i = len; i < n; i++) {
+    const v = momentum * b[i] + keep * d[i];
+    b[i] = v;
+    p[i] -= lr * v;
+  }
+  return true;
+}
 
 /** SGD: d = g + wd p; buf = momentum buf + (1 - dampening) d (buf = d on the first step); p -= lr (nesterov ? d + momentum buf : buf). */
 registerKernel('SGDStep', 'cpu', ([param, grad, buf], attrs) => {
@@ -44,6 +157,7 @@ function sgdLoop(p: Float32Array, d: Float32Array, b: Float32Array | null, lr: n
     }
   } else {
     const keep = 1 - dampening;
+    if (!nesterov && sgdMomentumWasm(p, d, b, lr, momentum, keep)) return;
     if (nesterov) for (let i = 0; i < n; i++) {
       const v = momentum * b[i] + keep * d[i];
       b[i] = v;
