@@ -8,7 +8,7 @@ import { fromValues } from '../core/engine.ts';
 import type { Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
-import { additiveMask, scaledDotProductAttention } from '../ops/attention.ts';
+import { additiveMask, fusedAttention, type HeadView, type MaskStrides, scaledDotProductAttention, useFusedKernel } from '../ops/attention.ts';
 import { add } from '../ops/elementwise.ts';
 import { narrow, permute, reshape, split, squeeze, transpose, unsqueeze } from '../ops/layout.ts';
 import { linear } from '../ops/matmul.ts';
@@ -114,27 +114,9 @@ export class MultiheadAttention extends Module {
     if (v0.shape[1] !== S) throw new Error(`MultiheadAttention: ${S} keys but ${v0.shape[1]} values`);
 
     const bias = this.getParameter('in_proj_bias');
-    const b = bias ? split(bias, E, 0) : [null, null, null];
-    let q: Tensor;
-    let k: Tensor;
-    let v: Tensor;
-    if (this.sameEmbedDim) {
-      const w = this.getParameter('in_proj_weight')!;
-      if (query === key && key === value) {
-        [q, k, v] = split(linear(q0, w, bias), E, 2);
-      } else {
-        q = linear(q0, narrow(w, 0, 0, E), b[0]);
-        k = linear(k0, narrow(w, 0, E, E), b[1]);
-        v = linear(v0, narrow(w, 0, 2 * E, E), b[2]);
-      }
-    } else {
-      q = linear(q0, this.getParameter('q_proj_weight')!, b[0]);
-      k = linear(k0, this.getParameter('k_proj_weight')!, b[1]);
-      v = linear(v0, this.getParameter('v_proj_weight')!, b[2]);
-    }
     const h = this.numHeads;
     const d = this.headDim;
-    const heads = (t: Tensor, len: number) => permute(reshape(t, [N, len, h, d]), [0, 2, 1, 3]);
+    const needWeights = opts.needWeights ?? true;
 
     let mask: Tensor | null = null;
     if (opts.attnMask) {
@@ -154,22 +136,73 @@ export class MultiheadAttention extends Module {
       const kp = reshape(additiveMask(m, 'nonzero'), [N, 1, 1, S]);
       mask = mask ? add(mask, kp) : kp;
     }
-    const res = scaledDotProductAttention(heads(q, L), heads(k, S), heads(v, S), {
-      attnMask: mask,
-      isCausal: opts.isCausal,
-      dropoutP: this.dropoutP,
-      training: this.training,
-      generator: this.generator,
-    });
-    // [N, h, L, d] -> [N, L, E]
-    let output = this.outProj.forward(reshape(permute(res.output, [0, 2, 1, 3]), [N, L, E]));
+    const attnOpts = { isCausal: opts.isCausal, dropoutP: this.dropoutP, training: this.training, generator: this.generator };
+
+    let attended: Tensor;
+    let headWeights: Tensor;
+    if (useFusedKernel(mask)) {
+      // Heads read in place from the projections ([N, len, E], head i in columns i*d..) and
+      // the output written with heads merged: no split, permute or reshape copies.
+      let q: HeadView;
+      let k: HeadView;
+      let v: HeadView;
+      const rows = (t: Tensor, len: number, offset = 0, width = E): HeadView => ({ tensor: t, offset, batchStride: len * width, headStride: d, rowStride: width });
+      if (this.sameEmbedDim && query === key && key === value) {
+        const qkv = linear(q0, this.getParameter('in_proj_weight')!, bias);
+        [q, k, v] = [rows(qkv, L, 0, 3 * E), rows(qkv, L, E, 3 * E), rows(qkv, L, 2 * E, 3 * E)];
+      } else {
+        const [wq, wk, wv] = this.projectionWeights();
+        const b = bias ? split(bias, E, 0) : [null, null, null];
+        [q, k, v] = [rows(linear(q0, wq, b[0]), L), rows(linear(k0, wk, b[1]), S), rows(linear(v0, wv, b[2]), S)];
+      }
+      const res = fusedAttention(q, k, v, { B: N, heads: h, L, S, E: d, Ev: d }, {
+        ...attnOpts,
+        mask,
+        maskStrides: mask ? maskStridesOf(mask.shape, [N, h, L, S]) : null,
+        outShape: [N, L, E],
+        outStrides: [L * E, d, E],
+        weightsShape: [N, h, L, S],
+        weightsGrad: needWeights,
+      });
+      attended = res.output;
+      headWeights = res.weights;
+    } else {
+      const b = bias ? split(bias, E, 0) : [null, null, null];
+      let q: Tensor;
+      let k: Tensor;
+      let v: Tensor;
+      if (this.sameEmbedDim && query === key && key === value) {
+        [q, k, v] = split(linear(q0, this.getParameter('in_proj_weight')!, bias), E, 2);
+      } else {
+        const [wq, wk, wv] = this.projectionWeights();
+        q = linear(q0, wq, b[0]);
+        k = linear(k0, wk, b[1]);
+        v = linear(v0, wv, b[2]);
+      }
+      const heads = (t: Tensor, len: number) => permute(reshape(t, [N, len, h, d]), [0, 2, 1, 3]);
+      const res = scaledDotProductAttention(heads(q, L), heads(k, S), heads(v, S), { ...attnOpts, attnMask: mask });
+      // [N, h, L, d] -> [N, L, E]
+      attended = reshape(permute(res.output, [0, 2, 1, 3]), [N, L, E]);
+      headWeights = res.weights;
+    }
+    let output = this.outProj.forward(attended);
     output = unbatched ? squeeze(output, 0) : this.batchFirst ? output : transpose(output, 0, 1);
     let weights: Tensor | null = null;
-    if (opts.needWeights ?? true) {
-      weights = (opts.averageAttnWeights ?? true) ? mean(res.weights, 1) : res.weights;
+    if (needWeights) {
+      weights = (opts.averageAttnWeights ?? true) ? mean(headWeights, 1) : headWeights;
       if (unbatched) weights = squeeze(weights, 0);
     }
     return { output, weights };
+  }
+
+  /** The q, k and v projection weights [E, E], [E, kdim], [E, vdim]. */
+  private projectionWeights(): [Tensor, Tensor, Tensor] {
+    const E = this.embedDim;
+    if (this.sameEmbedDim) {
+      const w = this.getParameter('in_proj_weight')!;
+      return [narrow(w, 0, 0, E), narrow(w, 0, E, E), narrow(w, 0, 2 * E, E)];
+    }
+    return [this.getParameter('q_proj_weight')!, this.getParameter('k_proj_weight')!, this.getParameter('v_proj_weight')!];
   }
 
   /** The attention output only (self-attention when key and value are omitted). */
@@ -177,4 +210,16 @@ export class MultiheadAttention extends Module {
     const k = key ?? query;
     return this.attend(query, k, value ?? k, { needWeights: false }).output;
   }
+}
+
+/** Strides of a mask broadcast (right-aligned, size-1 dims) over `full`, for a contiguous mask. */
+function maskStridesOf(shape: readonly number[], full: readonly number[]): MaskStrides {
+  const res = [0, 0, 0, 0] as MaskStrides;
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const j = full.length - shape.length + i;
+    res[j] = shape[i] === 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return res;
 }

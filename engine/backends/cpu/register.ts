@@ -9,6 +9,7 @@ import './softmax.ts';
 import './conv.ts';
 import './pool.ts';
 import './rnn.ts';
+import './attention.ts';
 import './graph.ts';
 import './norm.ts';
 import './optim.ts';

@@ -1,0 +1,207 @@
+/**
+ * Fused scaled dot-product attention on the CPU: scores, mask, softmax, dropout and the
+ * weighted sum of values for every (batch, head) in one kernel, and its backward in another.
+ * The products of each block are GEMMs on strided operands (matmul.ts); the softmax and its
+ * backward are one pass over each row of scores.
+ * q, k and v are read through strides, so heads are taken straight out of a packed
+ * projection ([N, L, 3E] with the heads side by side) and the output is written with its
+ * heads merged or apart, with no permute or split copies.
+ *
+ * Kernel 'Attention'. Inputs: the distinct source tensors (attrs.sources of them), then the
+ * additive float mask (if attrs.mask) and the dropout scale mask [B, heads, L, S] (if
+ * attrs.dropout). Element (b, h, l, e) of q lives at off + b*sB + h*sH + l*sL + e of source
+ * `src`, with attrs.q = [src, off, sB, sH, sL] (likewise k, v; attrs.out = [sB, sH, sL]);
+ * the mask element (b, h, l, j) at b*sB + h*sH + l*sL + j*sS with attrs.mask = those strides.
+ * Outputs: the output (attrs.outShape), the attention weights after dropout
+ * (attrs.weightsShape, [B, heads, L, S] in order) and, with dropout, the weights before it.
+ *
+ * Kernel 'AttentionGrad'. Inputs: the forward's inputs, the weights before dropout, the
+ * output gradient and (if attrs.weightsGrad) the gradient of the weights after dropout.
+ * Outputs: one gradient per source tensor.
+ */
+import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.ts';
+import { sizeOf } from '../../core/shape.ts';
+import { f32, out } from './cpu-backend.ts';
+import { expFast } from './fast-math.ts';
+import { gemmStrided } from './matmul.ts';
+
+type View = [src: number, off: number, sB: number, sH: number, sL: number];
+
+interface Setup {
+  B: number;
+  heads: number;
+  L: number;
+  S: number;
+  E: number;
+  Ev: number;
+  q: View;
+  k: View;
+  v: View;
+  outStrides: [number, number, number];
+  maskStrides: [number, number, number, number] | null;
+  scale: number;
+  causal: boolean;
+  sources: Float32Array[];
+  mask: Float32Array | null;
+  drop: Float32Array | null;
+  /** Index of the first input after the sources, mask and dropout mask. */
+  next: number;
+}
+
+function setup(inputs: readonly TensorInfo[], attrs: Attrs): Setup {
+  const nSrc = attrs.sources as number;
+  const maskStrides = (attrs.mask as Setup['maskStrides']) ?? null;
+  const hasDrop = attrs.dropout as boolean;
+  let k = nSrc;
+  const mask = maskStrides ? f32(inputs[k++]) : null;
+  const drop = hasDrop ? f32(inputs[k++]) : null;
+  return {
+    B: attrs.B as number,
+    heads: attrs.heads as number,
+    L: attrs.L as number,
+    S: attrs.S as number,
+    E: attrs.E as number,
+    Ev: attrs.Ev as number,
+    q: attrs.q as View,
+    k: attrs.k as View,
+    v: attrs.v as View,
+    outStrides: attrs.out as Setup['outStrides'],
+    maskStrides,
+    scale: attrs.scale as number,
+    causal: attrs.causal as boolean,
+    sources: inputs.slice(0, nSrc).map(f32),
+    mask,
+    drop,
+    next: k,
+  };
+}
+
+/** Keys visible to query l: all S, or j <= l with the causal mask. */
+function keysOf(causal: boolean, l: number, S: number): number {
+  return causal ? Math.min(S, l + 1) : S;
+}
+
+/** A float32 block of scores of at least n elements, reused across calls. */
+let scoreScratch = new Float32Array(0);
+function scores(n: number): Float32Array {
+  if (scoreScratch.length < n) scoreScratch = new Float32Array(n);
+  return scoreScratch;
+}
+
+registerKernel('Attention', 'cpu', (inputs, attrs) => {
+  const s = setup(inputs, attrs);
+  const { B, heads, L, S, E, Ev, q, k, v, outStrides, maskStrides, scale, causal, sources, mask, drop } = s;
+  const Q = sources[q[0]];
+  const K = sources[k[0]];
+  const V = sources[v[0]];
+  const probs = new Float32Array(B * heads * L * S);
+  const weights = drop ? new Float32Array(probs.length) : probs;
+  const res = new Float32Array(sizeOf(attrs.outShape as number[]));
+  const sc = scores(L * S);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      const qb = q[1] + b * q[2] + h * q[3];
+      const kb = k[1] + b * k[2] + h * k[3];
+      const vb = v[1] + b * v[2] + h * v[3];
+      const ob = b * outStrides[0] + h * outStrides[1];
+      const mb = maskStrides ? b * maskStrides[0] + h * maskStrides[1] : 0;
+      const w0 = (b * heads + h) * L * S;
+      // scores = Q K^T
+      sc.fill(0, 0, L * S);
+      gemmStrided(L, S, E, Q, qb, q[4], 1, K, kb, 1, k[4], sc, 0, S);
+      for (let l = 0; l < L; l++) {
+        const wr = w0 + l * S;
+        const sr = l * S;
+        const J = keysOf(causal, l, S);
+        let mx = -Infinity;
+        for (let j = 0; j < J; j++) {
+          let x = sc[sr + j] * scale;
+          if (mask && maskStrides) x += mask[mb + l * maskStrides[2] + j * maskStrides[3]];
+          sc[sr + j] = x;
+          if (x > mx) mx = x;
+        }
+        if (mx === -Infinity || Number.isNaN(mx)) {
+          // Every key blocked (or a NaN score): the row is NaN, as softmax over -Infinity is.
+          probs.fill(Number.NaN, wr, wr + S);
+          if (drop) weights.fill(Number.NaN, wr, wr + S);
+          continue;
+        }
+        let sum = 0;
+        for (let j = 0; j < J; j++) {
+          const ex = expFast(sc[sr + j] - mx);
+          sc[sr + j] = ex;
+          sum += ex;
+        }
+        const inv = 1 / sum;
+        for (let j = 0; j < J; j++) probs[wr + j] = sc[sr + j] * inv;
+        if (drop) for (let j = 0; j < J; j++) weights[wr + j] = probs[wr + j] * drop[wr + j];
+      }
+      // out = W V, written at the output's strides
+      gemmStrided(L, Ev, S, weights, w0, S, 1, V, vb, v[4], 1, res, ob, outStrides[2]);
+    }
+  }
+  const wShape = attrs.weightsShape as number[];
+  const outs = [out(res, attrs.outShape as number[]), out(weights, wShape)];
+  if (drop) outs.push(out(probs, wShape));
+  return outs;
+});
+
+registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
+  const s = setup(inputs, attrs);
+  const { B, heads, L, S, E, Ev, q, k, v, outStrides, scale, causal, sources, drop } = s;
+  let n = s.next;
+  const P = f32(inputs[n++]);
+  const dO = f32(inputs[n++]);
+  const dW = (attrs.weightsGrad as boolean) ? f32(inputs[n++]) : null;
+  const Q = sources[q[0]];
+  const K = sources[k[0]];
+  const V = sources[v[0]];
+  const grads = sources.map((src) => new Float32Array(src.length));
+  const dQ = grads[q[0]];
+  const dK = grads[k[0]];
+  const dV = grads[v[0]];
+  const W = drop ? new Float32Array(L * S) : null;
+  const dS = scores(L * S);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      const qb = q[1] + b * q[2] + h * q[3];
+      const kb = k[1] + b * k[2] + h * k[3];
+      const vb = v[1] + b * v[2] + h * v[3];
+      const ob = b * outStrides[0] + h * outStrides[1];
+      const w0 = (b * heads + h) * L * S;
+      // weights after dropout: W' = P * D
+      let wArr = P;
+      let wOff = w0;
+      if (drop && W) {
+        for (let i = 0; i < L * S; i++) W[i] = P[w0 + i] * drop[w0 + i];
+        wArr = W;
+        wOff = 0;
+      }
+      // dV += W'^T dO
+      gemmStrided(S, Ev, L, wArr, wOff, 1, S, dO, ob, outStrides[2], 1, dV, vb, v[4]);
+      // dW' = dO V^T (+ the weights' own gradient)
+      dS.fill(0, 0, L * S);
+      gemmStrided(L, S, Ev, dO, ob, outStrides[2], 1, V, vb, 1, v[4], dS, 0, S);
+      // softmax backward: dScore = P (dP - sum(dP P)) * scale, with dP = dW' * D
+      for (let l = 0; l < L; l++) {
+        const wr = w0 + l * S;
+        const sr = l * S;
+        const J = keysOf(causal, l, S);
+        let r = 0;
+        for (let j = 0; j < J; j++) {
+          let g = dS[sr + j];
+          if (dW) g += dW[wr + j];
+          if (drop) g *= drop[wr + j];
+          dS[sr + j] = g;
+          r += g * P[wr + j];
+        }
+        for (let j = 0; j < J; j++) dS[sr + j] = P[wr + j] * (dS[sr + j] - r) * scale;
+        for (let j = J; j < S; j++) dS[sr + j] = 0;
+      }
+      // dQ += dS K; dK += dS^T Q
+      gemmStrided(L, E, S, dS, 0, S, 1, K, kb, k[4], 1, dQ, qb, q[4]);
+      gemmStrided(S, E, L, dS, 0, 1, S, Q, qb, q[4], 1, dK, kb, k[4]);
+    }
+  }
+  return grads.map((g, i) => out(g, inputs[i].shape));
+});
