@@ -156,9 +156,9 @@ const WNR = WASM_NR;
  * A GEMM below this many multiply-adds stays on the calling thread: waking the helpers
  * costs more than they save.
  */
-let MIN_PARALLEL_MACS = 1 << 18;
+let MIN_PARALLEL_MACS = 1 << 20;
 /** Each thread's share of one kernel call is at least this many multiply-adds. */
-let MIN_PART_MACS = 1 << 16;
+let MIN_PART_MACS = 1 << 18;
 
 let team: GemmTeam | null = null;
 let teamHost: GemmThreadHost | null = null;
@@ -335,6 +335,7 @@ function gemmWasmWith(
   packB: PackPanels, store: StoreBlock,
 ): void {
   const t = m * n * k >= MIN_PARALLEL_MACS ? currentTeam() : null;
+  t?.wake(helpersNow);
   const kernel = wasm!;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));
   const ncMax = Math.min(W_NC, Math.max(WNR, Math.floor(W_B_BYTES / (4 * k * WNR)) * WNR));

@@ -83,6 +83,14 @@ export class GemmTeam {
     return Array.from({ length: this.helpers }, (_, i) => i + 1);
   }
 
+  /**
+   * Wakes sleeping helpers without giving them work, so that they are polling (not asleep)
+   * when the tasks of a product being prepared arrive.
+   */
+  wake(count: number): void {
+    for (let w = 1; w <= count; w++) Atomics.notify(this.ctl, w * SLOT_INTS, 1);
+  }
+
   /** Starts a round of tasks: `post` one to each helper taking part, then `wait` for each. */
   begin(): void {
     this.seq++;
@@ -127,6 +135,7 @@ function serve(block, ctl, slot) {
     let spins = 0;
     let seq;
     while ((seq = Atomics.load(ctl, base)) === seen) {
+      // Poll a while, then sleep until a task (or a wake-up call) arrives.
       if (++spins > ${SPIN * 10}) { Atomics.wait(ctl, base, seen); spins = 0; }
     }
     seen = seq;
