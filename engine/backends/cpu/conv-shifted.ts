@@ -30,6 +30,14 @@ const MC = 96;
 /** Pixels per kernel call of the weight gradient. */
 const QC = 512;
 
+/**
+ * Rows per tile for `rows` rows: 4 unless 6 pads fewer (the 4-row kernels run a little
+ * faster per multiply, the 6-row ones waste less on 6, 18 or 30 rows, say).
+ */
+function tileRows(rows: number): number {
+  return Math.ceil(rows / 4) * 4 <= Math.ceil(rows / MR) * MR ? 4 : MR;
+}
+
 /** Region allocator over the module's memory, in floats, each region 64-byte aligned. */
 function layout(sizes: number[]): { at: number[]; total: number } {
   const at: number[] = [];
@@ -51,23 +59,21 @@ interface Padded {
   pl: number;
 }
 
-/** Copies `planes` planes of src (from plane offset srcOff) into the padded buffer at f32[xp...]; its borders stay zero. */
-function copyPadded(f32: Float32Array, xp: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
+/**
+ * Copies `planes` planes of src (from element srcOff) into the padded buffer at f32[xp...]
+ * through the staging area f32[stage...]: one block copy into the module's memory, then
+ * the module's strided row copy. The buffer's borders stay zero.
+ */
+function copyPadded(k: ConvWasm, xp: number, stage: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
   const { H, W, Hp, Wp, pt, pl } = p;
   const r0 = Math.max(0, pt);
   const r1 = Math.min(Hp, H + pt);
   const s0 = Math.max(0, pl);
   const s1 = Math.min(Wp, W + pl);
   if (r0 >= r1 || s0 >= s1) return;
-  for (let c = 0; c < planes; c++) {
-    const plane = xp + c * Hp * Wp;
-    const sp = srcOff + c * H * W;
-    for (let r = r0; r < r1; r++) {
-      const d = plane + r * Wp;
-      const s = sp + (r - pt) * W - pl;
-      for (let q = s0; q < s1; q++) f32[d + q] = src[s + q];
-    }
-  }
+  k.f32.set(src.subarray(srcOff, srcOff + planes * H * W), stage);
+  const from = stage + (r0 - pt) * W + s0 - pl;
+  k.copy2d(4 * from, 4 * W, 4 * H * W, 4 * (xp + r0 * Wp + s0), 4 * Wp, 4 * Hp * Wp, s1 - s0, r1 - r0, planes);
 }
 
 /** Byte offsets of the receptive-field entries (c, i, j), c < cs, in the padded planes. */
@@ -122,14 +128,16 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const len = outH * Wp;
   const nTiles = Math.ceil(len / NR);
   const ldc = nTiles * NR;
-  const mTiles = Math.ceil(rows / MR);
-  const mPad = mTiles * MR;
+  const mr = tileRows(rows);
+  const mTiles = Math.ceil(rows / mr);
+  const mPad = mTiles * mr;
   const planeSize = cs * Hp * Wp + dw * (kw - 1) + 2 * NR;
-  const { at, total } = layout([groups * mPad * K, K, planeSize, mPad * ldc]);
-  const [PA, OFFS, XP, CM] = at;
+  const P = outH * outW;
+  const { at, total } = layout([groups * mPad * K, K, planeSize, mPad * ldc, Math.max(cs * H * W, rows * P)]);
+  const [PA, OFFS, XP, CM, STAGE] = at;
   k.ensure(total);
   const f32 = k.f32;
-  // The weight as 6-row panels: [depth block][row tile][depth in block][6], one set per group.
+  // The weight as mr-row panels: [depth block][row tile][depth in block][mr], one set per group.
   const kSteps = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kSteps);
   const og = flipped ? cs : rows;
@@ -139,8 +147,8 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
     for (let kb = 0; kb < K; kb += kStep) {
       const kc = Math.min(kStep, K - kb);
       for (let r = 0; r < mPad; r++) {
-        let d = base + kb * mPad + Math.floor(r / MR) * kc * MR + (r % MR);
-        for (let p = kb; p < kb + kc; p++, d += MR) {
+        let d = base + kb * mPad + Math.floor(r / mr) * kc * mr + (r % mr);
+        for (let p = kb; p < kb + kc; p++, d += mr) {
           if (r >= rows) f32[d] = 0;
           else if (!flipped) f32[d] = weight[(g * rows + r) * K + p];
           else {
@@ -156,27 +164,23 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const S = groups * cs;
   const O = groups * rows;
-  const P = outH * outW;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
-      copyPadded(f32, XP, src, (n * S + g * cs) * H * W, cs, pad);
+      copyPadded(k, XP, STAGE, src, (n * S + g * cs) * H * W, cs, pad);
       for (let r = 0; r < rows; r++) f32.fill(bias ? bias[g * rows + r] : 0, CM + r * ldc, CM + (r + 1) * ldc);
       const base = PA + g * mPad * K;
-      for (let t0 = 0; t0 < mTiles; t0 += MC / MR) {
-        const t1 = Math.min(mTiles, t0 + MC / MR);
+      for (let t0 = 0; t0 < mTiles; t0 += MC / mr) {
+        const t1 = Math.min(mTiles, t0 + MC / mr);
         for (let kb = 0; kb < K; kb += kStep) {
           const kc = Math.min(kStep, K - kb);
-          k.shifted(kc, 4 * (base + kb * mPad + t0 * kc * MR), 4 * (OFFS + kb), 4 * XP, 4 * (CM + t0 * MR * ldc), 4 * ldc, t1 - t0, nTiles);
+          const args = [kc, 4 * (base + kb * mPad + t0 * kc * mr), 4 * (OFFS + kb), 4 * XP, 4 * (CM + t0 * mr * ldc), 4 * ldc, t1 - t0, nTiles] as const;
+          if (mr === 4) k.shifted4(...args);
+          else k.shifted(...args);
         }
       }
-      const yOff = (n * O + g * rows) * P;
-      for (let r = 0; r < rows; r++) {
-        for (let oh = 0; oh < outH; oh++) {
-          const d = yOff + r * P + oh * outW;
-          const s = CM + r * ldc + oh * Wp;
-          for (let ow = 0; ow < outW; ow++) dst[d + ow] = f32[s + ow];
-        }
-      }
+      // Drop the padded columns, then one block copy out.
+      k.copy2d(4 * CM, 4 * Wp, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
+      dst.set(f32.subarray(STAGE, STAGE + rows * P), (n * O + g * rows) * P);
     }
   }
   return true;
@@ -216,18 +220,19 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const Hp = outH + dh * (kh - 1);
   const Wp = outW + dw * (kw - 1);
   const len = outH * Wp;
-  const kTiles = Math.ceil(K / MR);
+  const mr = tileRows(K);
+  const kTiles = Math.ceil(K / mr);
   const oTiles = Math.ceil(og / NR);
   const ldc = oTiles * NR;
   const planeSize = cg * Hp * Wp + dw * (kw - 1) + 2 * NR;
-  const cmSize = kTiles * MR * ldc;
-  const { at, total } = layout([kTiles * MR, planeSize, oTiles * len * NR, groups * cmSize]);
-  const [OFFS, XP, DT, CM] = at;
+  const cmSize = kTiles * mr * ldc;
+  const { at, total } = layout([kTiles * mr, planeSize, oTiles * len * NR, groups * cmSize, cg * H * W]);
+  const [OFFS, XP, DT, CM, STAGE] = at;
   k.ensure(total);
   const f32 = k.f32;
   const i32 = k.i32;
   writeOffsets(i32, OFFS, cg, kh, kw, dh, dw, Hp, Wp);
-  i32.fill(0, OFFS + K, OFFS + kTiles * MR);
+  i32.fill(0, OFFS + K, OFFS + kTiles * mr);
   f32.fill(0, XP, XP + planeSize);
   f32.fill(0, DT, DT + oTiles * len * NR);
   f32.fill(0, CM, CM + groups * cmSize);
@@ -237,7 +242,7 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const P = outH * outW;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
-      copyPadded(f32, XP, x, (n * C + g * cg) * H * W, cg, pad);
+      copyPadded(k, XP, STAGE, x, (n * C + g * cg) * H * W, cg, pad);
       // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow.
       const dyOff = (n * O + g * og) * P;
       for (let o = 0; o < og; o++) {
@@ -250,7 +255,9 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
       }
       const cm = CM + g * cmSize;
       for (let q0 = 0; q0 < len; q0 += QC) {
-        k.shiftedT(Math.min(QC, len - q0), 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * OFFS, 4 * cm, 4 * ldc, kTiles, oTiles);
+        const args = [Math.min(QC, len - q0), 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * OFFS, 4 * cm, 4 * ldc, kTiles, oTiles] as const;
+        if (mr === 4) k.shiftedT4(...args);
+        else k.shiftedT(...args);
       }
     }
   }

@@ -7,7 +7,8 @@
  * is the padded input shifted by off(k): the kernels read it in place through a table of
  * offsets, and compute every padded column (the Wp - Wo extra columns of each row are
  * dropped by the caller). The module is assembled here from bytes, like gemm-wasm.ts, and
- * has its own memory. Its two functions keep 6 x 8 tiles of C in f32x4 registers:
+ * has its own memory. Its two functions keep 6 x 8 tiles of C in f32x4 registers (and
+ * their variants `shifted4` and `shiftedT4` 4 x 8 tiles, for row counts that 4 divides):
  *
  * - `shifted(kc, pa, offs, xb, c, ldc, mTiles, nTiles)`: C[r, q] += sum_k A[r, k] X[xb + off(k) + q]
  *   with A packed as 6-row panels (k-major, `mTiles` panels one after another) and C
@@ -32,7 +33,11 @@ export const CONV_NR = 8;
 
 export interface ConvWasm {
   shifted(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  /** `shifted` with 4-row panels (A packed 4 rows per panel). */
+  shifted4(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
   shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
+  /** `shiftedT` with 4-row tiles (4 offsets per tile). */
+  shiftedT4(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
   copy2d(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
@@ -196,19 +201,20 @@ class Body {
 
 const MR = CONV_MR;
 
-/** Loads (or stores) the 6 x 8 tile at `row` with row stride `ld` bytes into (from) accumulators acc..acc+11; `r` is a scratch local. */
-function tile(f: Body, store: boolean, row: number, ld: number, r: number, acc: number): void {
+/** Loads (or stores) the mr x 8 tile at `row` with row stride `ld` bytes into (from) accumulators acc..acc+2*mr-1; `r` is a scratch local. */
+function tile(f: Body, store: boolean, row: number, ld: number, r: number, acc: number, mr = MR): void {
   f.mov(r, row);
-  for (let i = 0; i < MR; i++) {
+  for (let i = 0; i < mr; i++) {
     for (let j = 0; j < 2; j++) {
       if (store) f.storeV(r, 16 * j, acc + 2 * i + j);
       else f.loadV(acc + 2 * i + j, r, 16 * j);
     }
-    if (i < MR - 1) f.addLocal(r, ld);
+    if (i < mr - 1) f.addLocal(r, ld);
   }
 }
 
-function shiftedBody(): number[] {
+/** `shifted` with row panels of mr rows (6, or 4 where that pads fewer rows). */
+function shiftedBody(mr: number): number[] {
   const [KC, PA, OFFS, XB, C, LDC, MT, NT] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [IT, K, A, O, CI, R, ADDR] = [8, 9, 10, 11, 12, 13, 14];
   const [B0, B1, AV, ACC] = [15, 16, 17, 18];
@@ -218,22 +224,22 @@ function shiftedBody(): number[] {
   f.mov(A, PA);
   f.mov(IT, MT);
   f.loop(); // row panels
-  tile(f, false, CI, LDC, R, ACC);
+  tile(f, false, CI, LDC, R, ACC, mr);
   f.mov(O, OFFS);
   f.mov(K, KC);
   f.loop(); // depth
   f.addLoaded(ADDR, XB, O, 0);
   f.loadV(B0, ADDR, 0);
   f.loadV(B1, ADDR, 16);
-  for (let i = 0; i < MR; i++) {
+  for (let i = 0; i < mr; i++) {
     f.splat(AV, A, 4 * i);
     f.fma(ACC + 2 * i, AV, B0);
     f.fma(ACC + 2 * i + 1, AV, B1);
   }
-  f.addConst(A, 4 * MR);
+  f.addConst(A, 4 * mr);
   f.addConst(O, 4);
   f.countDownEnd(K);
-  tile(f, true, CI, LDC, R, ACC);
+  tile(f, true, CI, LDC, R, ACC, mr);
   // A now starts the next row panel; C's next row panel is MR rows down.
   f.addLocal(R, LDC);
   f.mov(CI, R);
@@ -241,28 +247,29 @@ function shiftedBody(): number[] {
   f.addConst(XB, 4 * CONV_NR);
   f.addConst(C, 4 * CONV_NR);
   f.countDownEnd(NT);
-  return f.encode(7, 3 + 2 * MR);
+  return f.encode(7, 3 + 2 * mr);
 }
 
-function shiftedTBody(): number[] {
+/** `shiftedT` with tiles of mr weight rows (6, or 4 where that pads fewer rows). */
+function shiftedTBody(mr: number): number[] {
   const [LEN, PB, PBS, XB, OFFS, C, LDC, KT, OT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [IT, Q, B, CI, R, OF] = [9, 10, 11, 12, 13, 14];
-  const P = 15; // 6 row pointers
-  const [B0, B1, AV, ACC] = [21, 22, 23, 24];
+  const P = 15; // mr row pointers
+  const [B0, B1, AV, ACC] = [P + mr, P + mr + 1, P + mr + 2, P + mr + 3];
   const f = new Body();
   f.loop(); // output-channel panels
   f.mov(CI, C);
   f.mov(OF, OFFS);
   f.mov(IT, KT);
   f.loop(); // weight-row tiles
-  tile(f, false, CI, LDC, R, ACC);
-  for (let i = 0; i < MR; i++) f.addLoaded(P + i, XB, OF, 4 * i);
+  tile(f, false, CI, LDC, R, ACC, mr);
+  for (let i = 0; i < mr; i++) f.addLoaded(P + i, XB, OF, 4 * i);
   f.mov(B, PB);
   f.mov(Q, LEN);
   f.loop(); // pixels
   f.loadV(B0, B, 0);
   f.loadV(B1, B, 16);
-  for (let i = 0; i < MR; i++) {
+  for (let i = 0; i < mr; i++) {
     f.splat(AV, P + i, 0);
     f.fma(ACC + 2 * i, AV, B0);
     f.fma(ACC + 2 * i + 1, AV, B1);
@@ -270,15 +277,15 @@ function shiftedTBody(): number[] {
   }
   f.addConst(B, 4 * CONV_NR);
   f.countDownEnd(Q);
-  tile(f, true, CI, LDC, R, ACC);
+  tile(f, true, CI, LDC, R, ACC, mr);
   f.addLocal(R, LDC);
   f.mov(CI, R);
-  f.addConst(OF, 4 * MR);
+  f.addConst(OF, 4 * mr);
   f.countDownEnd(IT);
   f.addLocal(PB, PBS);
   f.addConst(C, 4 * CONV_NR);
   f.countDownEnd(OT);
-  return f.encode(6 + MR, 3 + 2 * MR);
+  return f.encode(6 + mr, 3 + 2 * mr);
 }
 
 /**
@@ -428,13 +435,13 @@ export function convWasmModuleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
-    ...section(3, [4, 0, 1, 1, 1]),
+    ...section(3, [6, 0, 1, 1, 1, 0, 1]),
     ...section(5, [1, 0, 1]), // memory, min 1 page
     ...section(7, [
-      5, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
-      3, ...ascii('mem'), 2, 0,
+      7, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5, 3, ...ascii('mem'), 2, 0,
     ]),
-    ...section(10, [4, ...shiftedBody(), ...shiftedTBody(), ...maxPool2Body(), ...copy2dBody()]),
+    ...section(10, [6, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4)]),
   ]);
 }
 
@@ -457,7 +464,9 @@ export function createConvWasm(): ConvWasm | null {
     const memory = exports.mem as WasmMemory;
     const kernel: ConvWasm = {
       shifted: exports.shifted as ConvWasm['shifted'],
+      shifted4: exports.shifted4 as ConvWasm['shifted4'],
       shiftedT: exports.shiftedT as ConvWasm['shiftedT'],
+      shiftedT4: exports.shiftedT4 as ConvWasm['shiftedT4'],
       maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
       copy2d: exports.copy2d as ConvWasm['copy2d'],
       f32: new Float32Array(memory.buffer),
