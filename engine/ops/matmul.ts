@@ -1,5 +1,6 @@
 /** Matrix products: matmul (with batch broadcasting) and linear. */
-import { apply } from '../core/engine.ts';
+import { hasKernel } from '../core/backend.ts';
+import { activeBackend, apply } from '../core/engine.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { add, sumTo } from './elementwise.ts';
@@ -45,7 +46,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const lead = x.shape.slice(0, -1);
   const x2 = x.shape.length === 2 ? x : reshape(x, [-1, inF]);
-  let y = bmm(x2, weight, false, true);
-  if (bias) y = add(y, bias);
+  let y: Tensor;
+  if (bias && weight.shape.length === 2 && bias.shape.length === 1 && bias.shape[0] === weight.shape[0] && hasKernel('Linear', activeBackend().name)) {
+    // One kernel adds the bias while writing the product; the gradients are those of bmm + add.
+    y = apply('Linear', [x2, weight, bias], {}, (dy) => [
+      x2.requiresGrad ? bmm(dy, weight, false, false) : null,
+      weight.requiresGrad ? bmm(dy, x2, true, false) : null,
+      bias.requiresGrad ? sumTo(dy, bias.shape) : null,
+    ]);
+  } else {
+    y = bmm(x2, weight, false, true);
+    if (bias) y = add(y, bias);
+  }
   return x.shape.length === 2 ? y : reshape(y, [...lead, weight.shape[0]]);
 }

@@ -33,6 +33,8 @@ export interface WasmGemmKernel {
   copyPanels6(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
   transposePanels8(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
   transposePanels6(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
+  /** Adds the n4*4 float32s at v to each of `rows` rows at c, c + ldc, ... (bytes; last argument unused). */
+  addRows(c: number, ldc: number, rows: number, n4: number, v: number, unused: number): void;
   /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
   /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
@@ -198,6 +200,7 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
     ['copyPanels6', copyPanelsBody(6)],
     ['transposePanels8', transposePanelsBody(8)],
     ['transposePanels6', transposePanelsBody(6)],
+    ['addRows', addRowsBody()],
   ];
   const i32s = (n: number) => new Array<number>(n).fill(0x7f);
   const limits = shared ? [3, 1, ...leb(WASM_MAX_PAGES)] : [0, 1];
@@ -205,7 +208,7 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
   const bodies = funcs.flatMap(([, body]) => [...leb(body.length), ...body]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    // type 0: (i32 x9) -> () for block; type 1: (i32 x6) -> () for the packers
+    // type 0: (i32 x9) -> () for block; type 1: (i32 x6) -> () for the packers and addRows
     ...section(1, [2, 0x60, 9, ...i32s(9), 0, 0x60, 6, ...i32s(6), 0]),
     ...section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, ...limits]), // memory import
     ...section(3, [funcs.length, 0, ...funcs.slice(1).map(() => 1)]),
@@ -243,6 +246,34 @@ function copyPanelsBody(w: number): number[] {
   get(SRC); c.push(OP.i32Const, ...leb(4 * w), OP.i32Add); set(SRC);
   get(DST); get(PS); c.push(OP.i32Add); set(DST);
   get(NP); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(NP), OP.brIf, 0);
+  c.push(OP.end, OP.end);
+  return [1, 3, 0x7f, ...c];
+}
+
+/**
+ * Body of addRows(c, ldc, rows, n4, v, _): adds the float32 vector at v (n4 groups of 4) to
+ * each of `rows` rows at c, c + ldc, ... (bytes; rows, n4 >= 1).
+ */
+function addRowsBody(): number[] {
+  const [CC, LDC, ROWS, N4, V] = [0, 1, 2, 3, 4];
+  const [R, VV, J] = [6, 7, 8];
+  const c: number[] = [];
+  const get = (l: number) => c.push(OP.localGet, ...leb(l));
+  const set = (l: number) => c.push(OP.localSet, ...leb(l));
+  c.push(OP.loop, 0x40);
+  get(CC); set(R); get(V); set(VV); get(N4); set(J);
+  c.push(OP.loop, 0x40);
+  get(R);
+  get(R); c.push(OP.simd, ...leb(SIMD.v128Load), 2, 0);
+  get(VV); c.push(OP.simd, ...leb(SIMD.v128Load), 2, 0);
+  c.push(OP.simd, ...leb(SIMD.f32x4Add));
+  c.push(OP.simd, ...leb(SIMD.v128Store), 2, 0);
+  get(R); c.push(OP.i32Const, 16, OP.i32Add); set(R);
+  get(VV); c.push(OP.i32Const, 16, OP.i32Add); set(VV);
+  get(J); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(J), OP.brIf, 0);
+  c.push(OP.end);
+  get(CC); get(LDC); c.push(OP.i32Add); set(CC);
+  get(ROWS); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(ROWS), OP.brIf, 0);
   c.push(OP.end, OP.end);
   return [1, 3, 0x7f, ...c];
 }
@@ -300,6 +331,7 @@ export function createWasmGemmKernel(floats: number, shared = false): WasmGemmKe
       copyPanels6: exports.copyPanels6 as WasmGemmKernel['copyPanels6'],
       transposePanels8: exports.transposePanels8 as WasmGemmKernel['transposePanels8'],
       transposePanels6: exports.transposePanels6 as WasmGemmKernel['transposePanels6'],
+      addRows: exports.addRows as WasmGemmKernel['addRows'],
       module,
       memory,
       shared,

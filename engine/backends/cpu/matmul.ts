@@ -415,18 +415,27 @@ export function packStrided(b: Float32Array, off: number, rs: number, cs: number
   return (view, d, p0, kc, j0, nc) => packBFast(view, d, b, off + p0 * rs + j0 * cs, rs, cs, kc, nc);
 }
 
-/** The WebAssembly path of gemmStrided; with `overwrite`, C = A B (C's old values are not read). */
+/**
+ * The WebAssembly path of gemmStrided; with `overwrite`, C = A B (C's old values are not
+ * read), plus `bias` (n values) added to every row when given.
+ */
 function gemmWasm(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   b: Float32Array, bOff: number, bRs: number, bCs: number,
-  c: Float32Array, cOff: number, cRs: number, overwrite = false,
+  c: Float32Array, cOff: number, cRs: number, overwrite = false, bias: Float32Array | null = null,
 ): void {
   gemmWasmWith(
     m, n, k, a, aOff, aRs, aCs,
     packStrided(b, bOff, bRs, bCs),
     (view, base, ldc, i0, mc, j0, nc) => {
       if (overwrite) {
+        if (bias) {
+          // The bias row (zero-padded to ldc) goes where A's rows were staged, then onto each row.
+          view.set(bias.subarray(j0, j0 + nc), W_SA);
+          view.fill(0, W_SA + nc, W_SA + ldc);
+          wasm!.addRows(base * 4, ldc * 4, mc, ldc / 4, W_SA * 4, 0);
+        }
         const row = cOff + i0 * cRs + j0;
         if (ldc === nc && cRs === nc) c.set(view.subarray(base, base + mc * nc), row);
         else for (let i = 0; i < mc; i++) c.set(view.subarray(base + i * ldc, base + i * ldc + nc), row + i * cRs);
@@ -481,6 +490,29 @@ export function gemm(
 ): void {
   gemmStrided(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, 1, c, cOff, n);
 }
+
+/**
+ * F.linear with a bias, y = x W^T + b (x [m, k], W [n, k], b [n]), the bias added as each
+ * block of the product is written out: bit-identical to the product followed by Add.
+ */
+registerKernel('Linear', 'cpu', ([x, w, b]) => {
+  if (x.shape.length !== 2 || w.shape.length !== 2 || b.shape.length !== 1 || x.shape[1] !== w.shape[1] || b.shape[0] !== w.shape[0]) {
+    throw new Error(`linear: expected x [m, k], weight [n, k] and bias [n], got ${shapeStr(x.shape)}, ${shapeStr(w.shape)} and ${shapeStr(b.shape)}`);
+  }
+  const [m, k] = x.shape;
+  const n = w.shape[0];
+  const xv = f32(x);
+  const wv = f32(w);
+  const bv = f32(b);
+  const res = new Float32Array(m * n);
+  if (useWasm && m > 0 && n > 0 && k > 0) {
+    gemmWasm(m, n, k, xv, 0, k, 1, wv, 0, 1, k, res, 0, n, true, bv);
+  } else {
+    if (m > 0 && n > 0 && k > 0) gemmJs(m, n, k, xv, 0, k, 1, wv, 0, 1, k, res, 0, n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) res[i * n + j] += bv[j];
+  }
+  return out(res, [m, n]);
+});
 
 registerKernel('BatchMatMul', 'cpu', ([a, b], attrs) => {
   const transposeA = attrs.transposeA === true;
