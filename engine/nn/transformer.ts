@@ -7,6 +7,7 @@
  * Masks (see engine/ops/attention.ts): attention masks [T, S] float (added) or int32
  * (nonzero = blocked); key-padding masks [N, S] int32 (nonzero = padding) or float.
  */
+import { activeBackend } from '../core/engine.ts';
 import type { Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -14,6 +15,7 @@ import { gelu, relu } from '../ops/activation.ts';
 import { add } from '../ops/elementwise.ts';
 import { cat, expand, narrow, permute, reshape } from '../ops/layout.ts';
 import { linear } from '../ops/matmul.ts';
+import { addLayerNorm } from '../ops/norm.ts';
 import { MultiheadAttention } from './attention.ts';
 import { Dropout } from './dropout.ts';
 import { normalValues, torchDefaultBias, torchDefaultWeight } from './init.ts';
@@ -79,6 +81,15 @@ function feedForward(f: FeedForward, x: Tensor): Tensor {
   return f.linear2.forward(f.dropout.forward(f.activation === 'relu' ? relu(h) : gelu(h)));
 }
 
+/**
+ * norm(x + dropout(branch)), the post-norm residual step: one fused kernel on the CPU
+ * (ops/norm.ts addLayerNorm, same dropout draws as the Dropout module), the op chain elsewhere.
+ */
+function residualNorm(norm: LayerNorm, x: Tensor, branch: Tensor, drop: Dropout): Tensor {
+  if (activeBackend().name !== 'cpu') return norm.forward(add(x, drop.forward(branch)));
+  return addLayerNorm(x, branch, norm.normalizedShape, norm.weight, norm.bias, norm.opts.eps ?? 1e-5, { p: drop.p, training: drop.training, generator: drop.generator });
+}
+
 function makeAttention(dModel: number, nhead: number, opts: TransformerLayerOptions): MultiheadAttention {
   return new MultiheadAttention(dModel, nhead, { dropout: opts.dropout ?? 0.1, bias: opts.bias, batchFirst: opts.batchFirst ?? true, generator: opts.generator });
 }
@@ -111,19 +122,18 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private selfAttention(x: Tensor, masks: EncoderMasks): Tensor {
-    const out = this.selfAttn.attend(x, x, x, { attnMask: masks.mask, keyPaddingMask: masks.keyPaddingMask, isCausal: masks.isCausal, needWeights: false }).output;
-    return this.dropout1.forward(out);
+    return this.selfAttn.attend(x, x, x, { attnMask: masks.mask, keyPaddingMask: masks.keyPaddingMask, isCausal: masks.isCausal, needWeights: false }).output;
   }
 
   encode(src: Tensor, masks: EncoderMasks = {}): Tensor {
     checkModel(src, this.dModel, 'TransformerEncoderLayer');
     let x = src;
     if (this.normFirst) {
-      x = add(x, this.selfAttention(this.norm1.forward(x), masks));
+      x = add(x, this.dropout1.forward(this.selfAttention(this.norm1.forward(x), masks)));
       x = add(x, this.dropout2.forward(feedForward(this.ff, this.norm2.forward(x))));
     } else {
-      x = this.norm1.forward(add(x, this.selfAttention(x, masks)));
-      x = this.norm2.forward(add(x, this.dropout2.forward(feedForward(this.ff, x))));
+      x = residualNorm(this.norm1, x, this.selfAttention(x, masks), this.dropout1);
+      x = residualNorm(this.norm2, x, feedForward(this.ff, x), this.dropout2);
     }
     return x;
   }
@@ -170,19 +180,19 @@ export class TransformerDecoderLayer extends Module {
     checkModel(tgt, this.dModel, 'TransformerDecoderLayer');
     checkModel(memory, this.dModel, 'TransformerDecoderLayer (memory)');
     const sa = (x: Tensor) =>
-      this.dropout1.forward(this.selfAttn.attend(x, x, x, { attnMask: masks.tgtMask, keyPaddingMask: masks.tgtKeyPaddingMask, isCausal: masks.tgtIsCausal, needWeights: false }).output);
+      this.selfAttn.attend(x, x, x, { attnMask: masks.tgtMask, keyPaddingMask: masks.tgtKeyPaddingMask, isCausal: masks.tgtIsCausal, needWeights: false }).output;
     const ca = (x: Tensor) =>
-      this.dropout2.forward(this.multiheadAttn.attend(x, memory, memory, { attnMask: masks.memoryMask, keyPaddingMask: masks.memoryKeyPaddingMask, needWeights: false }).output);
-    const ff = (x: Tensor) => this.dropout3.forward(feedForward(this.ff, x));
+      this.multiheadAttn.attend(x, memory, memory, { attnMask: masks.memoryMask, keyPaddingMask: masks.memoryKeyPaddingMask, needWeights: false }).output;
+    const ff = (x: Tensor) => feedForward(this.ff, x);
     let x = tgt;
     if (this.normFirst) {
-      x = add(x, sa(this.norm1.forward(x)));
-      x = add(x, ca(this.norm2.forward(x)));
-      x = add(x, ff(this.norm3.forward(x)));
+      x = add(x, this.dropout1.forward(sa(this.norm1.forward(x))));
+      x = add(x, this.dropout2.forward(ca(this.norm2.forward(x))));
+      x = add(x, this.dropout3.forward(ff(this.norm3.forward(x))));
     } else {
-      x = this.norm1.forward(add(x, sa(x)));
-      x = this.norm2.forward(add(x, ca(x)));
-      x = this.norm3.forward(add(x, ff(x)));
+      x = residualNorm(this.norm1, x, sa(x), this.dropout1);
+      x = residualNorm(this.norm2, x, ca(x), this.dropout2);
+      x = residualNorm(this.norm3, x, ff(x), this.dropout3);
     }
     return x;
   }

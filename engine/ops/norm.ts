@@ -3,7 +3,8 @@
  * and layer norm run as fused kernels with explicit backward kernels; group norm is a
  * composite of reductions.
  */
-import { applyMulti } from '../core/engine.ts';
+import { applyMulti, fromValues, recordGrad } from '../core/engine.ts';
+import { defaultGenerator, type Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { full, ones, zeros } from './creation.ts';
@@ -60,12 +61,8 @@ export function batchNorm(
   return outs[0];
 }
 
-/**
- * layer_norm: normalises over the trailing dims `normalizedShape` (biased variance), then
- * applies the optional elementwise weight and bias of shape `normalizedShape`.
- * Output has the input's shape.
- */
-export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+/** Checks layer_norm's shapes; returns the number of normalised elements per row. */
+function checkLayerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null): number {
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.shape.length - k);
   if (k === 0 || k > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
@@ -79,7 +76,16 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
       throw new Error(`layer_norm: ${what} has shape ${shapeStr(t.shape)}, expected normalized_shape ${shapeStr(normalizedShape)}`);
     }
   }
-  const inner = normalizedShape.reduce((a, d) => a * d, 1);
+  return normalizedShape.reduce((a, d) => a * d, 1);
+}
+
+/**
+ * layer_norm: normalises over the trailing dims `normalizedShape` (biased variance), then
+ * applies the optional elementwise weight and bias of shape `normalizedShape`.
+ * Output has the input's shape.
+ */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const inner = checkLayerNorm(x, normalizedShape, weight, bias);
   const affine = weight !== null || bias !== null;
   const w = weight ?? full(normalizedShape, 1);
   const b = bias ?? zeros(normalizedShape);
@@ -112,4 +118,43 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   if (weight) y = mul(y, reshape(weight, perChannel));
   if (bias) y = add(y, reshape(bias, perChannel));
   return y;
+}
+
+/**
+ * layer_norm(x + dropout(r, p)) over the trailing `normalizedShape` dims, as one kernel with
+ * its own backward: the residual-then-norm step of a post-norm transformer layer. The
+ * dropout mask is drawn from `generator` exactly as ops/dropout.ts draws it (one draw per
+ * element, in order), so the result equals the op chain's. Dropout acts only when
+ * `training` and p > 0.
+ */
+export function addLayerNorm(
+  x: Tensor, r: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5,
+  dropoutOpts: { p: number; training: boolean; generator?: Generator } = { p: 0, training: false },
+): Tensor {
+  if (x.rank !== r.rank || x.shape.some((d, i) => d !== r.shape[i])) {
+    throw new Error(`add_layer_norm: the residual ${shapeStr(x.shape)} and the branch ${shapeStr(r.shape)} must have the same shape`);
+  }
+  const inner = checkLayerNorm(x, normalizedShape, weight, bias);
+  const { p, training } = dropoutOpts;
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be between 0 and 1, got ${p}`);
+  const affine = weight !== null || bias !== null;
+  const w = weight ?? full(normalizedShape, 1);
+  const b = bias ?? zeros(normalizedShape);
+  const drop = training && p > 0;
+  const inputs = [x, r, w, b];
+  if (drop) {
+    const gen = dropoutOpts.generator ?? defaultGenerator;
+    const keep = p === 1 ? 0 : 1 / (1 - p);
+    const mask = new Float32Array(r.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = gen.random() < p ? 0 : keep;
+    inputs.push(fromValues(mask, r.shape));
+  }
+  const attrs = { inner, eps, affine, dropout: drop };
+  const outs = applyMulti('AddLayerNorm', inputs, attrs);
+  recordGrad('addLayerNorm', inputs, [outs[0]], ([dy]) => {
+    const g = applyMulti('AddLayerNormGrad', drop ? [dy, outs[1], w, outs[2], inputs[4]] : [dy, outs[1], w, outs[2]], attrs);
+    const [dx, dr, dw, db] = drop ? g : [g[0], g[0], g[1], g[2]];
+    return [dx, dr, weight ? reshape(dw, normalizedShape) : null, bias ? reshape(db, normalizedShape) : null, null];
+  });
+  return outs[0];
 }

@@ -207,3 +207,106 @@ registerKernel('LayerNormGrad', 'cpu', ([dy, x, weight, mean, rstd], attrs) => {
   }
   return [out(dx, x.shape), out(Float32Array.from(dw), [inner]), out(Float32Array.from(db), [inner])];
 });
+
+/**
+ * Residual sum, dropout and LayerNorm in one pass over each row: y = LN(x + r * mask) over
+ * the trailing `inner` elements. Inputs x, r (same shape), weight [inner], bias [inner]
+ * (attrs.affine false: both ignored) and, with attrs.dropout, the dropout scale mask (r's
+ * shape). Outputs y, the normalised sum xhat (x's shape) and rstd [rows].
+ */
+registerKernel('AddLayerNorm', 'cpu', (inputs, attrs) => {
+  const [x, r, weight, bias] = inputs;
+  const inner = attrs.inner as number;
+  const eps = attrs.eps as number;
+  const affine = attrs.affine as boolean;
+  const xv = f32(x);
+  const rv = f32(r);
+  const mv = attrs.dropout ? f32(inputs[4]) : null;
+  const wv = affine ? f32(weight) : null;
+  const bv = affine ? f32(bias) : null;
+  const rows = inner === 0 ? 0 : xv.length / inner;
+  const y = new Float32Array(xv.length);
+  const xhat = new Float32Array(xv.length);
+  const rstd = new Float32Array(rows);
+  const sum = new Float64Array(inner);
+  for (let row = 0; row < rows; row++) {
+    const base = row * inner;
+    let s = 0;
+    if (mv) {
+      for (let i = 0; i < inner; i++) {
+        const v = xv[base + i] + rv[base + i] * mv[base + i];
+        sum[i] = v;
+        s += v;
+      }
+    } else {
+      for (let i = 0; i < inner; i++) {
+        const v = xv[base + i] + rv[base + i];
+        sum[i] = v;
+        s += v;
+      }
+    }
+    const m = s / inner;
+    let ss = 0;
+    for (let i = 0; i < inner; i++) {
+      const d = sum[i] - m;
+      ss += d * d;
+    }
+    const is = 1 / Math.sqrt(ss / inner + eps);
+    rstd[row] = is;
+    for (let i = 0; i < inner; i++) {
+      const h = (sum[i] - m) * is;
+      xhat[base + i] = h;
+      y[base + i] = wv && bv ? h * wv[i] + bv[i] : h;
+    }
+  }
+  return [out(y, x.shape), out(xhat, x.shape), out(rstd, [rows])];
+});
+
+/**
+ * Backward of AddLayerNorm. Inputs dy, xhat, weight, rstd and (attrs.dropout) the dropout
+ * mask. With g = dy * w: dsum = rstd * (g - mean(g) - xhat * mean(g xhat)); dx = dsum;
+ * dr = dsum * mask (dsum itself without dropout); dweight = sum_rows(dy xhat); dbias = sum_rows(dy).
+ * Outputs dx, dr (only with dropout), dweight, dbias.
+ */
+registerKernel('AddLayerNormGrad', 'cpu', (inputs, attrs) => {
+  const [dy, xhat, weight, rstd] = inputs;
+  const inner = attrs.inner as number;
+  const affine = attrs.affine as boolean;
+  const dyv = f32(dy);
+  const hv = f32(xhat);
+  const wv = affine ? f32(weight) : null;
+  const rv = f32(rstd);
+  const mv = attrs.dropout ? f32(inputs[4]) : null;
+  const rows = rv.length;
+  const dx = new Float32Array(hv.length);
+  const dr = mv ? new Float32Array(hv.length) : null;
+  const dw = new Float64Array(inner);
+  const db = new Float64Array(inner);
+  for (let row = 0; row < rows; row++) {
+    const base = row * inner;
+    const is = rv[row];
+    let sg = 0;
+    let sgx = 0;
+    for (let i = 0; i < inner; i++) {
+      const h = hv[base + i];
+      const d = dyv[base + i];
+      const g = wv ? d * wv[i] : d;
+      sg += g;
+      sgx += g * h;
+      dw[i] += d * h;
+      db[i] += d;
+    }
+    const mg = sg / inner;
+    const mgx = sgx / inner;
+    for (let i = 0; i < inner; i++) {
+      const g = wv ? dyv[base + i] * wv[i] : dyv[base + i];
+      const v = is * (g - mg - hv[base + i] * mgx);
+      dx[base + i] = v;
+      if (dr && mv) dr[base + i] = v * mv[base + i];
+    }
+  }
+  const res = [out(dx, dy.shape)];
+  if (dr) res.push(out(dr, dy.shape));
+  res.push(out(Float32Array.from(dw), [inner]), out(Float32Array.from(db), [inner]));
+  return res;
+});
