@@ -40,10 +40,15 @@ function glRenderer(): string {
   }
 }
 
-self.onmessage = (e: MessageEvent<{ mode: 'webgl2' }>) => {
+self.onmessage = (e: MessageEvent<{ mode?: 'webgl2' }>) => {
   let info;
   try {
     info = enableGpuBackend(e.data.mode);
+    if (!e.data.mode) {
+      // Automatic choice only: which mode, and why the better ones were refused.
+      postMessage({ mode: info.mode, label: describeBackend(), renderer: glRenderer(), refused: info.refused, cases: [], traffic: null, trafficError: null });
+      return;
+    }
   } catch (err) {
     postMessage({ fatal: String(err instanceof Error ? err.message : err) });
     return;
@@ -84,9 +89,13 @@ interface Report {
   cases: { name: string; error: string | null; ms: number }[];
   traffic: Record<'mlp' | 'cnn', Traffic[]> | null;
   trafficError: string | null;
+  refused?: Record<string, string>;
 }
 
-async function runInWorker(browser: Browser): Promise<Report> {
+/** Renderers that draw WebGL on the CPU (as gpu-backend.ts recognises them). */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+async function runInWorker(browser: Browser, mode: 'webgl2' | undefined): Promise<Report> {
   const bundle = await build({
     stdin: { contents: workerSource, resolveDir: root, sourcefile: 'gpu-webgl2-worker.ts', loader: 'ts' },
     bundle: true,
@@ -100,7 +109,7 @@ async function runInWorker(browser: Browser): Promise<Report> {
   try {
     await page.goto('about:blank');
     // Runs in the page: start the bundle as a Web Worker and wait for its one report.
-    return await page.evaluate((code) => {
+    return await page.evaluate(([code, mode]) => {
       interface PageWorker {
         onmessage: (e: { data: Report }) => void;
         onerror: (e: { message: string }) => void;
@@ -115,9 +124,9 @@ async function runInWorker(browser: Browser): Promise<Report> {
         const worker = new g.Worker(g.URL.createObjectURL(new g.Blob([code], { type: 'text/javascript' })));
         worker.onmessage = (e) => resolve(e.data);
         worker.onerror = (e) => resolve({ fatal: `worker error: ${e.message}` } as Report);
-        worker.postMessage({ mode: 'webgl2' });
+        worker.postMessage({ mode });
       });
-    }, bundle.outputFiles[0].text);
+    }, [bundle.outputFiles[0].text, mode] as const);
   } finally {
     await page.close();
   }
@@ -128,7 +137,7 @@ test.describe.serial('gpu backend on gpu.js webgl2 in a Web Worker', () => {
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(180_000);
-    report = await runInWorker(browser);
+    report = await runInWorker(browser, 'webgl2');
   });
 
   test('webgl2 is the mode that ran', async ({}, testInfo) => {
@@ -163,4 +172,17 @@ test.describe.serial('gpu backend on gpu.js webgl2 in a Web Worker', () => {
       expect.soft(steps[2].liveTensors, `${model}: live tensors stay flat`).toBe(steps[1].liveTensors);
     }
   });
+});
+
+test('without a pinned mode, WebGL drawn by a software renderer is passed over for webasm, and the reason is given', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const auto = await runInWorker(browser, undefined);
+  expect(auto.fatal).toBeUndefined();
+  if (SOFTWARE_RENDERER.test(auto.renderer)) {
+    expect(auto.mode).toBe('webasm');
+    expect(auto.refused?.webgl2).toMatch(/software WebGL renderer .*no GPU/);
+  } else {
+    // A machine with a GPU: a GPU mode wins.
+    expect(['webgpu', 'webgl2']).toContain(auto.mode);
+  }
 });

@@ -43,8 +43,28 @@ function isThenable(v: unknown): boolean {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** Tries one mode: a two-kernel pipeline must compute the right values synchronously, in that mode. */
-function probe(mode: GpuMode): { gpu: GPU } | { error: string } {
+/** Renderers that draw WebGL on the CPU (no GPU): Chromium's SwiftShader, Mesa's llvmpipe/softpipe, Windows' WARP. */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/** The WebGL renderer a gpu.js kernel draws with (unmasked where the browser allows), or null. */
+function rendererOf(kernel: unknown): string | null {
+  type Gl = { getExtension(name: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number };
+  const gl = (kernel as { kernel?: { context?: Gl } }).kernel?.context;
+  if (!gl || typeof gl.getParameter !== 'function') return null;
+  try {
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tries one mode: a two-kernel pipeline must compute the right values synchronously, in that
+ * mode. A GL mode drawn by a software renderer is refused unless `allowSoftware`: it computes
+ * far slower than webasm on the same CPU (see scripts/bench-browser.ts).
+ */
+function probe(mode: GpuMode, allowSoftware: boolean): { gpu: GPU; renderer: string | null } | { error: string } {
   let gpu: GPU | null = null;
   try {
     gpu = new GPU({ mode });
@@ -60,7 +80,11 @@ function probe(mode: GpuMode): { gpu: GPU } | { error: string } {
     const ran = (twice as unknown as { kernel?: { constructor?: { mode?: string } } }).kernel?.constructor?.mode;
     // gpu.js degrades kernels it cannot compile to its cpu backend, and says so here.
     if (ran === 'cpu' && mode !== 'cpu') throw new Error('gpu.js ran the probe on its cpu backend instead');
-    return { gpu };
+    const renderer = rendererOf(twice);
+    if (renderer && SOFTWARE_RENDERER.test(renderer) && !allowSoftware) {
+      throw new Error(`software WebGL renderer (${renderer}), no GPU: webasm computes faster`);
+    }
+    return { gpu, renderer };
   } catch (e) {
     try {
       void gpu?.destroy();
@@ -75,6 +99,8 @@ class GpuBackend implements Backend {
   readonly name = 'gpu';
   /** The gpu.js mode kernels run in, or null before `init`. Hosts show it (e.g. 'gpu:webasm'). */
   mode: GpuMode | null = null;
+  /** The WebGL renderer on the GL modes (e.g. a GPU's name, or SwiftShader), else null. */
+  renderer: string | null = null;
   private gpu: GPU | null = null;
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   private live = 0;
@@ -87,20 +113,22 @@ class GpuBackend implements Backend {
   resultReads = 0;
 
   /**
-   * Picks the gpu.js mode: `requested` or else the first of GPU_MODES that works here.
-   * Returns the mode and, per mode tried, why it was refused.
+   * Picks the gpu.js mode: `requested` or else the first of GPU_MODES that works here (a GL
+   * mode on a software renderer does not count unless requested). Returns the mode and, per
+   * mode tried, why it was refused.
    */
   init(requested?: GpuMode): { mode: GpuMode; refused: Record<string, string> } {
     if (this.gpu && (!requested || requested === this.mode)) return { mode: this.mode as GpuMode, refused: {} };
     if (this.gpu && this.live > 0) throw new Error(`gpu backend: cannot switch from gpu.js ${this.mode} to ${requested} while ${this.live} tensors live on it`);
     const refused: Record<string, string> = {};
     for (const mode of requested ? [requested] : GPU_MODES) {
-      const res = probe(mode);
+      const res = probe(mode, requested === mode);
       if ('gpu' in res) {
         this.dropKernels();
         void this.gpu?.destroy();
         this.gpu = res.gpu;
         this.mode = mode;
+        this.renderer = res.renderer;
         return { mode, refused };
       }
       refused[mode] = res.error;

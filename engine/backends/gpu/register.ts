@@ -24,17 +24,20 @@ export interface GpuBackendInfo {
   mode: GpuMode;
   /** Modes tried before the chosen one, with the reason each was refused. */
   refused: Record<string, string>;
+  /** The WebGL renderer on the GL modes (a GPU's name, or a software renderer when asked for), else null. */
+  renderer: string | null;
 }
 
 /**
  * Picks the best gpu.js mode that works here (webgpu, webgl2, headlessgl, webasm, cpu, in
- * that order; each is tried with a small kernel pipeline) or exactly `mode`, and
+ * that order; each is tried with a small kernel pipeline; WebGL drawn by a software renderer
+ * such as SwiftShader is passed over for webasm) or exactly `mode`, and
  * registers the `gpu` backend. Throws, naming each refusal, when none works.
  */
 export function enableGpuBackend(mode?: GpuMode): GpuBackendInfo {
   const res = gpuBackend.init(mode);
   registerBackend(gpuBackend, GPU_PRIORITY);
-  return { name: 'gpu', mode: res.mode, refused: res.refused };
+  return { name: 'gpu', mode: res.mode, refused: res.refused, renderer: gpuBackend.renderer };
 }
 
 /** What a host shows for the gpu backend, e.g. "gpu (gpu.js webasm)". */
