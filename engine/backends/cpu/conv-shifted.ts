@@ -226,7 +226,8 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const ldc = oTiles * NR;
   const planeSize = cg * Hp * Wp + dw * (kw - 1) + 2 * NR;
   const cmSize = kTiles * mr * ldc;
-  const { at, total } = layout([kTiles * mr, planeSize, oTiles * len * NR, groups * cmSize, cg * H * W]);
+  const P = outH * outW;
+  const { at, total } = layout([kTiles * mr, planeSize, oTiles * len * NR, groups * cmSize, Math.max(cg * H * W, og * P)]);
   const [OFFS, XP, DT, CM, STAGE] = at;
   k.ensure(total);
   const f32 = k.f32;
@@ -239,20 +240,12 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const C = groups * cg;
   const O = groups * og;
-  const P = outH * outW;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       copyPadded(k, XP, STAGE, x, (n * C + g * cg) * H * W, cg, pad);
       // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow.
-      const dyOff = (n * O + g * og) * P;
-      for (let o = 0; o < og; o++) {
-        const panel = DT + (o >> 3) * len * NR + (o & 7);
-        for (let oh = 0; oh < outH; oh++) {
-          const s = dyOff + o * P + oh * outW;
-          const d = panel + oh * Wp * NR;
-          for (let ow = 0; ow < outW; ow++) f32[d + ow * NR] = dy[s + ow];
-        }
-      }
+      f32.set(dy.subarray((n * O + g * og) * P, (n * O + g * og + og) * P), STAGE);
+      k.toPanels(4 * STAGE, 4 * DT, og, outH, outW, Wp, 4 * len * NR, 0);
       const cm = CM + g * cmSize;
       for (let q0 = 0; q0 < len; q0 += QC) {
         const args = [Math.min(QC, len - q0), 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * OFFS, 4 * cm, 4 * ldc, kTiles, oTiles] as const;

@@ -38,6 +38,8 @@ export interface ConvWasm {
   shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
   /** `shiftedT` with 4-row tiles (4 offsets per tile). */
   shiftedT4(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
+  /** Writes `rows` planes as 8-row panels of padded pixels (the weight gradient's transposed output gradient). */
+  toPanels(src: number, dst: number, rows: number, outH: number, outW: number, Wp: number, panelBytes: number, unused: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
   copy2d(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
@@ -429,19 +431,69 @@ function copy2dBody(): number[] {
   return f.encode(8, 1);
 }
 
+/**
+ * toPanels(src, dst, rows, outH, outW, Wp, panelBytes, _): writes `rows` planes of
+ * outH x outW floats (contiguous at src) as 8-row panels of padded pixels: entry
+ * (r, oh, ow) goes to dst + (r >> 3)*panelBytes + ((oh*Wp + ow)*8 + (r & 7))*4. The
+ * padded pixels (ow >= outW) are left as they are.
+ */
+function toPanelsBody(): number[] {
+  const [S, D, ROWS, OH, OW, WP, PB] = [0, 1, 2, 3, 4, 5, 6];
+  const [R, IT, JT, PD, RD, RS] = [8, 9, 10, 11, 12, 13];
+  const f = new Body();
+  f.code.push(OP.i32Const, 0);
+  f.set(R);
+  f.loop(); // rows
+  // RD = D + (R >> 3)*PB + (R & 7)*4
+  f.get(D);
+  f.get(R);
+  f.code.push(OP.i32Const, 3, OP.i32ShrU);
+  f.get(PB);
+  f.code.push(OP.i32Mul, OP.i32Add);
+  f.get(R);
+  f.code.push(OP.i32Const, 7, OP.i32And, OP.i32Const, 2, OP.i32Shl, OP.i32Add);
+  f.set(RD);
+  f.mov(IT, OH);
+  f.loop(); // output rows
+  f.mov(PD, RD);
+  f.mov(JT, OW);
+  f.loop(); // pixels
+  f.get(PD);
+  f.get(S);
+  f.code.push(OP.f32Load, 2, 0, OP.f32Store, 2, 0);
+  f.addConst(S, 4);
+  f.addConst(PD, 32);
+  f.countDownEnd(JT);
+  // RD += Wp * 32
+  f.get(RD);
+  f.get(WP);
+  f.code.push(OP.i32Const, 5, OP.i32Shl, OP.i32Add);
+  f.set(RD);
+  f.countDownEnd(IT);
+  f.addConst(R, 1);
+  f.get(R);
+  f.get(ROWS);
+  f.code.push(OP.i32Sub);
+  f.set(RS);
+  f.get(RS);
+  f.code.push(OP.brIf, 0, OP.end);
+  return f.encode(6, 0);
+}
+
 /** The module's bytes: memory "mem", functions "shifted" and "shiftedT" (see ConvWasm). */
 export function convWasmModuleBytes(): Uint8Array {
   const i32 = 0x7f;
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
-    ...section(3, [6, 0, 1, 1, 1, 0, 1]),
+    ...section(3, [7, 0, 1, 1, 1, 0, 1, 0]),
     ...section(5, [1, 0, 1]), // memory, min 1 page
     ...section(7, [
-      7, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
-      8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5, 3, ...ascii('mem'), 2, 0,
+      8, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5,
+      8, ...ascii('toPanels'), 0, 6, 3, ...ascii('mem'), 2, 0,
     ]),
-    ...section(10, [6, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4)]),
+    ...section(10, [7, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody()]),
   ]);
 }
 
@@ -467,6 +519,7 @@ export function createConvWasm(): ConvWasm | null {
       shifted4: exports.shifted4 as ConvWasm['shifted4'],
       shiftedT: exports.shiftedT as ConvWasm['shiftedT'],
       shiftedT4: exports.shiftedT4 as ConvWasm['shiftedT4'],
+      toPanels: exports.toPanels as ConvWasm['toPanels'],
       maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
       copy2d: exports.copy2d as ConvWasm['copy2d'],
       f32: new Float32Array(memory.buffer),
