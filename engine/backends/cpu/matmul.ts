@@ -7,8 +7,11 @@
  * WebAssembly SIMD is available the micro-kernel is the 6x8 f32x4 one from gemm-wasm.ts
  * (panels packed as float32 into its memory); otherwise a 4x8 JS kernel keeps its 32
  * accumulators in locals (panels packed as float64, which V8 reads without a conversion).
- * Packing reads the operands through element strides, so transposed operands need no copy.
- * Scratch buffers are module-level and reused; nothing is allocated per call.
+ * Packing reads the operands through element strides, so transposed operands need no copy;
+ * on the WebAssembly path, rows are copied into the module in bulk and packed there.
+ * Large products split their tiles between the calling thread and helper threads that
+ * run the same kernel on a shared memory (parallel.ts), with results bit-identical to one
+ * thread. Scratch buffers are module-level and reused; nothing is allocated per call.
  */
 import { registerKernel } from '../../core/backend.ts';
 import { broadcastShapes, shapeStr, sizeOf } from '../../core/shape.ts';
@@ -160,6 +163,39 @@ let MIN_PARALLEL_MACS = 1 << 20;
 /** Each thread's share of one kernel call is at least this many multiply-adds. */
 let MIN_PART_MACS = 1 << 18;
 
+const clock = (globalThis as { performance?: { now(): number } }).performance;
+/**
+ * Busy cores: when the helpers keep finishing well after the calling thread (other
+ * processes hold the cores), products run on one thread for a while (`backoff` products,
+ * doubling on every relapse), then threads are tried again. Results do not depend on it.
+ */
+let backoffEnabled = true;
+let backoff = 0;
+let backoffNext = 8;
+let slowRounds = 0;
+
+/** Turns the busy-core back-off on or off (tests that must exercise the helpers turn it off). */
+export function setGemmThreadBackoff(enabled: boolean): void {
+  backoffEnabled = enabled;
+  backoff = 0;
+  slowRounds = 0;
+}
+
+/** Records one split kernel call: the calling thread's share took `own` ms, then it waited `wait` ms. */
+function noteRound(own: number, wait: number): void {
+  if (wait > 0.5 * own + 0.03) {
+    if (++slowRounds >= 3) {
+      backoff = backoffNext;
+      backoffNext = Math.min(1024, backoffNext * 2);
+      slowRounds = 0;
+    }
+  } else if (slowRounds > 0) {
+    slowRounds--;
+  } else {
+    backoffNext = 8;
+  }
+}
+
 let team: GemmTeam | null = null;
 let teamHost: GemmThreadHost | null = null;
 /** Helpers taking part now (gemmThreads() - 1, at most team.helpers). */
@@ -206,6 +242,7 @@ function runBlock(
     return;
   }
   const team = t!;
+  const s0 = clock ? clock.now() : 0;
   team.begin();
   // Part q gets tiles [start(q), start(q + 1)); the calling thread takes part 0.
   const start = (q: number) => Math.floor((q * tiles) / parts);
@@ -217,7 +254,9 @@ function runBlock(
   }
   if (byCols) kernel.block(kc, pa, pb, c, ldc, mTiles, start(1), pbStride, first);
   else kernel.block(kc, pa, pb, c, ldc, start(1), nTiles, pbStride, first);
+  const s1 = clock ? clock.now() : 0;
   for (let q = 1; q < parts; q++) team.wait(q);
+  if (clock && backoffEnabled) noteRound(s1 - s0, clock.now() - s1);
 }
 
 /**
@@ -311,7 +350,8 @@ function packAWasm(view: Float32Array, d: number, a: Float32Array, off: number, 
 /**
  * Writes B's columns [j0, j0 + nc) of depth rows [p0, p0 + kc) as NR-wide float32 panels
  * at view[d...], each k-major (panel t holds columns j0 + 8t.. at view[d + t*kc*NR + p*NR + j]),
- * zero-padded to a multiple of NR columns.
+ * zero-padded to a multiple of NR columns. The memory after the panels, as much again, is
+ * free scratch for the packer (packStrided stages the operand's rows there).
  */
 export type PackPanels = (view: Float32Array, d: number, p0: number, kc: number, j0: number, nc: number) => void;
 
@@ -334,7 +374,11 @@ function gemmWasmWith(
   a: Float32Array, aOff: number, aRs: number, aCs: number,
   packB: PackPanels, store: StoreBlock,
 ): void {
-  const t = m * n * k >= MIN_PARALLEL_MACS ? currentTeam() : null;
+  let t: GemmTeam | null = null;
+  if (m * n * k >= MIN_PARALLEL_MACS) {
+    if (backoff > 0 && backoffEnabled) backoff--;
+    else t = currentTeam();
+  }
   t?.wake(helpersNow);
   const kernel = wasm!;
   const kStep = Math.ceil(k / Math.ceil(k / W_KC));

@@ -4,7 +4,7 @@ import { Generator } from '../../../core/random.ts';
 import { conv2d } from '../../../ops/conv.ts';
 import { matmul } from '../../../ops/matmul.ts';
 import '../register.ts';
-import { gemmKernel, gemmStrided, setGemmParallelThresholds } from '../matmul.ts';
+import { gemmKernel, gemmStrided, setGemmParallelThresholds, setGemmThreadBackoff } from '../matmul.ts';
 import { gemmThreadHost, gemmThreads, setGemmThreads } from '../parallel.ts';
 import { installNodeGemmThreads, nodeDefaultThreads } from '../parallel.node.ts';
 
@@ -26,8 +26,10 @@ describe('GEMM on helper threads', () => {
   const wasm = gemmKernel() === 'wasm';
   // Split even the smallest kernel call, so that every shape below runs on several threads.
   const saved = setGemmParallelThresholds(0, 0);
+  setGemmThreadBackoff(false);
   afterAll(() => {
     setGemmParallelThresholds(...saved);
+    setGemmThreadBackoff(true);
     setGemmThreads(null);
   });
 
