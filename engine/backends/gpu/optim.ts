@@ -1,5 +1,5 @@
 /**
- * Fused optimiser updates on the gpu (SGDStep, AdamStep): one kernel per updated tensor
+ * Fused optimiser updates on the gpu (SGDStep, AdamStep, RMSpropStep): one kernel per updated tensor
  * instead of the composite's chain of elementwise ops, and the parameters and state buffers
  * stay on the device. The kernels compute new values; `overwrite` then swaps them into the
  * parameter's and buffers' storage, which is the in-place update the optimisers expect.
@@ -82,5 +82,39 @@ registerKernel('AdamStep', 'gpu', (inputs, attrs) => {
   gpuBackend.overwrite(expAvgSq, v);
   if (amsgrad) gpuBackend.overwrite(maxExpAvgSq, second);
   gpuBackend.overwrite(param, p);
+  return [];
+});
+
+/**
+ * RMSprop: g' = g + wd p; s = α s + (1 - α) g'²; centered: a = a + (1 - α)(g' - a) and
+ * avg = sqrt(s - a²) + eps, else sqrt(s) + eps; with momentum buf = μ buf + g'/avg and
+ * p -= lr buf, else p -= lr g'/avg. Unused state slots (gradAvg, momentumBuf) repeat squareAvg.
+ */
+registerKernel('RMSpropStep', 'gpu', (inputs, attrs) => {
+  const [param, grad, squareAvg, gradAvg, momentumBuf] = inputs;
+  checkSizes('RMSpropStep', inputs);
+  const lr = attrs.lr as number;
+  const alpha = attrs.alpha as number;
+  const eps = attrs.eps as number;
+  const wd = attrs.weightDecay as number;
+  const momentum = attrs.momentum as number;
+  const centered = attrs.centered as boolean;
+  // v0 = p, v1 = g in the kernels that read the gradient.
+  const g = wd !== 0 ? `(v1 + ${lit(wd)} * v0)` : 'v1';
+  const s = update([param, grad, squareAvg], `return ${lit(alpha)} * v2 + ${lit(1 - alpha)} * ${g} * ${g};`);
+  const a = centered ? update([param, grad, gradAvg], `return v2 + ${lit(1 - alpha)} * (${g} - v2);`) : null;
+  // avg from s (v2) and, centered, a (v3).
+  const avg = centered ? `(Math.sqrt(v2 - v3 * v3) + ${lit(eps)})` : `(Math.sqrt(v2) + ${lit(eps)})`;
+  const withAvg = (extra: TensorInfo[]) => [param, grad, s, ...(a ? [a] : [s]), ...extra];
+  if (momentum > 0) {
+    const buf = update(withAvg([momentumBuf]), `return ${lit(momentum)} * v4 + ${g} / ${avg};`);
+    const p = update([param, buf], `return v0 - ${lit(lr)} * v1;`);
+    gpuBackend.overwrite(momentumBuf, buf);
+    gpuBackend.overwrite(param, p);
+  } else {
+    gpuBackend.overwrite(param, update(withAvg([]), `return v0 - ${lit(lr)} * ${g} / ${avg};`));
+  }
+  gpuBackend.overwrite(squareAvg, s);
+  if (a) gpuBackend.overwrite(gradAvg, a);
   return [];
 });

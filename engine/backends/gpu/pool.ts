@@ -170,3 +170,75 @@ return s;
 }`;
   return gpuBackend.run(source, [dy], [N, C, H, W]);
 });
+
+/**
+ * Adaptive pooling windows along one axis (as torch): output o of n over an input of size s
+ * covers [floor(o·s/n), ceil((o+1)·s/n)). Statements declaring `${v}0` and `${v}1` for output
+ * coordinate `o`; the +0.5 keeps float floor exact for these integer quotients.
+ */
+function adaptiveWindow(o: string, n: number, s: number, v: string): string {
+  return `const ${v}0 = Math.floor((${o} * ${lit(s)} + 0.5) / ${lit(n)});
+const ${v}1 = Math.floor(((${o} + 1.0) * ${lit(s)} + ${lit(n - 1)} + 0.5) / ${lit(n)});`;
+}
+
+/** The longest adaptive window along an axis: loops run this many times and skip the rest. */
+const longestWindow = (n: number, s: number) => Math.ceil(s / n) + 1;
+
+/** AdaptiveAvgPool2D: x [N, C, H, W] -> [N, C, outH, outW], each output the mean of its window. */
+registerKernel('AdaptiveAvgPool2D', 'gpu', ([x], attrs) => {
+  const outH = attrs.outH as number;
+  const outW = attrs.outW as number;
+  const [N, C, H, W] = x.shape;
+  const source = `function(a0) {
+const t = this.thread.x;
+${split3('t', outH, outW, ['pl', 'oh', 'ow'])}
+${adaptiveWindow('oh', outH, H, 'h')}
+${adaptiveWindow('ow', outW, W, 'w')}
+const base = pl * ${lit(H * W)};
+let s = 0.0;
+for (let i = 0; i < ${longestWindow(outH, H)}; i++) {
+const h = h0 + i;
+if (h < h1) {
+for (let j = 0; j < ${longestWindow(outW, W)}; j++) {
+const w = w0 + j;
+if (w < w1) { s += a0[base + h * ${lit(W)} + w]; }
+}
+}
+}
+return s / ((h1 - h0) * (w1 - w0));
+}`;
+  return gpuBackend.run(source, [x], [N, C, outH, outW]);
+});
+
+/**
+ * AdaptiveAvgPool2DGrad: dy [N, C, outH, outW] -> dx of attrs.inputShape; each input element
+ * gathers dy / window area from every output whose window holds it.
+ */
+registerKernel('AdaptiveAvgPool2DGrad', 'gpu', ([dy], attrs) => {
+  const [N, C, H, W] = attrs.inputShape as number[];
+  const [, , outH, outW] = dy.shape;
+  // Outputs whose windows can hold input row h start at floor(h·outH/H) - 1 or later.
+  const spanH = longestWindow(H, outH) + 1;
+  const spanW = longestWindow(W, outW) + 1;
+  const source = `function(a0) {
+const t = this.thread.x;
+${split3('t', H, W, ['pl', 'h', 'w'])}
+const base = pl * ${lit(outH * outW)};
+const firstH = Math.max(Math.floor((h * ${lit(outH)} + 0.5) / ${lit(H)}) - 1.0, 0.0);
+const firstW = Math.max(Math.floor((w * ${lit(outW)} + 0.5) / ${lit(W)}) - 1.0, 0.0);
+let s = 0.0;
+for (let i = 0; i < ${spanH}; i++) {
+const oh = firstH + i;
+${adaptiveWindow('oh', outH, H, 'h')}
+if (oh < ${lit(outH)} && h >= h0 && h < h1) {
+for (let j = 0; j < ${spanW}; j++) {
+const ow = firstW + j;
+${adaptiveWindow('ow', outW, W, 'w')}
+if (ow < ${lit(outW)} && w >= w0 && w < w1) { s += a0[base + oh * ${lit(outW)} + ow] / ((h1 - h0) * (w1 - w0)); }
+}
+}
+}
+return s;
+}`;
+  return gpuBackend.run(source, [dy], [N, C, H, W]);
+});

@@ -11,7 +11,7 @@ import { randn } from '../../../ops/creation.ts';
 import { abs, add, div, maximum, mul, sub, where } from '../../../ops/elementwise.ts';
 import { expand, gather, indexSelect, permute } from '../../../ops/layout.ts';
 import { bmm, matmul } from '../../../ops/matmul.ts';
-import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../../ops/pool.ts';
 import { batchNorm, layerNorm } from '../../../ops/norm.ts';
 import { mean, sum } from '../../../ops/reduce.ts';
 import { tensor } from '../../../core/engine.ts';
@@ -58,6 +58,8 @@ describeBackends('gradients through the gpu kernels', () => {
     assertGradcheck((x) => maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), [r(1, 2, 7, 6)]);
     assertGradcheck((x) => avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [r(1, 2, 7, 6)]);
     assertGradcheck((x) => avgPool2d(x, { kernelSize: 2, countIncludePad: false, padding: 1, ceilMode: true }), [r(1, 2, 5, 5)]);
+    assertGradcheck((x) => adaptiveAvgPool2d(x, [2, 3]), [r(1, 2, 5, 4)]);
+    assertGradcheck((x) => adaptiveAvgPool2d(x, 1), [r(2, 2, 3, 3)]);
   });
 
   it('fused activation gradients (their own backward)', () => {

@@ -21,13 +21,14 @@ import { abs, add, cast, clamp, cos, div, eq, exp, ge, gt, le, log, lt, maximum,
 import { cat, expand, gather, indexSelect, narrow, pad, permute, reshape, slice, stack, transpose } from '../../../ops/layout.ts';
 import { crossEntropy, mseLoss } from '../../../ops/loss.ts';
 import { bmm, linear, matmul } from '../../../ops/matmul.ts';
-import { avgPool2d, maxPool2d } from '../../../ops/pool.ts';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../../ops/pool.ts';
 import { batchNorm, layerNorm } from '../../../ops/norm.ts';
 import { mean, sum, variance } from '../../../ops/reduce.ts';
 import { Conv2d } from '../../../nn/conv.ts';
 import { Linear } from '../../../nn/linear.ts';
 import { MaxPool2d } from '../../../nn/pool.ts';
 import { Adam, AdamW } from '../../../optim/adam.ts';
+import { RMSprop } from '../../../optim/rmsprop.ts';
 import { SGD } from '../../../optim/sgd.ts';
 import { gpuBackend } from '../gpu-backend.ts';
 
@@ -253,8 +254,8 @@ export const PARITY_CASES: ParityCase[] = [
     ],
   },
   {
-    name: 'max and average pooling forward and backward',
-    kernels: ['MaxPool2D', 'MaxPool2DGrad', 'AvgPool2D', 'AvgPool2DGrad'],
+    name: 'max, average and adaptive average pooling forward and backward',
+    kernels: ['MaxPool2D', 'MaxPool2DGrad', 'AvgPool2D', 'AvgPool2DGrad', 'AdaptiveAvgPool2D', 'AdaptiveAvgPool2DGrad'],
     builds: [
       (g) => withGrads((t) => maxPool2d(t, { kernelSize: 2 }), poolInput(g)),
       (g) => withGrads((t) => maxPool2d(t, { kernelSize: 3, stride: 2, padding: 1 }), poolInput(g)),
@@ -262,6 +263,8 @@ export const PARITY_CASES: ParityCase[] = [
       (g) => withGrads((t) => avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 }), poolInput(g)),
       (g) => withGrads((t) => avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), poolInput(g)),
       (g) => withGrads((t) => avgPool2d(t, { kernelSize: [2, 3] }), poolInput(g)),
+      ...([1, [3, 2], [4, 4], [9, 8], [5, 11]] as const).map((size): Build => (g) => withGrads((t) => adaptiveAvgPool2d(t, size), poolInput(g))),
+      (g) => withGrads((t) => adaptiveAvgPool2d(t, [7, 5]), r(g, 1, 2, 3, 3)),
     ],
   },
   {
@@ -290,8 +293,8 @@ export const PARITY_CASES: ParityCase[] = [
     ],
   },
   {
-    name: 'fused SGD (momentum, dampening, nesterov, weight decay) and Adam/AdamW (amsgrad) updates',
-    kernels: ['SGDStep', 'AdamStep'],
+    name: 'fused SGD (momentum, dampening, nesterov, weight decay), Adam/AdamW (amsgrad) and RMSprop (centered, momentum) updates',
+    kernels: ['SGDStep', 'AdamStep', 'RMSpropStep'],
     builds: ([
       (ps) => new SGD(ps, { lr: 0.1 }),
       (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 0.01 }),
@@ -300,6 +303,9 @@ export const PARITY_CASES: ParityCase[] = [
       (ps) => new Adam(ps, { lr: 0.01 }),
       (ps) => new Adam(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true }),
       (ps) => new AdamW(ps, { lr: 0.01, weightDecay: 0.1 }),
+      (ps) => new RMSprop(ps, { lr: 0.01 }),
+      (ps) => new RMSprop(ps, { lr: 0.01, momentum: 0.9, centered: true, weightDecay: 0.05 }),
+      (ps) => new RMSprop(ps, { lr: 0.01, momentum: 0.5 }),
     ] as ((ps: Tensor[]) => { step(): void })[]).map((make): Build => (g) => {
       const ps = [r(g, 4, 3), r(g, 5)];
       const opt = make(ps);
