@@ -7,11 +7,15 @@ function like(src: ArrayLike<number>, n: number): Float32Array | Int32Array {
   return src instanceof Int32Array ? new Int32Array(n) : new Float32Array(n);
 }
 
-/** A copy with a new shape of the same size (reshape, detach). */
+/**
+ * The same values under a new shape of the same size: the output shares the input's
+ * storage (tensors are contiguous, so no element moves). Kernels never write into their
+ * inputs except the optimiser updates, which write only parameters and their state.
+ */
 registerKernel('Reshape', 'cpu', ([x], attrs) => {
   const shape = attrs.shape as Shape;
   if (sizeOf(shape) !== sizeOf(x.shape)) throw new Error(`reshape: cannot view ${shapeStr(x.shape)} as ${shapeStr(shape)}`);
-  return out(anyValues(x).slice(), shape, x.dtype);
+  return out(anyValues(x), shape, x.dtype);
 });
 
 registerKernel('Transpose', 'cpu', ([x], attrs) => {
