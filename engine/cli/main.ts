@@ -76,7 +76,11 @@ Options:
   --json              one JSON object per line (step, epoch, done) instead of a progress bar
 
 The trained weights (weights.safetensors) and the run's per-epoch metrics
-(history.json) are saved into the output project. Exit code 1 when training diverges.`,
+(history.json) are saved into the output project. Exit code 1 when training diverges.
+
+Projects whose training mode makes its own samples or its own loss (seq2seq, word2vec,
+rotation, contrastive) train through that mode from new weights and print its measured
+quality on samples it did not train on.`,
   evaluate: `Usage: aps evaluate FILE [--split test|val|train] [--json]
 
 Evaluates the project's trained weights on a split of its data (default: test, or
