@@ -3,10 +3,12 @@
  * setting is saved and read back, older files still load, the bundled seq2seq and word2vec
  * examples train through the session as `aps train` runs them, and report their quality.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_MODE_EXAMPLES } from '../../../scripts/build-examples.ts';
+import { EXIT_OK, main } from '../../cli/main.ts';
 import { prepareData } from '../../data/prepare.ts';
 import { dataSettingsOf, parseProjectJson, ProjectError, readProject, writeProject } from '../../io/project.ts';
 import { seq2seqGraph } from '../../train/modes/graphs.ts';
@@ -72,5 +74,25 @@ describe('data source "mode": the training mode makes the samples', { timeout: 3
     expect(r.quality.metrics.groupNeighbour_euclidean).toBeGreaterThanOrEqual(27 / 30);
     const description = APP_MODE_EXAMPLES.find((e) => e.id === 'word2vec-skipgram')!.description;
     expect(description).toContain(`${Math.round(30 * r.quality.metrics.groupNeighbour_cosine!)} of the 30 group words`);
+  });
+
+  it('aps train runs the CBOW example through its mode, prints the measured quality and saves weights and history', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aps-mode-'));
+    try {
+      const out = path.join(dir, 'cbow.aps');
+      const lines: string[] = [];
+      const code = await main(['train', path.join(examplesDir, 'word2vec-cbow.aps'), '--epochs', '1', '--out', out], { out: (t) => lines.push(t), err: (t) => lines.push(t), isTTY: false });
+      expect(code).toBe(EXIT_OK);
+      expect(lines[0]).toMatch(/^training Word vectors \(CBOW word2vec\) \(word2vec mode\): \d+ training samples, 0 validation, 0 test; 40 steps$/);
+      expect(lines).toContainEqual(expect.stringMatching(/^epoch 1: loss \d+\.\d{4}$/));
+      expect(lines).toContainEqual(expect.stringMatching(/^nearest word in the same group \(cosine\): \d+ of 30 \(\d+\.\d%\)$/));
+      expect(lines.at(-1)).toBe(`completed after 40 steps; saved to ${out}`);
+      const saved = readProject(new Uint8Array(readFileSync(out)));
+      expect(saved.weights!.tensors.get('embed.weight')!.shape).toEqual([76, 16]);
+      expect(saved.history!.runs).toHaveLength(1);
+      expect(saved.history!.runs[0]!.epochs.map((e) => e.epoch)).toEqual([1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
