@@ -181,6 +181,38 @@ export interface FusedAttentionOptions {
   weightsGrad: boolean;
 }
 
+/**
+ * An inverted-dropout scale mask of n elements: 0 with probability p, else 1 / (1 - p).
+ * Draws exactly what `generator.random() < p` would, element by element (the same values
+ * as ops/dropout.ts and the same generator state after), stepping the generator's
+ * xoshiro128** state in local variables, several times faster than a call per element.
+ */
+export function dropoutMask(n: number, p: number, generator: Generator): Float32Array {
+  const keep = p === 1 ? 0 : 1 / (1 - p);
+  const mask = new Float32Array(n);
+  const state = generator.getState();
+  let s0 = state[0] >>> 0;
+  let s1 = state[1] >>> 0;
+  let s2 = state[2] >>> 0;
+  let s3 = state[3] >>> 0;
+  // random() = u / 2^32 < p exactly when u < p * 2^32
+  const threshold = p * 4294967296;
+  for (let i = 0; i < n; i++) {
+    const x = Math.imul(s1, 5);
+    const u = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    mask[i] = u < threshold ? 0 : keep;
+  }
+  generator.setState([s0 >>> 0, s1 >>> 0, s2 >>> 0, s3 >>> 0, state[4]]);
+  return mask;
+}
+
 /** Whether the fused CPU kernel applies: the CPU backend and a mask without gradient. */
 export function useFusedKernel(mask: Tensor | null): boolean {
   return activeBackend().name === 'cpu' && !(mask && mask.requiresGrad);
@@ -226,11 +258,7 @@ export function fusedAttention(
   if (opts.mask) inputs.push(opts.mask);
   if (attrs.dropout) {
     // As ops/dropout.ts: one draw per weight, in order.
-    const gen = opts.generator ?? defaultGenerator;
-    const keep = p === 1 ? 0 : 1 / (1 - p);
-    const m = new Float32Array(B * heads * L * S);
-    for (let i = 0; i < m.length; i++) m[i] = gen.random() < p ? 0 : keep;
-    inputs.push(fromValues(m, [B, heads, L, S]));
+    inputs.push(fromValues(dropoutMask(B * heads * L * S, p, opts.generator ?? defaultGenerator), [B, heads, L, S]));
   }
   const outs = applyMulti('Attention', inputs, attrs);
   const [output, weights] = outs;

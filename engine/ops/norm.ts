@@ -7,6 +7,7 @@ import { applyMulti, fromValues, recordGrad } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
+import { dropoutMask } from './attention.ts';
 import { full, ones, zeros } from './creation.ts';
 import { add, div, mul, sqrt, sub } from './elementwise.ts';
 import { reshape } from './layout.ts';
@@ -143,11 +144,7 @@ export function addLayerNorm(
   const drop = training && p > 0;
   const inputs = [x, r, w, b];
   if (drop) {
-    const gen = dropoutOpts.generator ?? defaultGenerator;
-    const keep = p === 1 ? 0 : 1 / (1 - p);
-    const mask = new Float32Array(r.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = gen.random() < p ? 0 : keep;
-    inputs.push(fromValues(mask, r.shape));
+    inputs.push(fromValues(dropoutMask(r.size, p, dropoutOpts.generator ?? defaultGenerator), r.shape));
   }
   const attrs = { inner, eps, affine, dropout: drop };
   const outs = applyMulti('AddLayerNorm', inputs, attrs);

@@ -3,7 +3,7 @@ import { tensor } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
 import { tidy } from '../../../core/scope.ts';
 import type { Tensor } from '../../../core/tensor.ts';
-import { attentionReference, fusedAttention, type HeadView, scaledDotProductAttention } from '../../../ops/attention.ts';
+import { attentionReference, dropoutMask, fusedAttention, type HeadView, scaledDotProductAttention } from '../../../ops/attention.ts';
 import { int32, randn } from '../../../ops/creation.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
 import { permute, reshape, split } from '../../../ops/layout.ts';
@@ -147,5 +147,19 @@ describe('fused attention gradients by finite differences', () => {
         outShape: [N, L, E], outStrides: [L * E, d, E], weightsShape: [N, h, L, L], weightsGrad: false,
       }).output;
     }, [r(N, L, 3 * E)], { maxElements: 0 });
+  });
+});
+
+describe('dropoutMask', () => {
+  it('draws what generator.random() < p draws, and leaves the generator where it would', () => {
+    for (const p of [0.1, 0.5, 0.9, 1]) {
+      const a = new Generator(42);
+      const b = new Generator(42);
+      const mask = dropoutMask(1000, p, a);
+      const keep = p === 1 ? 0 : 1 / (1 - p);
+      const want = Float32Array.from({ length: 1000 }, () => (b.random() < p ? 0 : keep));
+      expect(Array.from(mask)).toEqual(Array.from(want));
+      expect(a.random()).toBe(b.random());
+    }
   });
 });
