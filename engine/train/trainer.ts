@@ -6,13 +6,14 @@
  */
 import { noGrad } from '../core/autograd.ts';
 import { Generator } from '../core/random.ts';
-import { tidy } from '../core/scope.ts';
+import { keep, tidy } from '../core/scope.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { augmentBatch } from '../data/augment.ts';
 import type { Augmentation } from '../data/augment.ts';
 import { batchAt, batchCount, epochOrder, sequentialBatches, type DatasetSplits } from '../data/pipeline.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { GraphModel } from '../graph/compile.ts';
+import { cast } from '../ops/elementwise.ts';
 import { Adam, AdamW } from '../optim/adam.ts';
 import { clipGradNorm, clipGradValue } from '../optim/clip.ts';
 import { CosineAnnealingLR, ExponentialLR, type LRScheduler, ReduceLROnPlateau, StepLR } from '../optim/lr-scheduler.ts';
@@ -298,23 +299,36 @@ export class Trainer {
     return this.finish('completed');
   }
 
-  private lastGood: Map<string, Float32Array | Int32Array> | null = null;
-  private previousGood: Map<string, Float32Array | Int32Array> | null = null;
+  private lastGood: Map<string, Tensor> | null = null;
+  private previousGood: Map<string, Tensor> | null = null;
 
+  /**
+   * Copies the weights before a step. The copies are tensors on the model's backend (a
+   * same-dtype Cast), so a gpu run keeps them on the device instead of reading every
+   * weight back each step; only a divergence reads them.
+   */
   private keepLastGood(): void {
+    this.disposeSnapshot(this.previousGood);
     this.previousGood = this.lastGood;
-    this.lastGood = new Map([...this.model.stateDict()].map(([name, t]) => [name, (t.dataSync() as Float32Array | Int32Array).slice()]));
+    this.lastGood = noGrad(() => new Map([...this.model.stateDict()].map(([name, t]) => [name, keep(cast(t, t.dtype))])));
+  }
+
+  private disposeSnapshot(snapshot: Map<string, Tensor> | null): void {
+    for (const t of snapshot?.values() ?? []) t.dispose();
   }
 
   /** Puts back the weights from before the last successful update (the last finite loss). */
   private restoreLastGood(): void {
     const good = this.previousGood ?? this.lastGood;
     if (!good) return;
-    this.model.loadStateDict(new Map([...good].map(([name, values]) => [name, { shape: [...this.model.stateDict().get(name)!.shape], values }])));
+    this.model.loadStateDict(new Map([...good].map(([name, t]) => [name, { shape: [...t.shape], values: t.dataSync() as Float32Array | Int32Array }])));
   }
 
   private finish(status: RunStatus, reason?: string): TrainResult {
     this.state = status;
+    this.disposeSnapshot(this.previousGood);
+    this.disposeSnapshot(this.lastGood);
+    this.previousGood = this.lastGood = null;
     const testMetrics = status !== 'diverged' && this.data.test.length > 0 ? this.evaluate(this.data.test) : null;
     const result: TrainResult = { status, history: this.history, testMetrics };
     if (reason) result.reason = reason;

@@ -52,6 +52,8 @@ describe('Trainer', () => {
     expect(progress.every((p) => Number.isFinite(p.loss) && p.samplesPerSec > 0 && p.etaSec >= 0)).toBe(true);
     expect(progress[progress.length - 1].etaSec).toBe(0);
     expect(new Set(counts.slice(1)).size).toBe(1);
+    // The two weight snapshots kept for a divergence (one per parameter each) are freed when the run ends.
+    expect(counts.at(-1)! - cpuBackend.memory().tensors).toBe(2 * t.model.stateDict().size);
   });
 
   it('early stopping triggers after `patience` epochs without improvement and restores the best weights', async () => {
