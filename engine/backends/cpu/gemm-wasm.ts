@@ -35,6 +35,8 @@ export interface WasmGemmKernel {
   transposePanels6(src: number, ld: number, k: number, nPanels: number, dst: number, pStride: number): void;
   /** Adds the n4*4 float32s at v to each of `rows` rows at c, c + ldc, ... (bytes; last argument unused). */
   addRows(c: number, ldc: number, rows: number, n4: number, v: number, unused: number): void;
+  /** Adds row i of the block at v (row stride ldv) to row i at c (row stride ldc), i < rows; n4 groups of 4 per row (bytes). */
+  addBlock(c: number, ldc: number, rows: number, n4: number, v: number, ldv: number): void;
   /** Float32 view of the module's memory; replaced when `ensure` grows it. */
   view: Float32Array;
   /** Grows the memory to hold at least `floats` float32s and returns the (new) view. */
@@ -200,7 +202,8 @@ export function wasmGemmModuleBytes(shared = false, mr = WASM_MR): Uint8Array {
     ['copyPanels6', copyPanelsBody(6)],
     ['transposePanels8', transposePanelsBody(8)],
     ['transposePanels6', transposePanelsBody(6)],
-    ['addRows', addRowsBody()],
+    ['addRows', addRowsBody(false)],
+    ['addBlock', addRowsBody(true)],
   ];
   const i32s = (n: number) => new Array<number>(n).fill(0x7f);
   const limits = shared ? [3, 1, ...leb(WASM_MAX_PAGES)] : [0, 1];
@@ -252,10 +255,11 @@ function copyPanelsBody(w: number): number[] {
 
 /**
  * Body of addRows(c, ldc, rows, n4, v, _): adds the float32 vector at v (n4 groups of 4) to
- * each of `rows` rows at c, c + ldc, ... (bytes; rows, n4 >= 1).
+ * each of `rows` rows at c, c + ldc, ... (bytes; rows, n4 >= 1). With `block`,
+ * addBlock(c, ldc, rows, n4, v, ldv): row i of v starts at v + i*ldv instead.
  */
-function addRowsBody(): number[] {
-  const [CC, LDC, ROWS, N4, V] = [0, 1, 2, 3, 4];
+function addRowsBody(block: boolean): number[] {
+  const [CC, LDC, ROWS, N4, V, LDV] = [0, 1, 2, 3, 4, 5];
   const [R, VV, J] = [6, 7, 8];
   const c: number[] = [];
   const get = (l: number) => c.push(OP.localGet, ...leb(l));
@@ -273,6 +277,9 @@ function addRowsBody(): number[] {
   get(J); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(J), OP.brIf, 0);
   c.push(OP.end);
   get(CC); get(LDC); c.push(OP.i32Add); set(CC);
+  if (block) {
+    get(V); get(LDV); c.push(OP.i32Add); set(V);
+  }
   get(ROWS); c.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(ROWS), OP.brIf, 0);
   c.push(OP.end, OP.end);
   return [1, 3, 0x7f, ...c];
@@ -332,6 +339,7 @@ export function createWasmGemmKernel(floats: number, shared = false): WasmGemmKe
       transposePanels8: exports.transposePanels8 as WasmGemmKernel['transposePanels8'],
       transposePanels6: exports.transposePanels6 as WasmGemmKernel['transposePanels6'],
       addRows: exports.addRows as WasmGemmKernel['addRows'],
+      addBlock: exports.addBlock as WasmGemmKernel['addBlock'],
       module,
       memory,
       shared,

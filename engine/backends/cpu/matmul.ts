@@ -454,6 +454,33 @@ function packBFast(view: Float32Array, d: number, b: Float32Array, off: number, 
   if (cols < nc) packBWasm(view, d + full * kc * WNR, b, off + cols * cs, rs, cs, kc, nc - cols);
 }
 
+/** Rows of at least this many values are added inside the module (shorter ones by a plain loop). */
+const ADD_IN_MODULE_MIN = 48;
+
+/**
+ * c[off + i*rs + j] += view[base + i*ldc + j] (i < mc, j < nc). Wide rows are copied into
+ * the module (where A's rows are staged), added there with SIMD and copied back.
+ */
+function addBlockInto(view: Float32Array, base: number, ldc: number, mc: number, nc: number, c: Float32Array, off: number, rs: number): void {
+  const kernel = wasm;
+  if (!kernel || kernel.view !== view || nc < ADD_IN_MODULE_MIN) {
+    for (let i = 0; i < mc; i++) {
+      const row = off + i * rs;
+      const t = base + i * ldc;
+      for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
+    }
+    return;
+  }
+  const ld = Math.ceil(nc / 4) * 4;
+  const chunk = Math.max(1, Math.floor((W_MC * W_KC) / ld));
+  for (let i0 = 0; i0 < mc; i0 += chunk) {
+    const rows = Math.min(chunk, mc - i0);
+    for (let i = 0; i < rows; i++) view.set(c.subarray(off + (i0 + i) * rs, off + (i0 + i) * rs + nc), W_SA + i * ld);
+    kernel.addBlock(W_SA * 4, ld * 4, rows, ld / 4, (base + i0 * ldc) * 4, ldc * 4);
+    for (let i = 0; i < rows; i++) c.set(view.subarray(W_SA + i * ld, W_SA + i * ld + nc), off + (i0 + i) * rs);
+  }
+}
+
 /** The packer for a B given by element strides: element (p, j) at b[off + p*rs + j*cs]. */
 export function packStrided(b: Float32Array, off: number, rs: number, cs: number): PackPanels {
   return (view, d, p0, kc, j0, nc) => packBFast(view, d, b, off + p0 * rs + j0 * cs, rs, cs, kc, nc);
@@ -485,11 +512,7 @@ function gemmWasm(
         else for (let i = 0; i < mc; i++) c.set(view.subarray(base + i * ldc, base + i * ldc + nc), row + i * cRs);
         return;
       }
-      for (let i = 0; i < mc; i++) {
-        const row = cOff + (i0 + i) * cRs + j0;
-        const t = base + i * ldc;
-        for (let j = 0; j < nc; j++) c[row + j] += view[t + j];
-      }
+      addBlockInto(view, base, ldc, mc, nc, c, cOff + i0 * cRs + j0, cRs);
     },
   );
 }

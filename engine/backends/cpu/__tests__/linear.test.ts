@@ -7,7 +7,7 @@ import { bmm, linear } from '../../../ops/matmul.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { assertGradcheck } from '../../../testing/gradcheck.ts';
 import '../register.ts';
-import { gemmKernel, setGemmKernel } from '../matmul.ts';
+import { gemmKernel, gemmStrided, setGemmKernel } from '../matmul.ts';
 
 const gen = new Generator(5);
 const t = (...shape: number[]) => fromValues(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => gen.uniform(-1, 1)), shape).requiresGrad_();
@@ -66,5 +66,24 @@ describe('linear with a bias as one kernel (bias added while the product is writ
   it('names the shapes when the kernel gets inconsistent operands', async () => {
     const { apply } = await import('../../../core/engine.ts');
     expect(() => apply('Linear', [t(2, 3), t(4, 5), t(4)], {})).toThrow('linear: expected x [m, k], weight [n, k] and bias [n], got [2, 3], [4, 5] and [4]');
+  });
+});
+
+describe('C += A B adds the product into C as a separate float32 addition', () => {
+  it('matches the product (matmul) added to C element by element, bit for bit, for narrow and wide rows', () => {
+    for (const [m, n, k] of [[5, 10, 7], [40, 47, 30], [70, 200, 50], [130, 1030, 9]] as [number, number, number][]) {
+      const a = t(m, k);
+      const b = t(k, n);
+      const c0 = t(m, n).dataSync();
+      const product = bmm(a, b, false, false).dataSync();
+      const expected = Float32Array.from(c0, (v, i) => v + product[i]);
+      const c = Float32Array.from(c0);
+      gemmStrided(m, n, k, a.dataSync() as Float32Array, 0, k, 1, b.dataSync() as Float32Array, 0, n, 1, c, 0, n);
+      const x = new Uint32Array(c.buffer);
+      const y = new Uint32Array(expected.buffer);
+      let bad = -1;
+      for (let i = 0; i < x.length && bad < 0; i++) if (x[i] !== y[i]) bad = i;
+      expect(bad, `${m}x${n}x${k}: first differing element`).toBe(-1);
+    }
   });
 });
