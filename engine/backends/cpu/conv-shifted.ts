@@ -7,7 +7,10 @@
  * transposed weight); the weight gradient accumulates over the batch in the module's
  * memory. The bias is written into the output tiles before the product.
  */
-import { CONV_MR as MR, CONV_NR as NR, type ConvWasm, convWasm } from './conv-wasm.ts';
+import {
+  BLOCK_LIST, BLOCK_SHIFTED, BLOCK_SHIFTED4, BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, CONV_MEM_BASE, CONV_MR as MR, CONV_NR as NR, type ConvWasm, convWasm,
+} from './conv-wasm.ts';
+import { GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads, MAX_THREADS } from './parallel.ts';
 
 const kernel = convWasm();
 let enabled = kernel !== null;
@@ -22,6 +25,66 @@ export function setShiftedConv(on: boolean): boolean {
 export function shiftedConvEnabled(): boolean {
   return enabled;
 }
+
+/** Multiply-adds below which a kernel call is not split between threads. */
+const MIN_PART_MACS = 1 << 18;
+
+let team: GemmTeam | null = null;
+let teamHost: GemmThreadHost | null = null;
+/** Helpers started so far (slots 1..started); they are kept for later calls. */
+let started = 0;
+
+/** Helper threads the convolution kernels have started (kept for later calls). */
+export function shiftedConvHelpers(): number {
+  return started;
+}
+
+/**
+ * The helper threads for this call (threads - 1 of them, from parallel.ts's setting), or
+ * null for one thread: where a thread host that can start a second team is installed and
+ * the module's memory is shared. Helpers are started on first need and kept.
+ */
+function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
+  const threads = Math.min(gemmThreads(), MAX_THREADS);
+  const host = gemmThreadHost();
+  if (threads < 2 || !host?.startTeam || !k.threads) return null;
+  if (teamHost !== host) {
+    team = new GemmTeam(k.f32.buffer, MAX_THREADS - 1);
+    teamHost = host;
+    started = 0;
+  }
+  if (started < threads - 1) {
+    host.startTeam(k.threads.module, k.threads.memory, Array.from({ length: threads - 1 - started }, (_, i) => started + 1 + i));
+    started = threads - 1;
+  }
+  return { team: team!, count: threads - 1 };
+}
+
+/**
+ * Runs lists of kernel calls (BLOCK_LIST entries, 9 int32s each): part 0 on this thread,
+ * part q on helper q, all at once, and returns when every part is done.
+ */
+function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number; count: number }[]): void {
+  const live = parts.filter((p) => p.count > 0);
+  if (!h || live.length < 2) {
+    for (const p of live) k.block(BLOCK_LIST, 4 * p.at, p.count, 0, 0, 0, 0, 0, 0);
+    return;
+  }
+  h.team.begin();
+  for (let q = 1; q < live.length; q++) h.team.post(q, [BLOCK_LIST, 4 * live[q].at, live[q].count, 0, 0, 0, 0, 0, 0]);
+  k.block(BLOCK_LIST, 4 * live[0].at, live[0].count, 0, 0, 0, 0, 0, 0);
+  for (let q = 1; q < live.length; q++) h.team.wait(q);
+}
+
+/** How many threads share `macs` multiply-adds of `units` independent units. */
+function partsFor(h: { count: number } | null, units: number, macs: number): number {
+  return h ? Math.max(1, Math.min(h.count + 1, units, Math.floor(macs / MIN_PART_MACS))) : 1;
+}
+
+/** Floats of padded inputs and outputs that one round of samples may take in the module's memory (64 MB). */
+const ROUND_FLOATS = 1 << 24;
+
+const round16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /** Depth per kernel call: the A panels of one row block stay in cache across column panels. */
 const KC = 320;
@@ -38,10 +101,10 @@ function tileRows(rows: number): number {
   return Math.ceil(rows / 4) * 4 <= Math.ceil(rows / MR) * MR ? 4 : MR;
 }
 
-/** Region allocator over the module's memory, in floats, each region 64-byte aligned. */
+/** Region allocator over the module's memory (after its reserved start), in floats, each region 64-byte aligned. */
 function layout(sizes: number[]): { at: number[]; total: number } {
   const at: number[] = [];
-  let p = 0;
+  let p = CONV_MEM_BASE;
   for (const s of sizes) {
     at.push(p);
     p += Math.ceil(s / 16) * 16;
@@ -129,17 +192,24 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const nTiles = Math.ceil(len / NR);
   const ldc = nTiles * NR;
   const mr = tileRows(rows);
+  const id = mr === 4 ? BLOCK_SHIFTED4 : BLOCK_SHIFTED;
   const mTiles = Math.ceil(rows / mr);
   const mPad = mTiles * mr;
   const planeSize = cs * Hp * Wp + dw * (kw - 1) + 2 * NR;
   const P = outH * outW;
-  const { at, total } = layout([groups * mPad * K, K, planeSize, mPad * ldc, Math.max(cs * H * W, rows * P)]);
-  const [PA, OFFS, XP, CM, STAGE] = at;
-  k.ensure(total);
-  const f32 = k.f32;
-  // The weight as mr-row panels: [depth block][row tile][depth in block][mr], one set per group.
   const kSteps = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kSteps);
+  // One item is one sample and group: its padded planes, then its output rows.
+  const items = N * groups;
+  const itemFloats = round16(planeSize) + round16(mPad * ldc);
+  const perRound = Math.max(1, Math.min(items, Math.floor(ROUND_FLOATS / itemFloats)));
+  const callsPerItem = Math.ceil(mTiles / (MC / mr)) * kSteps;
+  const { at, total } = layout([groups * mPad * K, K, Math.max(cs * H * W, rows * P), perRound * callsPerItem * 9, perRound * itemFloats]);
+  const [PA, OFFS, STAGE, LIST, ITEMS] = at;
+  if (!k.ensure(total)) return false;
+  const f32 = k.f32;
+  const i32 = k.i32;
+  // The weight as mr-row panels: [depth block][row tile][depth in block][mr], one set per group.
   const og = flipped ? cs : rows;
   const cg = flipped ? rows : cs;
   for (let g = 0; g < groups; g++) {
@@ -159,25 +229,42 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       }
     }
   }
-  writeOffsets(k.i32, OFFS, cs, kh, kw, dh, dw, Hp, Wp);
-  f32.fill(0, XP, XP + planeSize);
+  writeOffsets(i32, OFFS, cs, kh, kw, dh, dw, Hp, Wp);
+  f32.fill(0, ITEMS, ITEMS + perRound * itemFloats);
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const S = groups * cs;
   const O = groups * rows;
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
+  const h = helpers(k);
+  for (let i0 = 0; i0 < items; i0 += perRound) {
+    const count = Math.min(perRound, items - i0);
+    let e = LIST;
+    for (let j = 0; j < count; j++) {
+      const n = Math.floor((i0 + j) / groups);
+      const g = (i0 + j) % groups;
+      const XP = ITEMS + j * itemFloats;
+      const CM = XP + round16(planeSize);
       copyPadded(k, XP, STAGE, src, (n * S + g * cs) * H * W, cs, pad);
       for (let r = 0; r < rows; r++) f32.fill(bias ? bias[g * rows + r] : 0, CM + r * ldc, CM + (r + 1) * ldc);
       const base = PA + g * mPad * K;
       for (let t0 = 0; t0 < mTiles; t0 += MC / mr) {
         const t1 = Math.min(mTiles, t0 + MC / mr);
-        for (let kb = 0; kb < K; kb += kStep) {
+        for (let kb = 0; kb < K; kb += kStep, e += 9) {
           const kc = Math.min(kStep, K - kb);
-          const args = [kc, 4 * (base + kb * mPad + t0 * kc * mr), 4 * (OFFS + kb), 4 * XP, 4 * (CM + t0 * mr * ldc), 4 * ldc, t1 - t0, nTiles] as const;
-          if (mr === 4) k.shifted4(...args);
-          else k.shifted(...args);
+          i32.set([id, kc, 4 * (base + kb * mPad + t0 * kc * mr), 4 * (OFFS + kb), 4 * XP, 4 * (CM + t0 * mr * ldc), 4 * ldc, t1 - t0, nTiles], e);
         }
       }
+    }
+    // Threads take whole items.
+    const parts = partsFor(h, count, count * K * mPad * ldc);
+    runParts(k, h, Array.from({ length: parts }, (_, q) => {
+      const j0 = Math.floor((q * count) / parts);
+      const j1 = Math.floor(((q + 1) * count) / parts);
+      return { at: LIST + j0 * callsPerItem * 9, count: (j1 - j0) * callsPerItem };
+    }));
+    for (let j = 0; j < count; j++) {
+      const n = Math.floor((i0 + j) / groups);
+      const g = (i0 + j) % groups;
+      const CM = ITEMS + j * itemFloats + round16(planeSize);
       // Drop the padded columns, then one block copy out.
       k.copy2d(4 * CM, 4 * Wp, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
       dst.set(f32.subarray(STAGE, STAGE + rows * P), (n * O + g * rows) * P);
@@ -221,38 +308,67 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const Wp = outW + dw * (kw - 1);
   const len = outH * Wp;
   const mr = tileRows(K);
+  const id = mr === 4 ? BLOCK_SHIFTED_T4 : BLOCK_SHIFTED_T;
   const kTiles = Math.ceil(K / mr);
+  if (kTiles > 0xffff || Math.ceil(og / NR) > 0xffff) return false;
   const oTiles = Math.ceil(og / NR);
   const ldc = oTiles * NR;
   const planeSize = cg * Hp * Wp + dw * (kw - 1) + 2 * NR;
   const cmSize = kTiles * mr * ldc;
   const P = outH * outW;
-  const { at, total } = layout([kTiles * mr, planeSize, oTiles * len * NR, groups * cmSize, Math.max(cg * H * W, og * P)]);
-  const [OFFS, XP, DT, CM, STAGE] = at;
-  k.ensure(total);
+  // One item is one sample and group: its padded planes, then its output gradient as panels.
+  const items = N * groups;
+  const itemFloats = round16(planeSize) + round16(oTiles * len * NR);
+  const perRound = Math.max(1, Math.min(items, Math.floor(ROUND_FLOATS / itemFloats)));
+  const qChunks = Math.ceil(len / QC);
+  const h = helpers(k);
+  const maxParts = h ? h.count + 1 : 1;
+  const { at, total } = layout([kTiles * mr, groups * cmSize, Math.max(cg * H * W, og * P), maxParts * perRound * qChunks * 9, perRound * itemFloats]);
+  const [OFFS, CM, STAGE, LIST, ITEMS] = at;
+  if (!k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
   writeOffsets(i32, OFFS, cg, kh, kw, dh, dw, Hp, Wp);
   i32.fill(0, OFFS + K, OFFS + kTiles * mr);
-  f32.fill(0, XP, XP + planeSize);
-  f32.fill(0, DT, DT + oTiles * len * NR);
+  f32.fill(0, ITEMS, ITEMS + perRound * itemFloats);
   f32.fill(0, CM, CM + groups * cmSize);
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const C = groups * cg;
   const O = groups * og;
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
+  for (let i0 = 0; i0 < items; i0 += perRound) {
+    const count = Math.min(perRound, items - i0);
+    for (let j = 0; j < count; j++) {
+      const n = Math.floor((i0 + j) / groups);
+      const g = (i0 + j) % groups;
+      const XP = ITEMS + j * itemFloats;
+      const DT = XP + round16(planeSize);
       copyPadded(k, XP, STAGE, x, (n * C + g * cg) * H * W, cg, pad);
       // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow.
       f32.set(dy.subarray((n * O + g * og) * P, (n * O + g * og + og) * P), STAGE);
       k.toPanels(4 * STAGE, 4 * DT, og, outH, outW, Wp, 4 * len * NR, 0);
-      const cm = CM + g * cmSize;
-      for (let q0 = 0; q0 < len; q0 += QC) {
-        const args = [Math.min(QC, len - q0), 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * OFFS, 4 * cm, 4 * ldc, kTiles, oTiles] as const;
-        if (mr === 4) k.shiftedT4(...args);
-        else k.shiftedT(...args);
-      }
     }
+    // Threads take ranges of weight-row tiles, each over every item in order (the same
+    // additions in the same order as one thread).
+    const parts = partsFor(h, kTiles, count * len * kTiles * mr * ldc);
+    const lists: { at: number; count: number }[] = [];
+    for (let q = 0; q < parts; q++) {
+      const t0 = Math.floor((q * kTiles) / parts);
+      const t1 = Math.floor(((q + 1) * kTiles) / parts);
+      const start = LIST + q * perRound * qChunks * 9;
+      let e = start;
+      for (let j = 0; j < count; j++) {
+        const g = (i0 + j) % groups;
+        const XP = ITEMS + j * itemFloats;
+        const DT = XP + round16(planeSize);
+        const cm = CM + g * cmSize;
+        for (let q0 = 0; q0 < len; q0 += QC, e += 9) {
+          const ql = Math.min(QC, len - q0);
+          i32.set([id, ql, 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * (OFFS + t0 * mr), 4 * (cm + t0 * mr * ldc), 4 * ldc, (t1 - t0) | (oTiles << 16)], e);
+        }
+      }
+      lists.push({ at: start, count: t1 > t0 ? (e - start) / 9 : 0 });
+    }
+    runParts(k, h, lists);
   }
   for (let g = 0; g < groups; g++) {
     const cm = CM + g * cmSize;

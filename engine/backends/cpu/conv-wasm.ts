@@ -7,7 +7,8 @@
  * is the padded input shifted by off(k): the kernels read it in place through a table of
  * offsets, and compute every padded column (the Wp - Wo extra columns of each row are
  * dropped by the caller). The module is assembled here from bytes, like gemm-wasm.ts, and
- * has its own memory. Its two functions keep 6 x 8 tiles of C in f32x4 registers (and
+ * has a memory of its own (shared, where that is available, with helper threads that call
+ * its `block` entry on their parts of a product; see conv-shifted.ts). Its two functions keep 6 x 8 tiles of C in f32x4 registers (and
  * their variants `shifted4` and `shiftedT4` 4 x 8 tiles, for row counts that 4 divides):
  *
  * - `shifted(kc, pa, offs, xb, c, ldc, mTiles, nTiles)`: C[r, q] += sum_k A[r, k] X[xb + off(k) + q]
@@ -26,6 +27,17 @@
  * `createConvWasm` returns null and the callers take their JS paths.
  */
 
+import { CTRL_BYTES } from './parallel.ts';
+
+/** The shared memory's maximum size in 64 KiB pages (1 GiB). */
+const MAX_PAGES = 16384;
+
+/**
+ * Floats at the start of the memory that the kernels' callers leave alone: the control
+ * words of the helper threads (parallel.ts) live there.
+ */
+export const CONV_MEM_BASE = CTRL_BYTES / 4;
+
 /** Rows per tile of both kernels' C (output channels, or weight rows for `shiftedT`). */
 export const CONV_MR = 6;
 /** Columns per tile (padded pixels, or output channels for `shiftedT`). */
@@ -38,6 +50,8 @@ export interface ConvWasm {
   shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
   /** `shiftedT` with 4-row tiles (4 offsets per tile). */
   shiftedT4(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
+  /** One of the kernels by id (BLOCK_*), or a list of such calls: the entry that helper threads run. */
+  block(id: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number): void;
   /** Writes `rows` planes as 8-row panels of padded pixels (the weight gradient's transposed output gradient). */
   toPanels(src: number, dst: number, rows: number, outH: number, outW: number, Wp: number, panelBytes: number, unused: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
@@ -46,11 +60,14 @@ export interface ConvWasm {
   f32: Float32Array;
   /** Int32 view of the same memory. */
   i32: Int32Array;
-  /** Grows the memory to hold at least `floats` float32s. */
-  ensure(floats: number): void;
+  /** Grows the memory to hold at least `floats` float32s; false where it cannot grow that far. */
+  ensure(floats: number): boolean;
+  /** The compiled module and its memory, where the memory is shared (helper threads instantiate the module on it); null otherwise. */
+  threads: { module: object; memory: object } | null;
 }
 
 interface WasmApi {
+  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
@@ -89,7 +106,7 @@ const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
 const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
 
 const OP = {
-  if: 0x04, loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  if: 0x04, else: 0x05, call: 0x10, i32Eq: 0x46, loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
   i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76, simd: 0xfd,
 };
@@ -480,20 +497,83 @@ function toPanelsBody(): number[] {
   return f.encode(6, 0);
 }
 
+/** Kernel ids for `block`, the one entry that helper threads call. */
+export const BLOCK_SHIFTED = 0;
+export const BLOCK_SHIFTED4 = 1;
+export const BLOCK_SHIFTED_T = 2;
+export const BLOCK_SHIFTED_T4 = 3;
+/** block(BLOCK_LIST, ptr, count): runs `count` block calls (id and 8 arguments, 9 int32s each) listed at byte ptr. */
+export const BLOCK_LIST = 4;
+
+/**
+ * block(id, a1..a8): shifted / shifted4 (a1..a8), or shiftedT / shiftedT4 with
+ * kTiles = a8 & 0xffff and oTiles = a8 >>> 16 (a1..a7 the others), or a list of such calls.
+ */
+function blockBody(): number[] {
+  const f = new Body();
+  const args = (split: boolean) => {
+    for (let a = 1; a <= (split ? 7 : 8); a++) f.get(a);
+    if (split) {
+      f.get(8);
+      f.code.push(OP.i32Const, ...sleb(0xffff), OP.i32And);
+      f.get(8);
+      f.code.push(OP.i32Const, 16, OP.i32ShrU);
+    }
+  };
+  const call = (fn: number, split: boolean) => {
+    args(split);
+    f.code.push(OP.call, fn);
+  };
+  const ifId = (id: number) => {
+    f.get(0);
+    f.code.push(OP.i32Const, id, OP.i32Eq, OP.if, 0x40);
+  };
+  ifId(BLOCK_SHIFTED);
+  call(0, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_SHIFTED4);
+  call(4, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_SHIFTED_T);
+  call(1, true);
+  f.code.push(OP.else);
+  ifId(BLOCK_SHIFTED_T4);
+  call(5, true);
+  f.code.push(OP.else);
+  // BLOCK_LIST: a1 = list address, a2 = entries.
+  f.ifNonZero(2);
+  f.loop();
+  for (let j = 0; j < 9; j++) {
+    f.get(1);
+    f.code.push(OP.i32Load, 2, ...uleb(4 * j));
+  }
+  f.code.push(OP.call, 7);
+  f.addConst(1, 36);
+  f.countDownEnd(2);
+  f.end();
+  f.code.push(OP.end, OP.end, OP.end, OP.end);
+  return f.encode(0, 0);
+}
+
 /** The module's bytes: memory "mem", functions "shifted" and "shiftedT" (see ConvWasm). */
-export function convWasmModuleBytes(): Uint8Array {
+export function convWasmModuleBytes(sharedMemory = false): Uint8Array {
   const i32 = 0x7f;
+  // Memory: its own (min 1 page), or imported as env.mem, shared, at most MAX_PAGES.
+  const memory = sharedMemory
+    ? section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, 3, 1, ...uleb(MAX_PAGES)])
+    : section(5, [1, 0, 1]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
-    ...section(3, [7, 0, 1, 1, 1, 0, 1, 0]),
-    ...section(5, [1, 0, 1]), // memory, min 1 page
+    ...(sharedMemory ? memory : []),
+    ...section(3, [8, 0, 1, 1, 1, 0, 1, 0, 1]),
+    ...(sharedMemory ? [] : memory),
     ...section(7, [
-      8, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      9, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
       8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5,
-      8, ...ascii('toPanels'), 0, 6, 3, ...ascii('mem'), 2, 0,
+      8, ...ascii('toPanels'), 0, 6, 5, ...ascii('block'), 0, 7, 3, ...ascii('mem'), 2, 0,
     ]),
-    ...section(10, [7, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody()]),
+    ...section(10, [8, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody(), ...blockBody()]),
   ]);
 }
 
@@ -505,36 +585,60 @@ export function convWasm(): ConvWasm | null {
   return shared;
 }
 
-/** Instantiates the kernels; null without WebAssembly SIMD. */
-export function createConvWasm(): ConvWasm | null {
+/**
+ * Instantiates the kernels on a shared memory (so that helper threads can run them) where
+ * shared WebAssembly memory is available, else on a memory of their own; null without
+ * WebAssembly SIMD.
+ */
+export function createConvWasm(allowShared = true): ConvWasm | null {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (!wasm) return null;
-  try {
-    const bytes = convWasmModuleBytes();
+  const instantiate = (sharedMemory: boolean): ConvWasm | null => {
+    const bytes = convWasmModuleBytes(sharedMemory);
     if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    const memory = exports.mem as WasmMemory;
+    const module = new wasm.Module(bytes);
+    const imported = sharedMemory ? new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) : null;
+    const { exports } = new wasm.Instance(module, imported ? { env: { mem: imported } } : {});
+    const memory = imported ?? (exports.mem as WasmMemory);
     const kernel: ConvWasm = {
       shifted: exports.shifted as ConvWasm['shifted'],
       shifted4: exports.shifted4 as ConvWasm['shifted4'],
       shiftedT: exports.shiftedT as ConvWasm['shiftedT'],
       shiftedT4: exports.shiftedT4 as ConvWasm['shiftedT4'],
       toPanels: exports.toPanels as ConvWasm['toPanels'],
+      block: exports.block as ConvWasm['block'],
       maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
       copy2d: exports.copy2d as ConvWasm['copy2d'],
       f32: new Float32Array(memory.buffer),
       i32: new Int32Array(memory.buffer),
-      ensure(n: number): void {
+      ensure(n: number): boolean {
         const pages = Math.ceil((n * 4) / 65536);
         const have = memory.buffer.byteLength / 65536;
-        if (pages > have) {
+        if (pages <= have) return true;
+        if (sharedMemory && pages > MAX_PAGES) return false;
+        try {
           memory.grow(pages - have);
-          kernel.f32 = new Float32Array(memory.buffer);
-          kernel.i32 = new Int32Array(memory.buffer);
+        } catch {
+          return false;
         }
+        kernel.f32 = new Float32Array(memory.buffer);
+        kernel.i32 = new Int32Array(memory.buffer);
+        return true;
       },
+      threads: sharedMemory ? { module, memory } : null,
     };
     return kernel;
+  };
+  if (allowShared) {
+    try {
+      const k = instantiate(true);
+      if (k) return k;
+    } catch {
+      // No shared WebAssembly memory here (a page without cross-origin isolation, say).
+    }
+  }
+  try {
+    return instantiate(false);
   } catch {
     return null;
   }

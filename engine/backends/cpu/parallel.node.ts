@@ -43,6 +43,13 @@ export function installNodeGemmThreads(): void {
       });
       running = { workers, buffer: (memory as { buffer: ArrayBufferLike }).buffer, slots };
     },
+    startTeam(module, memory, slots) {
+      for (const slot of slots) new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, slot } }).unref();
+      const buffer = (memory as { buffer: ArrayBufferLike }).buffer;
+      return () => {
+        for (const slot of slots) releaseHelper(buffer, slot);
+      };
+    },
     stop() {
       if (!running) return;
       const { buffer, slots } = running;

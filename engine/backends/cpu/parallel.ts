@@ -32,6 +32,12 @@ export interface GemmThreadHost {
   start(module: object, memory: object, slots: number[]): void;
   /** Ends the helpers started last (they may finish their current task first). */
   stop(): void;
+  /**
+   * Starts helpers for another module on its own shared memory (same protocol: the module
+   * imports env.mem and exports `block`; control slots at the memory's start), apart from
+   * those of `start`; returns what ends them. Used by the convolution kernels (conv-shifted.ts).
+   */
+  startTeam?(module: object, memory: object, slots: number[]): () => void;
 }
 
 let host: GemmThreadHost | null = null;

@@ -7,7 +7,7 @@
  */
 import { registerKernel } from '../../core/backend.ts';
 import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
-import { convWasm } from './conv-wasm.ts';
+import { CONV_MEM_BASE, convWasm } from './conv-wasm.ts';
 import { f32, i32, out } from './cpu-backend.ts';
 
 let fastPaths = true;
@@ -46,10 +46,10 @@ function maxPool2Wasm(xv: Float32Array, planes: number, H: number, W: number, ou
   const HW = H * W;
   const P = outH * outW;
   const chunk = Math.max(1, Math.floor(POOL_CHUNK / HW));
-  const SRC = 0;
-  const DV = Math.ceil((chunk * HW + 2 * W + 16) / 16) * 16;
+  const SRC = CONV_MEM_BASE;
+  const DV = SRC + Math.ceil((chunk * HW + 2 * W + 16) / 16) * 16;
   const DI = DV + Math.ceil((chunk * P + 4) / 16) * 16;
-  k.ensure(DI + chunk * P + 4);
+  if (!k.ensure(DI + chunk * P + 4)) return false;
   for (let p0 = 0; p0 < planes; p0 += chunk) {
     const n = Math.min(chunk, planes - p0);
     k.f32.set(xv.subarray(p0 * HW, (p0 + n) * HW), SRC);

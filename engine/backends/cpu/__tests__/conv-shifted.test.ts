@@ -10,7 +10,8 @@ import { Generator } from '../../../core/random.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
-import { setShiftedConv, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled } from '../conv-shifted.ts';
+import { setShiftedConv, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers } from '../conv-shifted.ts';
+import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { mul } from '../../../ops/elementwise.ts';
 
@@ -136,6 +137,36 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       const e = gemm[key];
       expect(a.length, key).toBe(e.length);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - e[i]), `${key}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(e[i])));
+    }
+  });
+
+  it('give bit-identical forward and gradients on one, two and three threads', () => {
+    expect(gemmThreadHost()).not.toBeNull();
+    const c: Case = { name: 'threads', N: 5, C: 8, H: 16, W: 15, O: 12, kh: 3, kw: 3, groups: 2, dh: 1, dw: 1, pad: [1, 1, 1, 1] };
+    const [outH, outW] = outSize(c);
+    const x = rnd(c.N * c.C * c.H * c.W);
+    const w = rnd(c.O * (c.C / c.groups) * 9);
+    const dy = rnd(c.N * c.O * outH * outW);
+    const geom = { groups: c.groups, kh: 3, kw: 3, dh: 1, dw: 1, weight: w };
+    const run = (threads: number) => {
+      setGemmThreads(threads);
+      const y = new Float32Array(c.N * c.O * outH * outW);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      shiftedConv2d({ ...geom, src: x, N: c.N, H: c.H, W: c.W, cs: 4, rows: 6, pt: 1, pl: 1, outH, outW, flipped: false, bias: null }, y);
+      shiftedConv2d({ ...geom, src: dy, N: c.N, H: outH, W: outW, cs: 6, rows: 4, pt: 1, pl: 1, outH: c.H, outW: c.W, flipped: true, bias: null }, dx);
+      shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: 2, cg: 4, og: 6, kh: 3, kw: 3, dh: 1, dw: 1, pt: 1, pl: 1, outH, outW }, dw);
+      return [y, dx, dw].map((a) => Array.from(a));
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      const three = run(3);
+      expect(shiftedConvHelpers()).toBeGreaterThanOrEqual(2);
+      expect(two).toEqual(one);
+      expect(three).toEqual(one);
+    } finally {
+      setGemmThreads(null);
     }
   });
 });
