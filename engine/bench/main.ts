@@ -7,7 +7,8 @@
  * Flags: --quick (short run), --json (one JSON object on stdout), --only=id,id,
  * --no-tfjs, --no-torch, --seconds=S (time per measurement), --backend gpu (cpu and gpu side
  * by side, see backends.ts), --threads=N (the engine's GEMM threads; default APS_THREADS or
- * the available cores).
+ * the available cores). For each engine measurement the log gives the share of large
+ * products that ran on threads (the rest stayed on one thread because the cores were busy).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { fromValues } from '../core/engine.ts';
 import { Generator } from '../core/random.ts';
 import { tidy } from '../core/scope.ts';
 import { cpuBackend } from '../backends/cpu/cpu-backend.ts';
-import { gemmKernel } from '../backends/cpu/matmul.ts';
+import { gemmKernel, takeGemmThreadStats } from '../backends/cpu/matmul.ts';
 import { gemmThreads, setGemmThreads } from '../backends/cpu/parallel.ts';
 import { installNodeGemmThreads } from '../backends/cpu/parallel.node.ts';
 import { benchInfer } from '../graph/bench-infer.ts';
@@ -78,7 +79,14 @@ function engineShape(layout: InputLayout, n: number): number[] {
   return [n, 784];
 }
 
-function trainEngine(w: Workload, data: Batches): { samplesPerSec: number; liveTensorsGrowth: number } {
+/** Share of the large products that ran split between threads since the last call ('-' when none was large). */
+function splitShare(): number | null {
+  const s = takeGemmThreadStats();
+  return s.large === 0 ? null : (s.large - s.backedOff) / s.large;
+}
+const fmtShare = (v: number | null) => (v === null ? '' : `, ${Math.round(v * 100)}% of large products on threads`);
+
+function trainEngine(w: Workload, data: Batches): { samplesPerSec: number; liveTensorsGrowth: number; threadedShare: number | null } {
   const model = w.engine(new Generator(0));
   const opt = new SGD(model.parameters, { lr: 0.01, momentum: 0.9 });
   const per = data.batchSize * 784;
@@ -97,23 +105,28 @@ function trainEngine(w: Workload, data: Batches): { samplesPerSec: number; liveT
     });
     if (i === timing.warmup) live = cpuBackend.memory().tensors;
   };
+  takeGemmThreadStats();
   const { steps, seconds } = timeLoop(step, timing);
+  const threadedShare = splitShare();
   const growth = cpuBackend.memory().tensors - live;
   [...xs, ...ys, ...model.parameters].forEach((t) => t.dispose());
   opt.dispose();
-  return { samplesPerSec: (steps * data.batchSize) / seconds, liveTensorsGrowth: growth };
+  return { samplesPerSec: (steps * data.batchSize) / seconds, liveTensorsGrowth: growth, threadedShare };
 }
 
-function engineKernels(): Record<string, number> {
+function engineKernels(): { gflops: Record<string, number>; threadedShare: Record<string, number | null> } {
   const gen = new Generator(1);
   const res: Record<string, number> = {};
+  const threadedShare: Record<string, number | null> = {};
   const opts = { ...timing, seconds: timing.seconds / 2, warmup: 1, minSteps: 2 };
   for (const s of kernelSpecs) {
     if (s.kind === 'matmul') {
       const a = rand([s.n, s.n], 0, 1, gen);
       const b = rand([s.n, s.n], 0, 1, gen);
+      takeGemmThreadStats();
       const { steps, seconds } = timeLoop(() => matmul(a, b).dispose(), opts);
       res[s.name] = (2 * s.n ** 3 * steps) / seconds / 1e9;
+      threadedShare[s.name] = splitShare();
       a.dispose();
       b.dispose();
     } else {
@@ -122,13 +135,15 @@ function engineKernels(): Record<string, number> {
       const y = conv2d(x, f, null, { padding: s.padding });
       const flops = 2 * y.size * s.w[1] * s.w[2] * s.w[3];
       y.dispose();
+      takeGemmThreadStats();
       const { steps, seconds } = timeLoop(() => conv2d(x, f, null, { padding: s.padding }).dispose(), opts);
       res[s.name] = (flops * steps) / seconds / 1e9;
+      threadedShare[s.name] = splitShare();
       x.dispose();
       f.dispose();
     }
   }
-  return res;
+  return { gflops: res, threadedShare };
 }
 
 interface TorchResult {
@@ -182,12 +197,13 @@ async function main(): Promise<void> {
     return;
   }
 
-  const engine: Record<string, { samplesPerSec: number; liveTensorsGrowth: number }> = {};
+  const engine: Record<string, { samplesPerSec: number; liveTensorsGrowth: number; threadedShare: number | null }> = {};
   for (const w of workloads) {
     engine[w.id] = trainEngine(w, data);
-    log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s`);
+    log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s${fmtShare(engine[w.id].threadedShare)}`);
   }
-  const engineK = engineKernels();
+  const { gflops: engineK, threadedShare: kernelShare } = engineKernels();
+  for (const s of kernelSpecs) log(`  engine ${s.name}: ${engineK[s.name].toFixed(2)} GFLOP/s${fmtShare(kernelShare[s.name])}`);
   const INFER_SIZE = 200;
   const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
 
@@ -232,11 +248,12 @@ async function main(): Promise<void> {
       id: w.id, title: w.title,
       engine: engine[w.id].samplesPerSec,
       engineLiveTensorGrowth: engine[w.id].liveTensorsGrowth,
+      engineThreadedShare: engine[w.id].threadedShare,
       tfjs: tfjsRes[w.id] ?? null,
       torch: torchRes?.workloads[w.id] ?? null,
     })),
     shapeInference: { size: INFER_SIZE, nodes: infer.nodes, msPerInfer: infer.msPerInfer },
-    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchRes?.kernels[s.name] ?? null })),
+    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], engineThreadedShare: kernelShare[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchRes?.kernels[s.name] ?? null })),
     torch: torchRes ? { version: torchRes.version } : { note: torchNote },
   };
   if (json) {
@@ -253,7 +270,7 @@ async function main(): Promise<void> {
   }
   for (const w of workloads) log(`  ${w.id}: ${w.title}`);
   log('');
-  log(`Kernels (GFLOP/s, engine on ${gemmThreads()} thread${gemmThreads() === 1 ? '' : 's'})`);
+  log(`Kernels (GFLOP/s, engine GEMM on ${gemmThreads() === 1 ? 'one thread' : `up to ${gemmThreads()} threads`})`);
   log(`${pad('kernel', 44)}${lpad('engine', 8)}${lpad('tfjs', 14)}${lpad('torch', 12)}${lpad('eng/tfjs', 10)}${lpad('eng/torch', 11)}`);
   for (const k of report.kernels) {
     const tf = k.tfjs ? `${k.tfjs.gflops.toFixed(2)} (${k.tfjs.backend})` : '-';

@@ -174,6 +174,20 @@ let backoff = 0;
 let backoffNext = 8;
 let slowRounds = 0;
 
+/** Products large enough for threads, and how many of them the back-off kept on one thread. */
+const threadStats = { large: 0, backedOff: 0 };
+
+/**
+ * Since the last call (or start): products large enough to be split between threads, and
+ * how many of those ran on one thread because the cores were busy.
+ */
+export function takeGemmThreadStats(): { large: number; backedOff: number } {
+  const res = { ...threadStats };
+  threadStats.large = 0;
+  threadStats.backedOff = 0;
+  return res;
+}
+
 /** Turns the busy-core back-off on or off (tests that must exercise the helpers turn it off). */
 export function setGemmThreadBackoff(enabled: boolean): void {
   backoffEnabled = enabled;
@@ -376,8 +390,13 @@ function gemmWasmWith(
 ): void {
   let t: GemmTeam | null = null;
   if (m * n * k >= MIN_PARALLEL_MACS) {
-    if (backoff > 0 && backoffEnabled) backoff--;
-    else t = currentTeam();
+    t = currentTeam();
+    if (t) threadStats.large++;
+    if (t && backoff > 0 && backoffEnabled) {
+      backoff--;
+      threadStats.backedOff++;
+      t = null;
+    }
   }
   t?.wake(helpersNow);
   const kernel = wasm!;
