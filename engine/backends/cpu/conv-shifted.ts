@@ -123,20 +123,29 @@ interface Padded {
 }
 
 /**
- * Copies `planes` planes of src (from element srcOff) into the padded buffer at f32[xp...]
- * through the staging area f32[stage...]: one block copy into the module's memory, then
- * the module's strided row copy. The buffer's borders stay zero.
+ * Writes `planes` planes of src (from element srcOff) into the padded buffer at f32[xp...]:
+ * one block copy into the staging area f32[stage...], then the module's strided row copy
+ * for the interior and the same copy from the zero row at f32[zero...] (at least Wp
+ * floats) for the borders.
  */
-function copyPadded(k: ConvWasm, xp: number, stage: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
+function copyPadded(k: ConvWasm, xp: number, stage: number, zero: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
   const { H, W, Hp, Wp, pt, pl } = p;
-  const r0 = Math.max(0, pt);
-  const r1 = Math.min(Hp, H + pt);
-  const s0 = Math.max(0, pl);
-  const s1 = Math.min(Wp, W + pl);
+  const r0 = Math.min(Hp, Math.max(0, pt));
+  const r1 = Math.max(r0, Math.min(Hp, H + pt));
+  const s0 = Math.min(Wp, Math.max(0, pl));
+  const s1 = Math.max(s0, Math.min(Wp, W + pl));
+  const plane = 4 * Hp * Wp;
+  const zeros = (at: number, len: number, rows: number) => {
+    if (len > 0 && rows > 0) k.copy2d(4 * zero, 0, 0, 4 * at, 4 * Wp, plane, len, rows, planes);
+  };
+  zeros(xp, Wp, r0);
+  zeros(xp + r1 * Wp, Wp, Hp - r1);
+  zeros(xp + r0 * Wp, s0, r1 - r0);
+  zeros(xp + r0 * Wp + s1, Wp - s1, r1 - r0);
   if (r0 >= r1 || s0 >= s1) return;
   k.f32.set(src.subarray(srcOff, srcOff + planes * H * W), stage);
   const from = stage + (r0 - pt) * W + s0 - pl;
-  k.copy2d(4 * from, 4 * W, 4 * H * W, 4 * (xp + r0 * Wp + s0), 4 * Wp, 4 * Hp * Wp, s1 - s0, r1 - r0, planes);
+  k.copy2d(4 * from, 4 * W, 4 * H * W, 4 * (xp + r0 * Wp + s0), 4 * Wp, plane, s1 - s0, r1 - r0, planes);
 }
 
 /** Byte offsets of the receptive-field entries (c, i, j), c < cs, in the padded planes. */
@@ -204,8 +213,8 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const itemFloats = round16(planeSize) + round16(mPad * ldc);
   const perRound = Math.max(1, Math.min(items, Math.floor(ROUND_FLOATS / itemFloats)));
   const callsPerItem = Math.ceil(mTiles / (MC / mr)) * kSteps;
-  const { at, total } = layout([groups * mPad * K, K, Math.max(cs * H * W, rows * P), perRound * callsPerItem * 9, perRound * itemFloats]);
-  const [PA, OFFS, STAGE, LIST, ITEMS] = at;
+  const { at, total } = layout([groups * mPad * K, K, Math.max(cs * H * W, rows * P), perRound * callsPerItem * 9, Wp + 16, perRound * itemFloats]);
+  const [PA, OFFS, STAGE, LIST, ZERO, ITEMS] = at;
   if (!k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
@@ -230,7 +239,7 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
     }
   }
   writeOffsets(i32, OFFS, cs, kh, kw, dh, dw, Hp, Wp);
-  f32.fill(0, ITEMS, ITEMS + perRound * itemFloats);
+  f32.fill(0, ZERO, ZERO + Wp + 16);
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const S = groups * cs;
   const O = groups * rows;
@@ -243,7 +252,8 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       const g = (i0 + j) % groups;
       const XP = ITEMS + j * itemFloats;
       const CM = XP + round16(planeSize);
-      copyPadded(k, XP, STAGE, src, (n * S + g * cs) * H * W, cs, pad);
+      copyPadded(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, pad);
+      f32.fill(0, XP + cs * Hp * Wp, XP + planeSize);
       for (let r = 0; r < rows; r++) f32.fill(bias ? bias[g * rows + r] : 0, CM + r * ldc, CM + (r + 1) * ldc);
       const base = PA + g * mPad * K;
       for (let t0 = 0; t0 < mTiles; t0 += MC / mr) {
@@ -323,14 +333,14 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const qChunks = Math.ceil(len / QC);
   const h = helpers(k);
   const maxParts = h ? h.count + 1 : 1;
-  const { at, total } = layout([kTiles * mr, groups * cmSize, Math.max(cg * H * W, og * P), maxParts * perRound * qChunks * 9, perRound * itemFloats]);
-  const [OFFS, CM, STAGE, LIST, ITEMS] = at;
+  const { at, total } = layout([kTiles * mr, groups * cmSize, Math.max(cg * H * W, og * P), maxParts * perRound * qChunks * 9, Wp + 16, perRound * itemFloats]);
+  const [OFFS, CM, STAGE, LIST, ZERO, ITEMS] = at;
   if (!k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
   writeOffsets(i32, OFFS, cg, kh, kw, dh, dw, Hp, Wp);
   i32.fill(0, OFFS + K, OFFS + kTiles * mr);
-  f32.fill(0, ITEMS, ITEMS + perRound * itemFloats);
+  f32.fill(0, ZERO, ZERO + Wp + 16);
   f32.fill(0, CM, CM + groups * cmSize);
   const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const C = groups * cg;
@@ -342,10 +352,14 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
       const g = (i0 + j) % groups;
       const XP = ITEMS + j * itemFloats;
       const DT = XP + round16(planeSize);
-      copyPadded(k, XP, STAGE, x, (n * C + g * cg) * H * W, cg, pad);
-      // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow.
+      copyPadded(k, XP, STAGE, ZERO, x, (n * C + g * cg) * H * W, cg, pad);
+      // The slack past the planes is read against zero gradients only: it must be finite.
+      f32.fill(0, XP + cg * Hp * Wp, XP + planeSize);
+      // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow;
+      // the padded pixels and channels are zero.
+      if (og % NR !== 0) f32.fill(0, DT, DT + oTiles * len * NR);
       f32.set(dy.subarray((n * O + g * og) * P, (n * O + g * og + og) * P), STAGE);
-      k.toPanels(4 * STAGE, 4 * DT, og, outH, outW, Wp, 4 * len * NR, 0);
+      k.toPanels(4 * STAGE, 4 * DT, og, outH, outW, Wp, 4 * len * NR, Wp - outW);
     }
     // Threads take ranges of weight-row tiles, each over every item in order (the same
     // additions in the same order as one thread).

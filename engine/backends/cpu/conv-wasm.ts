@@ -53,7 +53,7 @@ export interface ConvWasm {
   /** One of the kernels by id (BLOCK_*), or a list of such calls: the entry that helper threads run. */
   block(id: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number): void;
   /** Writes `rows` planes as 8-row panels of padded pixels (the weight gradient's transposed output gradient). */
-  toPanels(src: number, dst: number, rows: number, outH: number, outW: number, Wp: number, panelBytes: number, unused: number): void;
+  toPanels(src: number, dst: number, rows: number, outH: number, outW: number, Wp: number, panelBytes: number, zeros: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
   copy2d(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
@@ -107,7 +107,7 @@ const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...
 
 const OP = {
   if: 0x04, else: 0x05, call: 0x10, i32Eq: 0x46, loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, f32Const: 0x43, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
   i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76, simd: 0xfd,
 };
 const SIMD = {
@@ -449,13 +449,13 @@ function copy2dBody(): number[] {
 }
 
 /**
- * toPanels(src, dst, rows, outH, outW, Wp, panelBytes, _): writes `rows` planes of
+ * toPanels(src, dst, rows, outH, outW, Wp, panelBytes, zeros): writes `rows` planes of
  * outH x outW floats (contiguous at src) as 8-row panels of padded pixels: entry
- * (r, oh, ow) goes to dst + (r >> 3)*panelBytes + ((oh*Wp + ow)*8 + (r & 7))*4. The
- * padded pixels (ow >= outW) are left as they are.
+ * (r, oh, ow) goes to dst + (r >> 3)*panelBytes + ((oh*Wp + ow)*8 + (r & 7))*4, and the
+ * `zeros` = Wp - outW padded pixels of each row get 0.
  */
 function toPanelsBody(): number[] {
-  const [S, D, ROWS, OH, OW, WP, PB] = [0, 1, 2, 3, 4, 5, 6];
+  const [S, D, ROWS, OH, OW, WP, PB, WZ] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [R, IT, JT, PD, RD, RS] = [8, 9, 10, 11, 12, 13];
   const f = new Body();
   f.code.push(OP.i32Const, 0);
@@ -481,6 +481,14 @@ function toPanelsBody(): number[] {
   f.addConst(S, 4);
   f.addConst(PD, 32);
   f.countDownEnd(JT);
+  f.ifNonZero(WZ);
+  f.mov(JT, WZ);
+  f.loop(); // padded pixels
+  f.get(PD);
+  f.code.push(OP.f32Const, 0, 0, 0, 0, OP.f32Store, 2, 0);
+  f.addConst(PD, 32);
+  f.countDownEnd(JT);
+  f.end();
   // RD += Wp * 32
   f.get(RD);
   f.get(WP);
