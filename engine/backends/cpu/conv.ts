@@ -11,6 +11,10 @@
  * gathered straight into the GEMM's packed panels and the input gradient's blocks are
  * scattered straight into dx, which halves the memory traffic around the product.
  *
+ * Stride 1 (any padding, dilation and groups) takes neither route where WebAssembly SIMD
+ * is in use: conv-shifted.ts reads the receptive fields in place from a zero-padded copy
+ * of each sample and splits the work with helper threads.
+ *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
  */
