@@ -16,6 +16,7 @@ import { add } from '../ops/elementwise.ts';
 import { cat, expand, narrow, permute, reshape } from '../ops/layout.ts';
 import { linear } from '../ops/matmul.ts';
 import { addLayerNorm } from '../ops/norm.ts';
+import { reluDropout } from '../ops/attention.ts';
 import { MultiheadAttention } from './attention.ts';
 import { Dropout } from './dropout.ts';
 import { normalValues, torchDefaultBias, torchDefaultWeight } from './init.ts';
@@ -75,9 +76,12 @@ function makeFeedForward(owner: Module, dModel: number, opts: TransformerLayerOp
   };
 }
 
-/** linear2(dropout(act(linear1(x)))) */
+/** linear2(dropout(act(linear1(x)))); relu and dropout as one kernel on the CPU. */
 function feedForward(f: FeedForward, x: Tensor): Tensor {
   const h = f.linear1.forward(x);
+  if (f.activation === 'relu' && activeBackend().name === 'cpu') {
+    return f.linear2.forward(reluDropout(h, f.dropout.p, f.dropout.training, f.dropout.generator));
+  }
   return f.linear2.forward(f.dropout.forward(f.activation === 'relu' ? relu(h) : gelu(h)));
 }
 

@@ -7,7 +7,7 @@
  * PART (as SDPA's boolean mask), whereas the masks of MultiheadAttention and the
  * transformer layers mark with nonzero the positions that are BLOCKED (as nn.MultiheadAttention).
  */
-import { activeBackend, applyMulti, recordGrad } from '../core/engine.ts';
+import { activeBackend, apply, applyMulti, recordGrad } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
 import { shapeStr, sizeOf } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -271,4 +271,15 @@ export function fusedAttention(
     return inputs.map((_, i) => (i < sources.length ? grads[i] : null));
   });
   return { output, weights };
+}
+
+/**
+ * dropout(relu(x), p): the transformer feed-forward activation, one CPU kernel each way
+ * (engine/backends/cpu/attention-ff.ts). The mask is drawn as ops/dropout.ts draws it, so
+ * the result equals the op chain's; outside training (or p = 0) it is relu(x).
+ */
+export function reluDropout(x: Tensor, p: number, training: boolean, generator: Generator = defaultGenerator): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be between 0 and 1, got ${p}`);
+  const mask = fromValues(training && p > 0 ? dropoutMask(x.size, p, generator) : new Float32Array(x.size).fill(1), x.shape);
+  return apply('ReluDropout', [x, mask], {}, (dy) => [apply('ReluDropoutGrad', [dy, x, mask], {}), null]);
 }

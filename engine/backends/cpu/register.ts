@@ -10,6 +10,7 @@ import './conv.ts';
 import './pool.ts';
 import './rnn.ts';
 import './attention.ts';
+import './attention-ff.ts';
 import './graph.ts';
 import './norm.ts';
 import './optim.ts';

@@ -3,7 +3,9 @@ import { tensor } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
 import { tidy } from '../../../core/scope.ts';
 import type { Tensor } from '../../../core/tensor.ts';
-import { attentionReference, dropoutMask, fusedAttention, type HeadView, scaledDotProductAttention } from '../../../ops/attention.ts';
+import { attentionReference, dropoutMask, fusedAttention, type HeadView, reluDropout, scaledDotProductAttention } from '../../../ops/attention.ts';
+import { relu } from '../../../ops/activation.ts';
+import { dropout } from '../../../ops/dropout.ts';
 import { int32, randn } from '../../../ops/creation.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
 import { permute, reshape, split } from '../../../ops/layout.ts';
@@ -161,5 +163,32 @@ describe('dropoutMask', () => {
       expect(Array.from(mask)).toEqual(Array.from(want));
       expect(a.random()).toBe(b.random());
     }
+  });
+});
+
+describe('reluDropout: the feed-forward activation as one kernel', () => {
+  for (const [p, training] of [[0.3, true], [0, true], [0.5, false]] as const) {
+    it(`p ${p}${training ? '' : ', eval'}: equals dropout(relu(x)) with the same generator, gradient included`, () => {
+      tidy(() => {
+        const x = r(4, 7, 5);
+        const proj = r(4, 7, 5);
+        const run = (fused: boolean) => {
+          x.requiresGrad_();
+          const y = fused ? reluDropout(x, p, training, new Generator(12)) : dropout(relu(x), p, training, new Generator(12));
+          sum(mul(y, proj)).backward();
+          const g = x.grad!;
+          x.grad = null;
+          return [y, g];
+        };
+        const [a, ga] = run(true);
+        const [b, gb] = run(false);
+        expect(maxDiff(a, b)).toBe(0);
+        expect(maxDiff(ga, gb)).toBe(0);
+      });
+    });
+  }
+
+  it('gradient by finite differences', () => {
+    assertGradcheck((x) => reluDropout(x, 0.4, true, new Generator(3)), [r(3, 6)], { maxElements: 0 });
   });
 });
