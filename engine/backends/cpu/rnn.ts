@@ -1,10 +1,12 @@
 /**
  * Fused recurrent layers on the CPU: one kernel runs a whole sequence of one direction of
  * one layer (LSTM, GRU or Elman RNN), saving the gate activations, and one kernel runs its
- * backpropagation through time. The input projection of all steps is a single GEMM (bias
- * added as its blocks are stored); per time step there is one small GEMM for the recurrent
- * product, whose weight is packed into GEMM panels once per call, and one pass over the
- * gates (LSTM: taken straight from the finished GEMM block when one block holds the product).
+ * backpropagation through time. Per time step there is one small GEMM, whose weight is
+ * packed into GEMM panels once per call, and one pass over the gates. LSTM: the step's GEMM
+ * multiplies [x_t, h] by [W_ih, W_hh]^T and the gates (bias added there) read it straight
+ * from the finished GEMM block when one block holds the product; GRU and RNN: the input
+ * projection of all steps is a single GEMM (bias added as its blocks are stored) and the
+ * step's GEMM is the recurrent product.
  *
  * Layout: x [T, N, I] (time-major), h0/c0 [N, H], weight_ih [G*H, I], weight_hh [G*H, H],
  * biases [G*H], with G = 4 (gates i, f, g, o), 3 (r, z, n) or 1.
@@ -105,7 +107,9 @@ function readInputs(inputs: readonly TensorInfo[], attrs: Attrs): LayerInputs {
 interface LstmStep {
   N: number;
   H: number;
-  /** Pre-activations x W_ih^T + b at po..; overwritten with the gate activations i, f, g, o. */
+  /** b_ih + b_hh (zeros without bias). */
+  bias: Float64Array;
+  /** Receives the gate activations i, f, g, o of the step at po... */
   pre: Float32Array;
   po: number;
   cPrev: Float32Array;
@@ -122,13 +126,13 @@ let gateArgs = new Float64Array(0);
 let gateSums = new Float64Array(0);
 
 /**
- * One LSTM step's gates: pre-activation = pre + hw, where hw (the recurrent product h W_hh^T)
- * row n, column j is at hw[hwBase + n*hwLd + j]. c' = f c + i g, h' = o tanh(c').
+ * One LSTM step's gates: pre-activation = hw + bias, where hw (the step's product
+ * [x_t, h] [W_ih, W_hh]^T) row n, column j is at hw[hwBase + n*hwLd + j]. c' = f c + i g, h' = o tanh(c').
  * The exponentials of a row are taken in one batched pass (sigmoid(a) = 1 / (2 + expm1(-a)),
  * tanh(a) = -expm1(-2|a|) / (2 + expm1(-2|a|)) with the sign of a).
  */
 function lstmGates(s: LstmStep, hw: Float32Array, hwBase: number, hwLd: number): void {
-  const { N, H, pre, po, cPrev, cOff, cells, tanhCells, y, yo } = s;
+  const { N, H, bias, pre, po, cPrev, cOff, cells, tanhCells, y, yo } = s;
   const GH = 4 * H;
   if (gateArgs.length < GH) {
     gateArgs = new Float64Array(GH);
@@ -144,7 +148,7 @@ function lstmGates(s: LstmStep, hw: Float32Array, hwBase: number, hwLd: number):
     const so = yo + n * H;
     const co = cOff + n * H;
     for (let j = 0; j < GH; j++) {
-      const v = pre[row + j] + hw[hr + j];
+      const v = hw[hr + j] + bias[j];
       a[j] = v;
       e[j] = j >= H2 && j < H3 ? (v < 0 ? 2 * v : -2 * v) : -v;
     }
@@ -196,7 +200,10 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
     const addHh = mode !== 'gru';
     for (let j = 0; j < GH; j++) bias[j] = bIh[j] + (addHh ? bHh[j] : 0);
   }
-  product(T * N, GH, I, x, 0, I, 1, new Rhs(wIh, I, GH, 1, I), (view, base, ldc, i0, mc, j0, nc) => {
+  const isLstm = mode === 'lstm';
+  // LSTM: each step multiplies [x_t, h] by [W_ih, W_hh]^T in one GEMM (depth I + H), so the
+  // input projection is never stored apart; the other modes project all steps at once.
+  if (!isLstm) product(T * N, GH, I, x, 0, I, 1, new Rhs(wIh, I, GH, 1, I), (view, base, ldc, i0, mc, j0, nc) => {
     for (let i = 0; i < mc; i++) {
       const row = (i0 + i) * GH + j0;
       const t = base + i * ldc;
@@ -206,9 +213,20 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
   });
   // The recurrent weight as B = W_hh^T (H x GH).
   const whhT = new Rhs(wHh, H, GH, 1, H);
+  const K = I + H;
+  let stepRhs: Rhs | null = null;
+  let stepA: Float32Array | null = null;
+  if (isLstm) {
+    const wCat = new Float32Array(GH * K);
+    for (let j = 0; j < GH; j++) {
+      wCat.set(wIh.subarray(j * I, (j + 1) * I), j * K);
+      wCat.set(wHh.subarray(j * H, (j + 1) * H), j * K + I);
+    }
+    stepRhs = new Rhs(wCat, K, GH, 1, K);
+    stepA = new Float32Array(N * K);
+  }
   const y = new Float32Array(T * NH);
   const hT = new Float32Array(NH);
-  const isLstm = mode === 'lstm';
   const cells = isLstm ? new Float32Array(T * NH) : null;
   const tanhCells = isLstm ? new Float32Array(T * NH) : null;
   const cT = isLstm ? new Float32Array(NH) : null;
@@ -251,7 +269,7 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
       }
     } else if (isLstm) {
       const step: LstmStep = {
-        N, H, pre, po,
+        N, H, bias: bias ?? new Float64Array(GH), pre, po,
         cPrev: prevT < 0 ? (c0 as Float32Array) : (cells as Float32Array),
         cOff: prevT < 0 ? 0 : prevT * NH,
         cells: cells as Float32Array,
@@ -260,8 +278,13 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
         yo: t * NH,
       };
       const hw = gh as Float32Array;
+      const a = stepA as Float32Array;
+      for (let n = 0; n < N; n++) {
+        a.set(x.subarray((t * N + n) * I, (t * N + n + 1) * I), n * K);
+        a.set(hPrev.subarray(hOff + n * H, hOff + (n + 1) * H), n * K + I);
+      }
       let fused = false;
-      product(N, GH, H, hPrev, hOff, H, 1, whhT, (view, base, ldc, i0, mc, j0, nc) => {
+      product(N, GH, K, a, 0, K, 1, stepRhs as Rhs, (view, base, ldc, i0, mc, j0, nc) => {
         if (i0 === 0 && mc === N && j0 === 0 && nc === GH) {
           // The whole product in one block: the gates read it where it lies.
           lstmGates(step, view, base, ldc);
