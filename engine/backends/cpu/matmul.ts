@@ -140,7 +140,7 @@ const W_NC = 1024;
  * Bytes of packed B (the whole depth of one column block) that should stay in the L2 cache
  * while every row block of A streams past it.
  */
-let W_B_BYTES = 1 << 20;
+let W_B_BYTES = 3 << 19;
 /**
  * Memory layout (float32 offsets): control words (parallel.ts), packed A, A's rows staged
  * for packing, C's block, packed B (then B's staged rows).
@@ -160,6 +160,8 @@ const WNR = WASM_NR;
  * costs more than they save.
  */
 let MIN_PARALLEL_MACS = 1 << 20;
+/** A split kernel call is cut into about this many chunks per thread. */
+const CHUNKS_PER_THREAD = 4;
 /** Each thread's share of one kernel call is at least this many multiply-adds. */
 let MIN_PART_MACS = 1 << 18;
 
@@ -238,9 +240,9 @@ function currentTeam(): GemmTeam | null {
 }
 
 /**
- * kernel.block over mTiles x nTiles tiles, split into disjoint ranges of column panels (or
- * of row panels, when there are fewer column panels than threads) between the calling
- * thread and the helpers.
+ * kernel.block over mTiles x nTiles tiles, cut into chunks of column panels (or of row
+ * panels, when there are fewer column panels than threads) that the calling thread and
+ * the helpers claim one at a time.
  */
 function runBlock(
   kernel: WasmGemmKernel, t: GemmTeam | null,
@@ -257,17 +259,19 @@ function runBlock(
   }
   const team = t!;
   const s0 = clock ? clock.now() : 0;
+  // Several chunks per thread, each claimed by whichever thread is free first.
+  const chunk = Math.max(1, Math.ceil(tiles / (CHUNKS_PER_THREAD * parts)));
+  const nChunks = Math.ceil(tiles / chunk);
   team.begin();
-  // Part q gets tiles [start(q), start(q + 1)); the calling thread takes part 0.
-  const start = (q: number) => Math.floor((q * tiles) / parts);
-  for (let q = 1; q < parts; q++) {
-    const t0 = start(q);
-    const n = start(q + 1) - t0;
-    if (byCols) team.post(q, [kc, pa, pb + t0 * pbStride, c + t0 * WNR * 4, ldc, mTiles, n, pbStride, first]);
-    else team.post(q, [kc, pa + t0 * WMR * kc * 4, pb, c + t0 * WMR * ldc, ldc, n, nTiles, pbStride, first]);
+  team.shareTiles();
+  const args = [kc, pa, pb, c, ldc, mTiles, nTiles, pbStride, first, byCols ? 1 : 0, chunk, nChunks];
+  for (let q = 1; q < parts; q++) team.postChunks(q, args);
+  for (let i = team.nextChunk(); i < nChunks; i = team.nextChunk()) {
+    const t0 = i * chunk;
+    const n = Math.min(chunk, tiles - t0);
+    if (byCols) kernel.block(kc, pa, pb + t0 * pbStride, c + t0 * WNR * 4, ldc, mTiles, n, pbStride, first);
+    else kernel.block(kc, pa + t0 * WMR * kc * 4, pb, c + t0 * WMR * ldc, ldc, n, nTiles, pbStride, first);
   }
-  if (byCols) kernel.block(kc, pa, pb, c, ldc, mTiles, start(1), pbStride, first);
-  else kernel.block(kc, pa, pb, c, ldc, start(1), nTiles, pbStride, first);
   const s1 = clock ? clock.now() : 0;
   for (let q = 1; q < parts; q++) team.wait(q);
   if (clock && backoffEnabled) noteRound(s1 - s0, clock.now() - s1);

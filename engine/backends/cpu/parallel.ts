@@ -12,8 +12,13 @@
  *
  * Control words live in the memory's first CTRL_BYTES bytes: slot w (1 <= w < MAX_THREADS)
  * is SLOT_INTS int32s at w*SLOT_INTS: [0] task sequence number (written last by the caller),
- * [1] the sequence number the helper finished, [2..10] the kernel's arguments.
+ * [1] the sequence number the helper finished, [2..10] the kernel's arguments (and [11..13]
+ * chunking for a shared GEMM task), [15] 1 for a shared GEMM task (tiles claimed in
+ * chunks through the counter at int32 0), 0 for one call. Int32 0 (slot 0 is the caller's)
+ * counts the chunks claimed.
  */
+
+import { WASM_MR, WASM_NR } from './gemm-wasm.ts';
 
 /** Bytes reserved at the start of the shared memory for the control slots. */
 export const CTRL_BYTES = 1024;
@@ -102,9 +107,32 @@ export class GemmTeam {
     this.seq++;
   }
 
+  /**
+   * Shares this round's GEMM tiles out in chunks: `args` are block's first nine arguments
+   * for all mTiles x nTiles tiles, then [byCols (1: chunks of column panels, 0: of row
+   * panels), chunk (tiles per chunk), nChunks]. Call `shareTiles` first, then
+   * `postChunks` for each helper taking part, and take chunks with `nextChunk` too; each
+   * chunk goes to whichever thread asks first, so a thread slowed by other work takes fewer.
+   */
+  shareTiles(): void {
+    Atomics.store(this.ctl, 0, 0);
+  }
+
+  /** The next unclaimed chunk of this round (>= nChunks: none left). */
+  nextChunk(): number {
+    return Atomics.add(this.ctl, 0, 1);
+  }
+
+  /** Hands helper `w` the chunked GEMM task `args` (see shareTiles); returns at once. */
+  postChunks(w: number, args: readonly number[]): void {
+    this.ctl[w * SLOT_INTS + 15] = 1;
+    this.post(w, args, true);
+  }
+
   /** Hands helper `w` (1-based) this round's kernel call `block(...args)`; returns at once. */
-  post(w: number, args: readonly number[]): void {
+  post(w: number, args: readonly number[], chunked = false): void {
     const base = w * SLOT_INTS;
+    if (!chunked) this.ctl[base + 15] = 0;
     for (let i = 0; i < args.length; i++) this.ctl[base + 2 + i] = args[i];
     Atomics.store(this.ctl, base, this.seq);
     Atomics.notify(this.ctl, base, 1);
@@ -146,7 +174,20 @@ function serve(block, ctl, slot) {
     }
     seen = seq;
     if (seq < 0) return;
-    block(ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7], ctl[base + 8], ctl[base + 9], ctl[base + 10]);
+    if (ctl[base + 15] === 1) {
+      const kc = ctl[base + 2], pa = ctl[base + 3], pb = ctl[base + 4], c = ctl[base + 5], ldc = ctl[base + 6];
+      const mTiles = ctl[base + 7], nTiles = ctl[base + 8], pbStride = ctl[base + 9], first = ctl[base + 10];
+      const byCols = ctl[base + 11], chunk = ctl[base + 12], nChunks = ctl[base + 13];
+      const tiles = byCols ? nTiles : mTiles;
+      for (let i = Atomics.add(ctl, 0, 1); i < nChunks; i = Atomics.add(ctl, 0, 1)) {
+        const t0 = i * chunk;
+        const n = Math.min(chunk, tiles - t0);
+        if (byCols) block(kc, pa, pb + t0 * pbStride, c + t0 * ${4 * WASM_NR}, ldc, mTiles, n, pbStride, first);
+        else block(kc, pa + t0 * ${4 * WASM_MR} * kc, pb, c + t0 * ${WASM_MR} * ldc, ldc, n, nTiles, pbStride, first);
+      }
+    } else {
+      block(ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7], ctl[base + 8], ctl[base + 9], ctl[base + 10]);
+    }
     Atomics.store(ctl, base + 1, seq);
     Atomics.notify(ctl, base + 1);
   }
