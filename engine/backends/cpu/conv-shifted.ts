@@ -41,13 +41,18 @@ export function shiftedConvHelpers(): number {
 
 /**
  * The helper threads for this call (threads - 1 of them, from parallel.ts's setting), or
- * null for one thread: where a thread host that can start a second team is installed and
- * the module's memory is shared. Helpers are started on first need and kept.
+ * null for one thread: where a thread host that can start a second team is installed, the
+ * module's memory is shared and the cores were not found busy lately. Helpers are started
+ * on first need and kept.
  */
 function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
   const host = gemmThreadHost();
   if (threads < 2 || !host?.startTeam || !k.threads) return null;
+  if (backoff > 0 && backoffEnabled) {
+    backoff--;
+    return null;
+  }
   if (teamHost !== host) {
     team = new GemmTeam(k.f32.buffer, MAX_THREADS - 1);
     teamHost = host;
@@ -60,6 +65,41 @@ function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   return { team: team!, count: threads - 1 };
 }
 
+const clock = (globalThis as { performance?: { now(): number } }).performance;
+
+/**
+ * Busy cores: when the helpers keep finishing well after the calling thread (other
+ * processes hold the cores), the convolutions run on one thread for a while (`backoff`
+ * calls, doubling on every relapse), then threads are tried again, as the GEMM does.
+ * Results do not depend on it.
+ */
+let backoffEnabled = true;
+let backoff = 0;
+let backoffNext = 8;
+let slowRounds = 0;
+
+/** Turns the busy-core back-off on or off (tests that must exercise the helpers turn it off). */
+export function setShiftedConvBackoff(enabled: boolean): void {
+  backoffEnabled = enabled;
+  backoff = 0;
+  slowRounds = 0;
+}
+
+/** Records one split round: the calling thread's part took `own` ms, then it waited `wait` ms. */
+function noteRound(own: number, wait: number): void {
+  if (wait > 0.5 * own + 0.03) {
+    if (++slowRounds >= 3) {
+      backoff = backoffNext;
+      backoffNext = Math.min(1024, backoffNext * 2);
+      slowRounds = 0;
+    }
+  } else if (slowRounds > 0) {
+    slowRounds--;
+  } else {
+    backoffNext = 8;
+  }
+}
+
 /**
  * Runs lists of kernel calls (BLOCK_LIST entries, 9 int32s each): part 0 on this thread,
  * part q on helper q, all at once, and returns when every part is done.
@@ -70,10 +110,13 @@ function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number
     for (const p of live) k.block(BLOCK_LIST, 4 * p.at, p.count, 0, 0, 0, 0, 0, 0);
     return;
   }
+  const s0 = clock ? clock.now() : 0;
   h.team.begin();
   for (let q = 1; q < live.length; q++) h.team.post(q, [BLOCK_LIST, 4 * live[q].at, live[q].count, 0, 0, 0, 0, 0, 0]);
   k.block(BLOCK_LIST, 4 * live[0].at, live[0].count, 0, 0, 0, 0, 0, 0);
+  const s1 = clock ? clock.now() : 0;
   for (let q = 1; q < live.length; q++) h.team.wait(q);
+  if (clock && backoffEnabled) noteRound(s1 - s0, clock.now() - s1);
 }
 
 /** How many threads share `macs` multiply-adds of `units` independent units. */

@@ -10,7 +10,7 @@ import { Generator } from '../../../core/random.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
-import { setShiftedConv, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers } from '../conv-shifted.ts';
+import { setShiftedConv, setShiftedConvBackoff, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers } from '../conv-shifted.ts';
 import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { mul } from '../../../ops/elementwise.ts';
@@ -158,6 +158,7 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: 2, cg: 4, og: 6, kh: 3, kw: 3, dh: 1, dw: 1, pt: 1, pl: 1, outH, outW }, dw);
       return [y, dx, dw].map((a) => Array.from(a));
     };
+    setShiftedConvBackoff(false);
     try {
       const one = run(1);
       const two = run(2);
@@ -167,6 +168,7 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       expect(three).toEqual(one);
     } finally {
       setGemmThreads(null);
+      setShiftedConvBackoff(true);
     }
   });
 });
