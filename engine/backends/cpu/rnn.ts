@@ -279,9 +279,13 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
       };
       const hw = gh as Float32Array;
       const a = stepA as Float32Array;
+      // A = [x_t, h] (plain loops: no subarray views to allocate per row)
       for (let n = 0; n < N; n++) {
-        a.set(x.subarray((t * N + n) * I, (t * N + n + 1) * I), n * K);
-        a.set(hPrev.subarray(hOff + n * H, hOff + (n + 1) * H), n * K + I);
+        const d = n * K;
+        const xs = (t * N + n) * I;
+        for (let i = 0; i < I; i++) a[d + i] = x[xs + i];
+        const hs = hOff + n * H;
+        for (let j = 0; j < H; j++) a[d + I + j] = hPrev[hs + j];
       }
       let fused = false;
       product(N, GH, K, a, 0, K, 1, stepRhs as Rhs, (view, base, ldc, i0, mc, j0, nc) => {
