@@ -43,7 +43,7 @@ export function shiftedConvHelpers(): number {
  * The helper threads for this call (threads - 1 of them, from parallel.ts's setting), or
  * null for one thread: where a thread host that can start a second team is installed, the
  * module's memory is shared and the cores were not found busy lately. Helpers are started
- * on first need and kept.
+ * on first need and kept (for the first host installed).
  */
 function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
@@ -53,10 +53,12 @@ function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
     backoff--;
     return null;
   }
-  if (teamHost !== host) {
+  // Helpers serve the first host's team for good: a later host (rare) gets one thread,
+  // since two helpers on one control slot would both run its calls.
+  if (teamHost && teamHost !== host) return null;
+  if (!team) {
     team = new GemmTeam(k.f32.buffer, MAX_THREADS - 1);
     teamHost = host;
-    started = 0;
   }
   if (started < threads - 1) {
     host.startTeam(k.threads.module, k.threads.memory, Array.from({ length: threads - 1 - started }, (_, i) => started + 1 + i));
