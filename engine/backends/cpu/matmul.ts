@@ -158,7 +158,7 @@ const WNR = WASM_NR;
 /**
  * A GEMM below this many multiply-adds (8M, about 200^3) stays on the calling thread: for
  * the MLP benchmark's products (6.4M at most) two threads measured no better on average
- * than one, while 256^3 and larger products gain 1.1-1.6x.
+ * than one, while 384^3 and larger products gain 1.4-1.6x (both on two shared cores).
  */
 let MIN_PARALLEL_MACS = 1 << 23;
 /** A split kernel call is cut into about this many chunks per thread. */
