@@ -1,8 +1,9 @@
 /**
- * Stride-1 convolutions on the CPU without an im2col matrix, on the WebAssembly kernels of
+ * Convolutions on the CPU without an im2col matrix, on the WebAssembly kernels of
  * conv-wasm.ts: each sample's input planes are copied once into a zero-padded buffer in
- * the module's memory and the kernels read every receptive-field row from it in place
- * (see conv-wasm.ts). Forward and input gradient are one routine (the input gradient of a
+ * the module's memory (for strides over 1, split into phase planes) and the kernels read
+ * every receptive-field row from it in place (see conv-wasm.ts). Forward and the stride-1
+ * input gradient are one routine (the input gradient of a
  * stride-1 convolution is a stride-1 convolution of the output gradient with the flipped,
  * transposed weight); the weight gradient accumulates over the batch in the module's
  * memory. The bias is written into the output tiles before the product.
@@ -193,10 +194,100 @@ function copyPadded(k: ConvWasm, xp: number, stage: number, zero: number, src: F
   k.copy2d(4 * from, 4 * W, 4 * H * W, 4 * (xp + r0 * Wp + s0), 4 * Wp, plane, s1 - s0, r1 - r0, planes);
 }
 
-/** Byte offsets of the receptive-field entries (c, i, j), c < cs, in the padded planes. */
-function writeOffsets(i32: Int32Array, at: number, cs: number, kh: number, kw: number, dh: number, dw: number, Hp: number, Wp: number): void {
+/**
+ * Where the kernels read a convolution's input. Stride (sh, sw) splits each input plane
+ * into sh*sw phase planes (rows a, a + sh, ...; columns b, b + sw, ...), each zero-padded
+ * to Hq x Wq, so that tap (i, j) of output pixel (oh, ow) is phase (a_i, b_j) at row
+ * oh + u_i - uMin, column ow + v_j - vMin: a stride-1 shifted read again. With stride 1
+ * there is one phase, the zero-padded plane (top padding -uMin, left -vMin).
+ */
+interface Lowering {
+  H: number;
+  W: number;
+  sh: number;
+  sw: number;
+  /**
+   * Phase and shift of each kernel row (a, u) and column (b, v): input row
+   * oh*sh + i*dh - pt = sh*(oh + u) + a. `slot` numbers the phases that some tap reads
+   * (only those are stored); rowPhases / colPhases list them.
+   */
+  rows: { phase: number; shift: number; slot: number }[];
+  cols: { phase: number; shift: number; slot: number }[];
+  rowPhases: number[];
+  colPhases: number[];
+  uMin: number;
+  vMin: number;
+  Hq: number;
+  Wq: number;
+  /** Floats of the phase planes of one sample and group, and with the slack that the kernels may read past them. */
+  data: number;
+  planeSize: number;
+}
+
+function taps(k: number, s: number, d: number, p: number): { taps: { phase: number; shift: number; slot: number }[]; phases: number[] } {
+  const raw = Array.from({ length: k }, (_, i) => {
+    const r = i * d - p;
+    const phase = ((r % s) + s) % s;
+    return { phase, shift: (r - phase) / s };
+  });
+  const phases = [...new Set(raw.map((t) => t.phase))].sort((a, b) => a - b);
+  return { taps: raw.map((t) => ({ ...t, slot: phases.indexOf(t.phase) })), phases };
+}
+
+function lowering(H: number, W: number, cs: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, outH: number, outW: number): Lowering {
+  const { taps: rows, phases: rowPhases } = taps(kh, sh, dh, pt);
+  const { taps: cols, phases: colPhases } = taps(kw, sw, dw, pl);
+  const uMin = Math.min(...rows.map((t) => t.shift));
+  const vMin = Math.min(...cols.map((t) => t.shift));
+  const Hq = outH + Math.max(...rows.map((t) => t.shift)) - uMin;
+  const Wq = outW + Math.max(...cols.map((t) => t.shift)) - vMin;
+  const data = rowPhases.length * colPhases.length * cs * Hq * Wq;
+  return { H, W, sh, sw, rows, cols, rowPhases, colPhases, uMin, vMin, Hq, Wq, data, planeSize: data + Wq + 2 * NR };
+}
+
+/** Byte offsets of the receptive-field entries (c, i, j), c < cs, in the phase planes. */
+function writeOffsets(i32: Int32Array, at: number, cs: number, L: Lowering): void {
+  const { rows, cols, colPhases, uMin, vMin, Hq, Wq } = L;
+  const nb = colPhases.length;
   let k = at;
-  for (let c = 0; c < cs; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) i32[k++] = 4 * (c * Hp * Wp + i * dh * Wp + j * dw);
+  for (let c = 0; c < cs; c++) {
+    for (const r of rows) {
+      for (const q of cols) i32[k++] = 4 * (((r.slot * nb + q.slot) * cs + c) * Hq * Wq + (r.shift - uMin) * Wq + q.shift - vMin);
+    }
+  }
+}
+
+/**
+ * Writes the phase planes (those that some tap reads) of `planes` source planes (from
+ * element srcOff) at f32[xp...], then zeroes the slack after them. Stride 1 goes through block copies (copyPadded);
+ * other strides gather in JS, a linear pass over the input.
+ */
+function copyIn(k: ConvWasm, xp: number, stage: number, zero: number, src: Float32Array, srcOff: number, planes: number, L: Lowering): void {
+  const { H, W, sh, sw, rowPhases, colPhases, uMin, vMin, Hq, Wq } = L;
+  if (sh === 1 && sw === 1) copyPadded(k, xp, stage, zero, src, srcOff, planes, { H, W, Hp: Hq, Wp: Wq, pt: -uMin, pl: -vMin });
+  else {
+    const f32 = k.f32;
+    for (let ra = 0; ra < rowPhases.length; ra++) {
+      const a = rowPhases[ra];
+      for (let cb = 0; cb < colPhases.length; cb++) {
+        const b = colPhases[cb];
+        for (let c = 0; c < planes; c++) {
+          const d0 = xp + ((ra * colPhases.length + cb) * planes + c) * Hq * Wq;
+          for (let pr = 0; pr < Hq; pr++) {
+            const r = a + sh * (pr + uMin);
+            const d = d0 + pr * Wq;
+            if (r < 0 || r >= H) {
+              f32.fill(0, d, d + Wq);
+              continue;
+            }
+            const row = srcOff + (c * H + r) * W;
+            for (let pc = 0, col = b + sw * vMin; pc < Wq; pc++, col += sw) f32[d + pc] = col >= 0 && col < W ? src[row + col] : 0;
+          }
+        }
+      }
+    }
+  }
+  k.f32.fill(0, xp + L.data, xp + L.planeSize);
 }
 
 export interface ShiftedConv {
@@ -212,6 +303,9 @@ export interface ShiftedConv {
   rows: number;
   kh: number;
   kw: number;
+  /** Stride (1 where flipped). */
+  sh: number;
+  sw: number;
   dh: number;
   dw: number;
   /** Top and left padding (negative: the source is cropped). */
@@ -231,17 +325,19 @@ export interface ShiftedConv {
 
 /**
  * dst[n, g*rows + r, oh, ow] = bias + sum over (c, i, j) of A_g[r, (c, i, j)] *
- * src[n, g*cs + c, oh - pt + i*dh, ow - pl + j*dw] (zero outside src). Returns false,
- * doing nothing, when the WebAssembly kernels are unavailable or off.
+ * src[n, g*cs + c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (zero outside src); flipped
+ * (the input gradient) needs stride 1. Returns false, doing nothing, when the
+ * WebAssembly kernels are unavailable or off.
  */
 export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   if (!enabled) return false;
   const k = kernel as ConvWasm;
-  const { src, N, H, W, groups, cs, rows, kh, kw, dh, dw, pt, pl, outH, outW, weight, flipped, bias } = a;
+  const { src, N, H, W, groups, cs, rows, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW, weight, flipped, bias } = a;
+  if (flipped && (sh !== 1 || sw !== 1)) return false;
   const khw = kh * kw;
   const K = cs * khw;
-  const Hp = outH + dh * (kh - 1);
-  const Wp = outW + dw * (kw - 1);
+  const L = lowering(H, W, cs, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW);
+  const Wp = L.Wq;
   const len = outH * Wp;
   const nTiles = Math.ceil(len / NR);
   const ldc = nTiles * NR;
@@ -249,7 +345,7 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const id = mr === 4 ? BLOCK_SHIFTED4 : BLOCK_SHIFTED;
   const mTiles = Math.ceil(rows / mr);
   const mPad = mTiles * mr;
-  const planeSize = cs * Hp * Wp + dw * (kw - 1) + 2 * NR;
+  const planeSize = L.planeSize;
   const P = outH * outW;
   const kSteps = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kSteps);
@@ -283,9 +379,8 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       }
     }
   }
-  writeOffsets(i32, OFFS, cs, kh, kw, dh, dw, Hp, Wp);
+  writeOffsets(i32, OFFS, cs, L);
   f32.fill(0, ZERO, ZERO + Wp + 16);
-  const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const S = groups * cs;
   const O = groups * rows;
   const h = helpers(k);
@@ -297,8 +392,7 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       const g = (i0 + j) % groups;
       const XP = ITEMS + j * itemFloats;
       const CM = XP + round16(planeSize);
-      copyPadded(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, pad);
-      f32.fill(0, XP + cs * Hp * Wp, XP + planeSize);
+      copyIn(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, L);
       for (let r = 0; r < rows; r++) f32.fill(bias ? bias[g * rows + r] : 0, CM + r * ldc, CM + (r + 1) * ldc);
       const base = PA + g * mPad * K;
       for (let t0 = 0; t0 < mTiles; t0 += MC / mr) {
@@ -341,6 +435,8 @@ export interface ShiftedFilterGrad {
   og: number;
   kh: number;
   kw: number;
+  sh: number;
+  sw: number;
   dh: number;
   dw: number;
   pt: number;
@@ -350,17 +446,17 @@ export interface ShiftedFilterGrad {
 }
 
 /**
- * The stride-1 weight gradient: dw[g*og + o, c, i, j] = sum over n, oh, ow of
- * dy[n, g*og + o, oh, ow] * x[n, g*cg + c, oh - pt + i*dh, ow - pl + j*dw]. Returns
+ * The weight gradient: dw[g*og + o, c, i, j] = sum over n, oh, ow of
+ * dy[n, g*og + o, oh, ow] * x[n, g*cg + c, oh*sh - pt + i*dh, ow*sw - pl + j*dw]. Returns
  * false, doing nothing, when the WebAssembly kernels are unavailable or off.
  */
 export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): boolean {
   if (!enabled) return false;
   const k = kernel as ConvWasm;
-  const { x, dy, N, H, W, groups, cg, og, kh, kw, dh, dw, pt, pl, outH, outW } = a;
+  const { x, dy, N, H, W, groups, cg, og, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW } = a;
   const K = cg * kh * kw;
-  const Hp = outH + dh * (kh - 1);
-  const Wp = outW + dw * (kw - 1);
+  const L = lowering(H, W, cg, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW);
+  const Wp = L.Wq;
   const len = outH * Wp;
   const mr = tileRows(K);
   const id = mr === 4 ? BLOCK_SHIFTED_T4 : BLOCK_SHIFTED_T;
@@ -368,7 +464,7 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   if (kTiles > 0xffff || Math.ceil(og / NR) > 0xffff) return false;
   const oTiles = Math.ceil(og / NR);
   const ldc = oTiles * NR;
-  const planeSize = cg * Hp * Wp + dw * (kw - 1) + 2 * NR;
+  const planeSize = L.planeSize;
   const cmSize = kTiles * mr * ldc;
   const P = outH * outW;
   // One item is one sample and group: its padded planes, then its output gradient as panels.
@@ -383,11 +479,10 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   if (!k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
-  writeOffsets(i32, OFFS, cg, kh, kw, dh, dw, Hp, Wp);
+  writeOffsets(i32, OFFS, cg, L);
   i32.fill(0, OFFS + K, OFFS + kTiles * mr);
   f32.fill(0, ZERO, ZERO + Wp + 16);
   f32.fill(0, CM, CM + groups * cmSize);
-  const pad: Padded = { H, W, Hp, Wp, pt, pl };
   const C = groups * cg;
   const O = groups * og;
   for (let i0 = 0; i0 < items; i0 += perRound) {
@@ -397,9 +492,8 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
       const g = (i0 + j) % groups;
       const XP = ITEMS + j * itemFloats;
       const DT = XP + round16(planeSize);
-      copyPadded(k, XP, STAGE, ZERO, x, (n * C + g * cg) * H * W, cg, pad);
-      // The slack past the planes is read against zero gradients only: it must be finite.
-      f32.fill(0, XP + cg * Hp * Wp, XP + planeSize);
+      // (The slack past the planes is read against zero gradients only: it must be finite.)
+      copyIn(k, XP, STAGE, ZERO, x, (n * C + g * cg) * H * W, cg, L);
       // dy of the group, transposed into 8-channel panels: DT[panel][q][o % 8], q = oh*Wp + ow;
       // the padded pixels and channels are zero.
       if (og % NR !== 0) f32.fill(0, DT, DT + oTiles * len * NR);

@@ -11,9 +11,10 @@
  * gathered straight into the GEMM's packed panels and the input gradient's blocks are
  * scattered straight into dx, which halves the memory traffic around the product.
  *
- * Stride 1 (any padding, dilation and groups) takes neither route where WebAssembly SIMD
- * is in use: conv-shifted.ts reads the receptive fields in place from a zero-padded copy
- * of each sample and splits the work with helper threads.
+ * Where WebAssembly SIMD is in use, the forward pass, the weight gradient and the stride-1
+ * input gradient (any padding, dilation and groups) take neither route: conv-shifted.ts
+ * reads the receptive fields in place from a zero-padded copy of each sample and splits
+ * the work with helper threads.
  *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
@@ -182,9 +183,12 @@ function storeCol2im(L: Lowering, dx: Float32Array, off: number): StoreBlock {
   };
 }
 
-/** Stride 1 (any padding, dilation, groups) runs on the shifted-read WebAssembly kernels of conv-shifted.ts. */
-function isShifted(g: Geometry): boolean {
-  return g.sh === 1 && g.sw === 1 && gemmKernel() === 'wasm';
+/**
+ * The forward pass and the weight gradient (any stride, padding, dilation, groups) and the
+ * stride-1 input gradient run on the shifted-read WebAssembly kernels of conv-shifted.ts.
+ */
+function isShifted(g: Geometry, inputGradient: boolean): boolean {
+  return gemmKernel() === 'wasm' && (!inputGradient || (g.sh === 1 && g.sw === 1));
 }
 
 function isPointwise(kh: number, kw: number, g: Geometry, H: number, W: number, outH: number, outW: number): boolean {
@@ -205,8 +209,8 @@ registerKernel('Conv2D', 'cpu', (inputs, attrs) => {
   const xv = f32(x);
   const wv = f32(w);
   const y = new Float32Array(N * O * P);
-  if (isShifted(g)) {
-    const shifted = { src: xv, N, H, W, groups: g.groups, cs: cg, rows: og, kh, kw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
+  if (isShifted(g, false)) {
+    const shifted = { src: xv, N, H, W, groups: g.groups, cs: cg, rows: og, kh, kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
     if (shiftedConv2d({ ...shifted, weight: wv, flipped: false, bias: bias ? f32(bias) : null }, y)) return out(y, [N, O, outH, outW]);
   }
   if (bias) {
@@ -244,10 +248,10 @@ registerKernel('Conv2DBackpropInput', 'cpu', (inputs, attrs) => {
   const dx = new Float32Array(N * C * H * W);
   // The input gradient of a stride-1 convolution is the stride-1 convolution of dy, padded
   // by the kernel's span less the forward padding, with the flipped, transposed weight.
-  if (isShifted(g)) {
+  if (isShifted(g, true)) {
     const pt = g.dh * (kh - 1) - g.pt;
     const pl = g.dw * (kw - 1) - g.pl;
-    const shifted = { src: dyv, N, H: outH, W: outW, groups: g.groups, cs: og, rows: cg, kh, kw, dh: g.dh, dw: g.dw, pt, pl, outH: H, outW: W };
+    const shifted = { src: dyv, N, H: outH, W: outW, groups: g.groups, cs: og, rows: cg, kh, kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, pt, pl, outH: H, outW: W };
     if (shiftedConv2d({ ...shifted, weight: wv, flipped: true, bias: null }, dx)) return out(dx, [N, C, H, W]);
   }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
@@ -281,8 +285,8 @@ registerKernel('Conv2DBackpropFilter', 'cpu', (inputs, attrs) => {
   const xv = f32(x);
   const dyv = f32(dy);
   const dw = new Float32Array(O * K);
-  if (isShifted(g)) {
-    const shifted = { x: xv, dy: dyv, N, H, W, groups: g.groups, cg, og, kh, kw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
+  if (isShifted(g, false)) {
+    const shifted = { x: xv, dy: dyv, N, H, W, groups: g.groups, cg, og, kh, kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
     if (shiftedConv2dFilter(shifted, dw)) return out(dw, [O, cg, kh, kw]);
   }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);

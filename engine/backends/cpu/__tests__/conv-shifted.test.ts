@@ -1,9 +1,10 @@
 /**
- * The stride-1 WebAssembly convolution path (conv-shifted.ts): forward, input gradient and
- * weight gradient against direct-loop definitions, over padding (symmetric, 'same' with
- * its odd extra element, larger than the kernel), dilation, groups, channel counts off the
- * 6 x 8 tiles, and sizes that cross the depth, row and pixel blocking; and the kernels
- * called through the ops agree with the GEMM path.
+ * The WebAssembly convolution path (conv-shifted.ts): forward, input gradient (stride 1)
+ * and weight gradient against direct-loop definitions, over padding (symmetric, 'same'
+ * with its odd extra element, larger than the kernel), strides (phase planes), dilation,
+ * groups, channel counts off the tiles, and sizes that cross the depth, row and pixel
+ * blocking; the kernels called through the ops agree with the GEMM path; threads give
+ * bit-identical results.
  */
 import { describe, expect, it } from 'vitest';
 import { Generator } from '../../../core/random.ts';
@@ -13,7 +14,7 @@ import { randn } from '../../../ops/creation.ts';
 import { setShiftedConv, setShiftedConvBackoff, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers } from '../conv-shifted.ts';
 import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 import { sum } from '../../../ops/reduce.ts';
-import { mul } from '../../../ops/elementwise.ts';
+import { add, mul } from '../../../ops/elementwise.ts';
 
 const gen = new Generator(5);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform(-1, 1));
@@ -28,6 +29,9 @@ interface Case {
   kh: number;
   kw: number;
   groups: number;
+  /** Stride (1 when left out). */
+  sh?: number;
+  sw?: number;
   dh: number;
   dw: number;
   /** top, bottom, left, right */
@@ -43,10 +47,16 @@ const cases: Case[] = [
   { name: 'depthwise, 13 channels', N: 2, C: 13, H: 6, W: 7, O: 13, kh: 3, kw: 3, groups: 13, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
   { name: 'depth over one block (K 360), 100 rows', N: 1, C: 40, H: 6, W: 5, O: 100, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
   { name: 'more than 512 pixels, 17 channels', N: 2, C: 2, H: 30, W: 27, O: 17, kh: 3, kw: 2, groups: 1, dh: 1, dw: 1, pad: [0, 0, 1, 1] },
+  { name: 'stride 2, 3x3 pad 1 (odd input)', N: 2, C: 3, H: 9, W: 11, O: 8, kh: 3, kw: 3, groups: 1, sh: 2, sw: 2, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
+  { name: 'stride 3x2, 5x4 kernel, dilation 2x1, groups 2, no padding', N: 2, C: 4, H: 17, W: 12, O: 6, kh: 5, kw: 4, groups: 2, sh: 3, sw: 2, dh: 2, dw: 1, pad: [0, 0, 0, 0] },
+  { name: 'stride 2, 1x1 kernel (downsampling shortcut)', N: 1, C: 5, H: 8, W: 7, O: 9, kh: 1, kw: 1, groups: 1, sh: 2, sw: 2, dh: 1, dw: 1, pad: [0, 0, 0, 0] },
+  { name: 'stride 4x1, padding larger than the stride', N: 1, C: 2, H: 13, W: 6, O: 4, kh: 2, kw: 3, groups: 1, sh: 4, sw: 1, dh: 1, dw: 1, pad: [5, 5, 2, 2] },
 ];
 
 function outSize(c: Case): [number, number] {
-  return [c.H + c.pad[0] + c.pad[1] - c.dh * (c.kh - 1), c.W + c.pad[2] + c.pad[3] - c.dw * (c.kw - 1)];
+  const sh = c.sh ?? 1;
+  const sw = c.sw ?? 1;
+  return [Math.floor((c.H + c.pad[0] + c.pad[1] - c.dh * (c.kh - 1) - 1) / sh) + 1, Math.floor((c.W + c.pad[2] + c.pad[3] - c.dw * (c.kw - 1) - 1) / sw) + 1];
 }
 
 /** Calls f(n, o, oh, ow, xIndex, wIndex) for every in-bounds product of the convolution. */
@@ -61,8 +71,8 @@ function forEachProduct(c: Case, f: (yi: number, xi: number, wi: number) => void
           for (let ci = 0; ci < cg; ci++)
             for (let i = 0; i < c.kh; i++)
               for (let j = 0; j < c.kw; j++) {
-                const ih = oh - c.pad[0] + i * c.dh;
-                const iw = ow - c.pad[2] + j * c.dw;
+                const ih = oh * (c.sh ?? 1) - c.pad[0] + i * c.dh;
+                const iw = ow * (c.sw ?? 1) - c.pad[2] + j * c.dw;
                 if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
                 const ch = Math.floor(o / og) * cg + ci;
                 f(((n * c.O + o) * outH + oh) * outW + ow, ((n * c.C + ch) * c.H + ih) * c.W + iw, ((o * cg + ci) * c.kh + i) * c.kw + j);
@@ -101,21 +111,27 @@ describe('stride-1 WebAssembly convolution kernels', () => {
         dw[wi] += dy[yi] * x[xi];
       });
       const geom = { groups: c.groups, kh: c.kh, kw: c.kw, dh: c.dh, dw: c.dw, weight: w };
+      const stride = { sh: c.sh ?? 1, sw: c.sw ?? 1 };
+      const strided = stride.sh > 1 || stride.sw > 1;
       const gotY = new Float32Array(y.length);
-      expect(shiftedConv2d({ ...geom, src: x, N: c.N, H: c.H, W: c.W, cs: cg, rows: og, pt: c.pad[0], pl: c.pad[2], outH, outW, flipped: false, bias }, gotY)).toBe(true);
+      expect(shiftedConv2d({ ...geom, ...stride, src: x, N: c.N, H: c.H, W: c.W, cs: cg, rows: og, pt: c.pad[0], pl: c.pad[2], outH, outW, flipped: false, bias }, gotY)).toBe(true);
       expectClose(gotY, y, 'forward');
-      const gotDx = new Float32Array(dx.length);
-      const pt = c.dh * (c.kh - 1) - c.pad[0];
-      const pl = c.dw * (c.kw - 1) - c.pad[2];
-      expect(shiftedConv2d({ ...geom, src: dy, N: c.N, H: outH, W: outW, cs: og, rows: cg, pt, pl, outH: c.H, outW: c.W, flipped: true, bias: null }, gotDx)).toBe(true);
-      expectClose(gotDx, dx, 'input gradient');
+      // The input gradient runs here at stride 1 only (strided ones take the GEMM path).
+      if (!strided) {
+        const gotDx = new Float32Array(dx.length);
+        const pt = c.dh * (c.kh - 1) - c.pad[0];
+        const pl = c.dw * (c.kw - 1) - c.pad[2];
+        expect(shiftedConv2d({ ...geom, sh: 1, sw: 1, src: dy, N: c.N, H: outH, W: outW, cs: og, rows: cg, pt, pl, outH: c.H, outW: c.W, flipped: true, bias: null }, gotDx)).toBe(true);
+        expectClose(gotDx, dx, 'input gradient');
+      }
+      expect(shiftedConv2d({ ...geom, ...stride, src: dy, N: c.N, H: outH, W: outW, cs: og, rows: cg, pt: 0, pl: 0, outH: c.H, outW: c.W, flipped: true, bias: null }, new Float32Array(dx.length))).toBe(!strided);
       const gotDw = new Float32Array(dw.length);
-      expect(shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: c.groups, cg, og, kh: c.kh, kw: c.kw, dh: c.dh, dw: c.dw, pt: c.pad[0], pl: c.pad[2], outH, outW }, gotDw)).toBe(true);
+      expect(shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: c.groups, cg, og, kh: c.kh, kw: c.kw, ...stride, dh: c.dh, dw: c.dw, pt: c.pad[0], pl: c.pad[2], outH, outW }, gotDw)).toBe(true);
       expectClose(gotDw, dw, 'weight gradient');
     });
   }
 
-  it('give the same forward and gradients through the ops as the GEMM path, conv and transposed conv', () => {
+  it('give the same forward and gradients through the ops as the GEMM path: conv, strided conv and transposed conv', () => {
     const run = (on: boolean) => {
       expect(setShiftedConv(on)).toBe(true);
       const x = randn([2, 6, 9, 8], 0, 1, new Generator(3)).requiresGrad_();
@@ -124,10 +140,11 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       const wt = randn([8, 2, 2, 3], 0, 1, new Generator(6)).requiresGrad_();
       const y = conv2d(x, w, b, { padding: [1, 2], dilation: [2, 1], groups: 2 });
       const z = convTranspose2d(y, wt, null, { padding: [1, 0], groups: 2 });
-      const loss = sum(mul(z, randn(z.shape, 0, 1, new Generator(7))));
+      const s2 = conv2d(x, w, b, { stride: 2, padding: 1, groups: 2 });
+      const loss = add(sum(mul(z, randn(z.shape, 0, 1, new Generator(7)))), sum(mul(s2, randn(s2.shape, 0, 1, new Generator(8)))));
       loss.backward();
       const values = (t: Tensor) => Array.from(t.dataSync());
-      return { y: values(y), z: values(z), dx: values(x.grad!), dw: values(w.grad!), db: values(b.grad!), dwt: values(wt.grad!) };
+      return { y: values(y), z: values(z), s2: values(s2), dx: values(x.grad!), dw: values(w.grad!), db: values(b.grad!), dwt: values(wt.grad!) };
     };
     const shifted = run(true);
     const gemm = run(false);
@@ -153,9 +170,9 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       const y = new Float32Array(c.N * c.O * outH * outW);
       const dx = new Float32Array(x.length);
       const dw = new Float32Array(w.length);
-      shiftedConv2d({ ...geom, src: x, N: c.N, H: c.H, W: c.W, cs: 4, rows: 6, pt: 1, pl: 1, outH, outW, flipped: false, bias: null }, y);
-      shiftedConv2d({ ...geom, src: dy, N: c.N, H: outH, W: outW, cs: 6, rows: 4, pt: 1, pl: 1, outH: c.H, outW: c.W, flipped: true, bias: null }, dx);
-      shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: 2, cg: 4, og: 6, kh: 3, kw: 3, dh: 1, dw: 1, pt: 1, pl: 1, outH, outW }, dw);
+      shiftedConv2d({ ...geom, sh: 1, sw: 1, src: x, N: c.N, H: c.H, W: c.W, cs: 4, rows: 6, pt: 1, pl: 1, outH, outW, flipped: false, bias: null }, y);
+      shiftedConv2d({ ...geom, sh: 1, sw: 1, src: dy, N: c.N, H: outH, W: outW, cs: 6, rows: 4, pt: 1, pl: 1, outH: c.H, outW: c.W, flipped: true, bias: null }, dx);
+      shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: 2, cg: 4, og: 6, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, outH, outW }, dw);
       return [y, dx, dw].map((a) => Array.from(a));
     };
     setShiftedConvBackoff(false);
