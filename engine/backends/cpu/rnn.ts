@@ -355,6 +355,8 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   const GH = G * H;
   const NH = N * H;
 
+  // LSTM: the bias gradient, accumulated during the gate pass.
+  const lstmBiasGrad = mode === 'lstm' ? new Float64Array(GH) : null;
   // dA: gradient of the input-side pre-activations; dB (GRU only): of the hidden side.
   const dA = new Float32Array(T * N * GH);
   const dB = mode === 'gru' ? new Float32Array(T * N * GH) : dA;
@@ -390,6 +392,7 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
       const dcv = dc as Float32Array;
       const cPrev = s === 0 ? (c0 as Float32Array) : cells;
       const cOff = s === 0 ? 0 : (reverse ? t + 1 : t - 1) * NH;
+      const db = lstmBiasGrad as Float64Array;
       for (let n = 0; n < N; n++) {
         const row = po + n * GH;
         for (let j = 0; j < H; j++) {
@@ -401,10 +404,19 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
           const tc = tanhCells[yo + q];
           const dhv = dh[q] + dy[yo + q];
           const dcTot = dcv[q] + dhv * o * (1 - tc * tc);
-          dA[row + j] = dcTot * g * i * (1 - i);
-          dA[row + H + j] = dcTot * cPrev[cOff + q] * f * (1 - f);
-          dA[row + 2 * H + j] = dcTot * i * (1 - g * g);
-          dA[row + 3 * H + j] = dhv * tc * o * (1 - o);
+          const di = dcTot * g * i * (1 - i);
+          const df = dcTot * cPrev[cOff + q] * f * (1 - f);
+          const dg = dcTot * i * (1 - g * g);
+          const dO = dhv * tc * o * (1 - o);
+          dA[row + j] = di;
+          dA[row + H + j] = df;
+          dA[row + 2 * H + j] = dg;
+          dA[row + 3 * H + j] = dO;
+          // bias gradient summed here, in float64, while the values are at hand
+          db[j] += Math.fround(di);
+          db[H + j] += Math.fround(df);
+          db[2 * H + j] += Math.fround(dg);
+          db[3 * H + j] += Math.fround(dO);
           dcv[q] = dcTot * f;
         }
       }
@@ -451,13 +463,14 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   gemm(GH, H, T * N, dB, 0, 1, GH, hPrev, 0, H, dWhh, 0);
   const dbIh = new Float32Array(GH);
   const dbHh = new Float32Array(GH);
+  if (lstmBiasGrad) dbIh.set(lstmBiasGrad);
   const colSums = (src: Float32Array, dst: Float32Array) => {
     for (let r = 0; r < T * N; r++) {
       const o = r * GH;
       for (let j = 0; j < GH; j++) dst[j] += src[o + j];
     }
   };
-  colSums(dA, dbIh);
+  if (!lstmBiasGrad) colSums(dA, dbIh);
   if (dB === dA) dbHh.set(dbIh);
   else colSums(dB, dbHh);
   const res = [out(dx, [T, N, I]), out(dh, [N, H])];
