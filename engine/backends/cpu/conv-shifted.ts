@@ -27,6 +27,21 @@ export function shiftedConvEnabled(): boolean {
   return enabled;
 }
 
+/**
+ * Whether convolutions use helper threads at all (parallel.ts's thread setting then says
+ * how many). Off by default: on the shared 2-core machine where this was measured, two
+ * threads trained the 3-conv CNN at 0.66-0.87x of one thread (the helpers' parts came back
+ * late), while the GEMM's threads were neutral there.
+ */
+let threadsOn = false;
+
+/** Turns the convolutions' helper threads on or off; returns the previous setting. */
+export function setShiftedConvThreads(on: boolean): boolean {
+  const was = threadsOn;
+  threadsOn = on;
+  return was;
+}
+
 /** Multiply-adds below which a kernel call is not split between threads. */
 const MIN_PART_MACS = 1 << 18;
 
@@ -42,14 +57,14 @@ export function shiftedConvHelpers(): number {
 
 /**
  * The helper threads for this call (threads - 1 of them, from parallel.ts's setting), or
- * null for one thread: where a thread host that can start a second team is installed, the
- * module's memory is shared and the cores were not found busy lately. Helpers are started
- * on first need and kept (for the first host installed).
+ * null for one thread: where threads are on, a thread host that can start a second team
+ * is installed, the module's memory is shared and the cores were not found busy lately.
+ * Helpers are started on first need and kept (for the first host installed).
  */
 function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
   const host = gemmThreadHost();
-  if (threads < 2 || !host?.startTeam || !k.threads) return null;
+  if (!threadsOn || threads < 2 || !host?.startTeam || !k.threads) return null;
   if (backoff > 0 && backoffEnabled) {
     backoff--;
     return null;

@@ -13,8 +13,8 @@
  *
  * Where WebAssembly SIMD is in use, the forward pass, the weight gradient and the stride-1
  * input gradient (any padding, dilation and groups) take neither route: conv-shifted.ts
- * reads the receptive fields in place from a zero-padded copy of each sample and splits
- * the work with helper threads.
+ * reads the receptive fields in place from a zero-padded copy of each sample (and can
+ * split the work with helper threads: setShiftedConvThreads).
  *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.

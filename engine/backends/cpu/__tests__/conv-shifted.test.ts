@@ -11,7 +11,9 @@ import { Generator } from '../../../core/random.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
-import { setShiftedConv, setShiftedConvBackoff, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers } from '../conv-shifted.ts';
+import {
+  setShiftedConv, setShiftedConvBackoff, setShiftedConvThreads, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers,
+} from '../conv-shifted.ts';
 import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
@@ -176,6 +178,7 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       return [y, dx, dw].map((a) => Array.from(a));
     };
     setShiftedConvBackoff(false);
+    const threadsWere = setShiftedConvThreads(true);
     try {
       const one = run(1);
       const two = run(2);
@@ -186,6 +189,7 @@ describe('stride-1 WebAssembly convolution kernels', () => {
     } finally {
       setGemmThreads(null);
       setShiftedConvBackoff(true);
+      setShiftedConvThreads(threadsWere);
     }
   });
 });
