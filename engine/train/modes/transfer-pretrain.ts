@@ -10,6 +10,7 @@ import type { GraphModel } from '../../graph/compile.ts';
 import type { ModelGraph } from '../../graph/types.ts';
 import { edge, graphOf, node } from './build.ts';
 import type { OptimizerChoice } from './common.ts';
+import { AutoencoderMode } from './autoencoder.ts';
 import { ClassifierMode } from './supervised.ts';
 import { copyWeights, setTransferMode } from './transfer.ts';
 
@@ -172,4 +173,70 @@ export function comparePretraining(o: PretrainComparisonOptions): PretrainCompar
     pretrained = trainEarlyStopped(tuned, o.finetuneSteps, every, o.split.val, o.test, probe, o.probeSteps);
   }
   return { scratch, probe, pretrained, gain: pretrained.test - scratch.test };
+}
+
+export interface PretrainExperimentOptions {
+  /** Labelled digits: the unlabelled pool (labels unused for pretraining) and the test samples are drawn from it by index. */
+  data: Dataset;
+  /** Indices of the samples the autoencoder learns from; the few labels are drawn from them too. */
+  pool: readonly number[];
+  test: Dataset;
+  autoencoder: ModelGraph;
+  classifier: ModelGraph;
+  encoderIds: readonly string[];
+  noiseStd: number;
+  pretrainSteps: number;
+  pretrainBatchSize: number;
+  pretrainOptimizer: OptimizerChoice;
+  perClass: number;
+  valPerClass: number;
+  /** One seeded label set (and classifier seed) per entry. */
+  labelSeeds: readonly number[];
+  probeSteps: number;
+  finetuneSteps: number;
+  lrScale: number;
+  batchSize: number;
+  optimizer: OptimizerChoice;
+  evalEvery?: number;
+}
+
+export interface PretrainExperiment {
+  /** Mean reconstruction loss of the last 50 pretraining steps. */
+  pretrainLoss: number;
+  runs: (PretrainComparison & { labelSeed: number })[];
+  meanGain: number;
+  minGain: number;
+}
+
+/**
+ * The whole experiment: a denoising autoencoder pretrained on the pool, then
+ * comparePretraining on each seeded label set drawn from the pool.
+ */
+export function runPretrainExperiment(o: PretrainExperimentOptions): PretrainExperiment {
+  if (!o.labelSeeds.length) throw new Error('runPretrainExperiment: give at least one label seed');
+  const ae = new AutoencoderMode({ graph: o.autoencoder, data: subset(o.data, o.pool), noiseStd: o.noiseStd, batchSize: o.pretrainBatchSize, optimizer: o.pretrainOptimizer, seed: 0 });
+  const tail: number[] = [];
+  for (let i = 0; i < o.pretrainSteps; i++) {
+    const loss = ae.step().total;
+    if (i >= o.pretrainSteps - 50) tail.push(loss);
+  }
+  const runs = o.labelSeeds.map((labelSeed) => ({
+    labelSeed,
+    ...comparePretraining({
+      pretrained: ae.model,
+      classifier: o.classifier,
+      encoderIds: o.encoderIds,
+      split: fewLabelSplit(o.data, o.perClass, o.valPerClass, labelSeed, o.pool),
+      test: o.test,
+      probeSteps: o.probeSteps,
+      finetuneSteps: o.finetuneSteps,
+      lrScale: o.lrScale,
+      batchSize: o.batchSize,
+      optimizer: o.optimizer,
+      evalEvery: o.evalEvery,
+      seed: labelSeed,
+    }),
+  }));
+  const gains = runs.map((r) => r.gain);
+  return { pretrainLoss: tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length), runs, meanGain: gains.reduce((a, b) => a + b, 0) / gains.length, minGain: Math.min(...gains) };
 }
