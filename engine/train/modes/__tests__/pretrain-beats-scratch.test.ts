@@ -39,7 +39,7 @@ describe('the pretraining example', () => {
       finetuneSteps: m.compare.finetuneSteps,
       lrScale: m.compare.lrScale,
       batchSize: m.compare.batchSize,
-      optimizer: m.compare.optimizer,
+      optimizer: m.compare.optimizer!,
     });
     const summary = r.runs.map((x) => `labels ${x.labelSeed}: scratch ${(100 * x.scratch.test).toFixed(1)}%, pretrained ${(100 * x.pretrained.test).toFixed(1)}%`).join('; ');
     for (const x of r.runs) expect(x.pretrained.test, summary).toBeGreaterThan(x.scratch.test);
