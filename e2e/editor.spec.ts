@@ -150,6 +150,34 @@ test('a layer is renamed from the inspector in one undoable step', async ({ page
   await expect(node(page, conv).locator('.layer-node-name')).not.toContainText('edge detector');
 });
 
+test('a layer is frozen or given its own learning-rate scale from the inspector, shown on its card and in the totals', async ({ page }) => {
+  await openApp(page);
+  await newProject(page);
+  const [, conv] = await buildChain(page, ['ImageInput', 'Conv2d']);
+  await selectNode(page, conv);
+  await expect(page.getByTestId('total-trainable')).toHaveCount(0);
+  await page.getByTestId('inspector-frozen').check();
+  await expect(node(page, conv).getByTestId('node-frozen')).toHaveText('frozen');
+  await expect(page.getByTestId('total-trainable')).toHaveText('0');
+  await expect(page.getByTestId('inspector-lr-scale')).toBeDisabled();
+
+  await page.getByTestId('inspector-frozen').uncheck();
+  await expect(node(page, conv).getByTestId('node-frozen')).toHaveCount(0);
+  const scale = page.getByTestId('inspector-lr-scale');
+  await scale.fill('-2');
+  await scale.press('Enter');
+  await expect(page.getByTestId('inspector-training')).toContainText('must be a number of at least 0, got "-2"');
+  await expect(node(page, conv).getByTestId('node-lr-scale')).toHaveCount(0);
+  await scale.fill('0.1');
+  await scale.press('Enter');
+  await expect(node(page, conv).getByTestId('node-lr-scale')).toHaveText('lr×0.1');
+
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('status-message')).toHaveText('Undo Set learning-rate scale 0.1');
+  await expect(node(page, conv).getByTestId('node-lr-scale')).toHaveCount(0);
+});
+
 test('connecting incompatible ports is refused with the reason', async ({ page }) => {
   await openApp(page);
   await newProject(page);

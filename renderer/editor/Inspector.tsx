@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ParamValue } from '../../engine/graph/types.ts';
-import { editParam, group, setLabel, setParam, ungroup } from '../store/actions.ts';
+import { editParam, group, setLabel, setParam, setTraining, ungroup } from '../store/actions.ts';
 import { findNode } from '../store/document.ts';
 import { layerServices } from './catalogue.ts';
 import { useAnalysis, useEditor, useEditorState } from './EditorContext.tsx';
@@ -89,6 +89,7 @@ function SelectionDetails() {
         <dt>FLOPs</dt>
         <dd>{shortCount(info?.flops ?? 0)}</dd>
       </dl>
+      {(info?.paramCount ?? 0) > 0 && <TrainingFields nodeId={node.id} frozen={node.frozen === true} lrScale={node.lrScale ?? 1} />}
       {node.subgraph && (
         <button type="button" data-testid="inspector-ungroup" onClick={() => store.dispatch(ungroup, { id: node.id })}>
           Ungroup block
@@ -132,6 +133,63 @@ function NameField({ nodeId, label, placeholder }: { nodeId: string; label: stri
   );
 }
 
+/**
+ * Transfer learning per layer: freeze it (its weights stay as loaded or trained) or give
+ * it its own learning-rate scale (e.g. 0.1 to fine-tune a pretrained encoder gently).
+ */
+function TrainingFields({ nodeId, frozen, lrScale }: { nodeId: string; frozen: boolean; lrScale: number }) {
+  const { store, notify } = useEditor();
+  const [text, setText] = useState(String(lrScale));
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText(String(lrScale));
+    setError(null);
+  }, [nodeId, lrScale]);
+  const dispatch = (args: { frozen?: boolean; lrScale?: number }): void => {
+    const r = store.dispatch(setTraining, { nodeId, ...args });
+    if (!r.ok && r.message !== 'Nothing to change.') notify(r.message);
+  };
+  const commitScale = (): void => {
+    const v = Number(text.trim());
+    if (text.trim() === '' || !Number.isFinite(v) || v < 0) {
+      setError(`The learning-rate scale must be a number of at least 0${text.trim() ? `, got "${text.trim()}"` : ''}`);
+      return;
+    }
+    setError(null);
+    if (v !== lrScale) dispatch({ lrScale: v });
+  };
+  return (
+    <fieldset className="inspector-training" data-testid="inspector-training">
+      <legend>Training</legend>
+      <label className="param-field param-bool">
+        <input type="checkbox" data-testid="inspector-frozen" checked={frozen} onChange={(e) => dispatch({ frozen: e.target.checked })} />
+        <span>Freeze (keep these weights; do not train them)</span>
+      </label>
+      <label className={`param-field${error ? ' invalid' : ''}`}>
+        <span className="param-label">Learning-rate scale</span>
+        <input
+          type="text"
+          inputMode="decimal"
+          data-testid="inspector-lr-scale"
+          value={text}
+          disabled={frozen}
+          aria-invalid={error ? true : undefined}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={commitScale}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') commitScale();
+            if (e.key === 'Escape') {
+              setText(String(lrScale));
+              setError(null);
+            }
+          }}
+        />
+        <small className="param-help">{error ?? 'Multiplies the learning rate for this layer: below 1 fine-tunes gently'}</small>
+      </label>
+    </fieldset>
+  );
+}
+
 function GraphTotals() {
   const { totals } = useAnalysis();
   const layers = useEditorState((s) => s.doc.graph.nodes.length);
@@ -143,6 +201,12 @@ function GraphTotals() {
         <dd>{layers}</dd>
         <dt>Parameters</dt>
         <dd data-testid="total-params">{countLabel(totals.params)}</dd>
+        {totals.trainableParams !== totals.params && (
+          <>
+            <dt>Trainable</dt>
+            <dd data-testid="total-trainable">{countLabel(totals.trainableParams)}</dd>
+          </>
+        )}
         <dt>FLOPs / sample</dt>
         <dd data-testid="total-flops">{shortCount(totals.flops)}</dd>
         <dt>Weights</dt>

@@ -57,7 +57,7 @@ export const LayerNode = memo(function LayerNode({ id, data, selected }: NodePro
   const inner = node.subgraph?.nodes ?? [];
   return (
     <div
-      className={`layer-node${errors.length ? ' invalid' : ''}${selected ? ' selected' : ''}${node.subgraph ? ' block' : ''}`}
+      className={`layer-node${errors.length ? ' invalid' : ''}${selected ? ' selected' : ''}${node.subgraph ? ' block' : ''}${node.frozen ? ' frozen' : ''}`}
       data-testid={`node-${id}`}
       data-type={node.type}
       title={errors.length ? errors.join('\n') : def?.description}
@@ -65,6 +65,16 @@ export const LayerNode = memo(function LayerNode({ id, data, selected }: NodePro
       <Ports ports={inputs} type="target" />
       <div className="layer-node-header">
         <span className="layer-node-name">{title}</span>
+        {node.frozen && (
+          <span className="layer-node-badge" data-testid="node-frozen" title="Frozen: its weights are not trained">
+            frozen
+          </span>
+        )}
+        {!node.frozen && node.lrScale !== undefined && node.lrScale !== 1 && (
+          <span className="layer-node-badge" data-testid="node-lr-scale" title="Learning-rate scale of this layer">
+            lr×{node.lrScale}
+          </span>
+        )}
         {node.subgraph && (
           <button
             type="button"

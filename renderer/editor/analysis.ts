@@ -24,6 +24,8 @@ export interface GraphAnalysis {
   edgeErrors: Map<string, string>;
   totals: {
     params: number;
+    /** Parameters outside frozen layers. */
+    trainableParams: number;
     /** Per sample, forward pass. */
     flops: number;
     /** float32 weights. */

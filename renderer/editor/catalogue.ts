@@ -130,6 +130,7 @@ function inferAll(graph: ModelGraph): GraphAnalysis {
     problems: result.problems,
     totals: {
       params: result.totals.params,
+      trainableParams: result.totals.trainableParams,
       flops: result.totals.flops,
       weightBytes: result.totals.params * 4,
       activationBytes: result.totals.activationMemoryBytes,

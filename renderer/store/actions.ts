@@ -115,6 +115,29 @@ export const setLabel: Action<{ nodeId: string; label: string }> = {
   },
 };
 
+/**
+ * How a layer trains (transfer learning): `frozen` keeps its weights as they are;
+ * `lrScale` multiplies the optimiser's learning rate for its weights (1 = unchanged).
+ */
+export const setTraining: Action<{ nodeId: string; frozen?: boolean; lrScale?: number }> = {
+  name: ({ frozen, lrScale }) => (frozen !== undefined ? (frozen ? 'Freeze layer' : 'Unfreeze layer') : `Set learning-rate scale ${lrScale}`),
+  capture: 'immediately',
+  perform(doc, { nodeId, frozen, lrScale }) {
+    const node = findNode(doc.graph, nodeId);
+    if (!node) return `There is no layer "${nodeId}".`;
+    if (lrScale !== undefined && !(Number.isFinite(lrScale) && lrScale >= 0)) return `The learning-rate scale must be a number of at least 0, got ${lrScale}.`;
+    if ((frozen === undefined || (node.frozen ?? false) === frozen) && (lrScale === undefined || (node.lrScale ?? 1) === lrScale)) return 'Nothing to change.';
+    const nodes = doc.graph.nodes.map((n) => {
+      if (n.id !== nodeId) return n;
+      const { frozen: wasFrozen, lrScale: wasScale, ...rest } = n;
+      const f = frozen ?? wasFrozen ?? false;
+      const s = lrScale ?? wasScale ?? 1;
+      return { ...rest, ...(f ? { frozen: true } : {}), ...(s !== 1 ? { lrScale: s } : {}) };
+    });
+    return { doc: withGraph(doc, { ...doc.graph, nodes }) };
+  },
+};
+
 // ---------------------------------------------------------------------------------------
 // Connections
 

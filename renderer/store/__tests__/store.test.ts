@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, LayerDef, ModelGraph, ParamValues } from '../../../engine/graph/types.ts';
-import { addLayer, autoLayout, connect, copyClip, duplicate, group, moveNodes, paste, removeItems, setParam, toggleExpanded, ungroup } from '../actions.ts';
+import { addLayer, autoLayout, connect, copyClip, duplicate, group, moveNodes, paste, removeItems, setParam, setTraining, toggleExpanded, ungroup } from '../actions.ts';
 import { emptyDocument } from '../document.ts';
 import type { LayerServices } from '../services.ts';
 import { createEditorStore, isDirty } from '../store.ts';
@@ -64,6 +64,29 @@ describe('editor store', () => {
     const refused = store.dispatch(addLayer, { type: 'Nope', position: { x: 0, y: 0 } });
     expect(refused).toEqual({ ok: false, message: 'There is no layer type "Nope" in the catalogue.' });
     expect(store.getState().past.map((e) => e.name)).toEqual(['Add Unit']);
+  });
+
+  it('freezes a layer and sets its learning-rate scale in undoable steps, keeping the document free of defaults', () => {
+    const { store, b } = chain();
+    const node = () => store.getState().doc.graph.nodes.find((n) => n.id === b)!;
+    expect(store.dispatch(setTraining, { nodeId: b, frozen: true })).toEqual({ ok: true });
+    expect(node().frozen).toBe(true);
+    expect(store.dispatch(setTraining, { nodeId: b, frozen: true })).toEqual({ ok: false, message: 'Nothing to change.' });
+    expect(store.dispatch(setTraining, { nodeId: b, lrScale: 0.1 })).toEqual({ ok: true });
+    expect(node()).toMatchObject({ frozen: true, lrScale: 0.1 });
+    expect(store.dispatch(setTraining, { nodeId: b, lrScale: -1 })).toEqual({ ok: false, message: 'The learning-rate scale must be a number of at least 0, got -1.' });
+    expect(store.dispatch(setTraining, { nodeId: 'nope', frozen: true })).toEqual({ ok: false, message: 'There is no layer "nope".' });
+    // Back to the defaults: the fields leave the node rather than being stored as false / 1.
+    store.dispatch(setTraining, { nodeId: b, frozen: false });
+    store.dispatch(setTraining, { nodeId: b, lrScale: 1 });
+    expect(node()).not.toHaveProperty('frozen');
+    expect(node()).not.toHaveProperty('lrScale');
+    expect(store.undo()).toBe('Set learning-rate scale 1');
+    expect(store.undo()).toBe('Unfreeze layer');
+    expect(node()).toMatchObject({ frozen: true, lrScale: 0.1 });
+    expect(store.undo()).toBe('Set learning-rate scale 0.1');
+    expect(store.undo()).toBe('Freeze layer');
+    expect(node()).not.toHaveProperty('frozen');
   });
 
   it('undoes and redoes each named action, and a new edit clears redo', () => {
