@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import '../backends/cpu/register.ts';
 import { installNodeGemmThreads } from '../backends/cpu/parallel.node.ts';
 import { enableGpuBackend } from '../backends/gpu/register.ts';
+import { parseTrainingBackend } from '../session/backend-choice.ts';
 import { listBackends } from '../core/backend.ts';
 import { setBackend } from '../core/engine.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -70,7 +71,7 @@ layer and lists every problem. Exit code 1 when there is a problem.`,
 
 Options:
   --epochs N          train for N epochs (default: the project's setting)
-  --backend cpu|gpu   compute backend (default cpu)
+  --backend cpu|gpu|gpu:MODE   compute backend (default cpu); MODE pins gpu.js: webgpu, webgl2, webgl, headlessgl, webasm, cpu
   --out FILE          write the trained project here (default: FILE itself)
   --fresh             start from new weights even if the project has trained ones
   --json              one JSON object per line (step, epoch, done) instead of a progress bar
@@ -217,15 +218,16 @@ export function weightsOf(model: GraphModel, metadata: Record<string, string> = 
 }
 
 function useBackend(name: string): void {
-  if (name !== 'cpu' && name !== 'gpu') throw new UsageError(`--backend must be cpu or gpu, got "${name}"`);
-  if (name === 'gpu' && !listBackends().includes('gpu')) {
+  const parsed = parseTrainingBackend(name);
+  if (typeof parsed === 'string') throw new UsageError(`--${parsed}`);
+  if (parsed.gpu && !listBackends().includes('gpu')) {
     try {
-      enableGpuBackend();
+      enableGpuBackend(parsed.mode);
     } catch (err) {
-      throw new RunFailed(`The gpu backend is not available here (${(err as Error).message}); use --backend cpu`);
+      throw new RunFailed(`The gpu backend is not available here${parsed.mode ? ` in gpu.js ${parsed.mode} mode` : ''} (${(err as Error).message}); use --backend cpu${parsed.mode ? ' or another mode' : ''}`);
     }
   }
-  setBackend(name);
+  setBackend(parsed.gpu ? 'gpu' : 'cpu');
 }
 
 function metricsText(m: EpochMetrics): string {

@@ -8,6 +8,7 @@
  * web host's Web Worker and the CLI, which runs a TrainingSession in-process.
  */
 import type { DataPayload } from '../data/prepare.ts';
+import type { TrainingBackend } from './backend-choice.ts';
 import type { DatasetMeta } from '../data/dataset.ts';
 import type { ClassCounts } from '../data/class-counts.ts';
 import type { DatasetInfo, PreviewResult } from '../data/registry.ts';
@@ -84,7 +85,7 @@ export type TrainingRequest =
   | { type: 'data-preview'; requestId: string; data: PartialDataSettings; payload?: DataPayload; count?: number; augmentations?: number };
 
 /** Compute backends a run can choose. */
-export type TrainingBackend = 'cpu' | 'gpu';
+export type { TrainingBackend };
 
 /** Events about training runs and replies to one-off requests. */
 export type TrainingEvent =

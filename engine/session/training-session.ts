@@ -22,6 +22,7 @@ import { type NamedValues, snapshotWeights, Trainer, type TrainResult } from '..
 import { nowMs } from '../train/clock.ts';
 import { noGrad } from '../core/autograd.ts';
 import { tidy } from '../core/scope.ts';
+import { parseTrainingBackend } from './backend-choice.ts';
 import type { TrainingBackend, TrainingEvent, TrainingRequest } from './protocol.ts';
 
 /** Progress events are sent at most this often (the last step of an epoch always is). */
@@ -82,20 +83,22 @@ function message(err: unknown): string {
  * says which it is, e.g. "cpu" or "gpu (gpu.js webasm)".
  */
 export async function chooseBackend(choice: TrainingBackend | undefined): Promise<string> {
-  const name = choice ?? 'cpu';
-  if (name === 'cpu') {
+  const parsed = parseTrainingBackend(choice ?? 'cpu');
+  if (typeof parsed === 'string') throw new Error(parsed);
+  if (!parsed.gpu) {
     setBackend('cpu');
     return 'cpu';
   }
-  if (name !== 'gpu') throw new Error(`backend must be "cpu" or "gpu", got ${JSON.stringify(name)}`);
   // Loaded on demand: hosts that never ask for the gpu do not load gpu.js.
   const gpu = await import('../backends/gpu/register.ts');
   if (!listBackends().includes('gpu')) {
     try {
-      gpu.enableGpuBackend();
+      gpu.enableGpuBackend(parsed.mode);
     } catch (err) {
-      throw new Error(`The gpu backend could not be enabled here (${message(err)}); choose the cpu backend`);
+      throw new Error(`The gpu backend could not be enabled${parsed.mode ? ` in gpu.js ${parsed.mode} mode` : ''} here (${message(err)}); choose ${parsed.mode ? 'another mode or ' : ''}the cpu backend`);
     }
+  } else if (parsed.mode && gpu.activeGpuMode() !== parsed.mode) {
+    throw new Error(`The gpu backend already runs gpu.js ${gpu.activeGpuMode()} in this engine; restart the app to use ${parsed.mode}, or choose the gpu without a mode`);
   }
   setBackend('gpu');
   return gpu.describeBackend();

@@ -4,6 +4,9 @@
  */
 import type { TrainingBackend } from '../../engine/session/protocol.ts';
 
+/** gpu.js modes offered for pinning in the app (webgl and headlessgl are for special hosts; the command line takes them). */
+const PINNED_CHOICES = ['webgpu', 'webgl2', 'webasm', 'cpu'] as const;
+
 export interface BackendChoice {
   value: TrainingBackend;
   label: string;
@@ -21,7 +24,12 @@ export function backendChoices(reported: readonly string[], choosable: readonly 
     if (base !== 'gpu' || choices.some((c) => c.value === 'gpu')) continue;
     choices.push({ value: 'gpu', label: mode ? `GPU (gpu.js ${mode})` : 'GPU (gpu.js)' });
   }
-  if (choosable.includes('gpu') && !choices.some((c) => c.value === 'gpu')) choices.push({ value: 'gpu', label: 'GPU (gpu.js, mode chosen at the first run)' });
+  if (choosable.includes('gpu') && !choices.some((c) => c.value === 'gpu')) {
+    choices.push({ value: 'gpu', label: 'GPU (gpu.js, mode chosen at the first run)' });
+    // Before gpu.js is enabled its mode can be pinned (it then stays for the engine's life);
+    // the run says why when that mode does not work here.
+    for (const mode of PINNED_CHOICES) choices.push({ value: `gpu:${mode}`, label: `GPU, gpu.js ${mode} mode` });
+  }
   return choices;
 }
 

@@ -40,6 +40,11 @@ export function enableGpuBackend(mode?: GpuMode): GpuBackendInfo {
   return { name: 'gpu', mode: res.mode, refused: res.refused, renderer: gpuBackend.renderer };
 }
 
+/** The gpu.js mode the gpu backend runs, or null before it is enabled. */
+export function activeGpuMode(): GpuMode | null {
+  return gpuBackend.mode;
+}
+
 /** What a host shows for the gpu backend, e.g. "gpu (gpu.js webasm)". */
 export function describeBackend(): string {
   return gpuBackend.mode ? `gpu (gpu.js ${gpuBackend.mode})` : 'gpu (not enabled)';

@@ -90,6 +90,12 @@ describe('aps train, evaluate and export', () => {
   const file = smallProject('spirals.aps');
   const trained = path.join(dir, 'trained.aps');
 
+  it('--backend takes cpu, gpu or gpu:<mode> and names the choices otherwise', async () => {
+    const r = await run('train', file, '--epochs', '1', '--backend', 'gpu:cuda');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toContain('--backend must be cpu, gpu or gpu:<mode> with mode one of webgpu, webgl2, webgl, headlessgl, webasm, cpu; got "gpu:cuda"');
+  });
+
   it('trains with JSON lines and saves weights and history into the output project', async () => {
     const r = await run('train', file, '--epochs', '2', '--json', '--out', trained);
     expect(r.code).toBe(EXIT_OK);

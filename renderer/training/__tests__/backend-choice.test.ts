@@ -19,7 +19,14 @@ describe('backendChoices', () => {
     expect(backendChoices(['cpu'], ['cpu', 'gpu'])).toEqual([
       { value: 'cpu', label: 'CPU' },
       { value: 'gpu', label: 'GPU (gpu.js, mode chosen at the first run)' },
+      { value: 'gpu:webgpu', label: 'GPU, gpu.js webgpu mode' },
+      { value: 'gpu:webgl2', label: 'GPU, gpu.js webgl2 mode' },
+      { value: 'gpu:webasm', label: 'GPU, gpu.js webasm mode' },
+      { value: 'gpu:cpu', label: 'GPU, gpu.js cpu mode' },
     ]);
+    expect(offeredBackend('gpu:webgl2', ['cpu'], ['cpu', 'gpu'])).toBe('gpu:webgl2');
+    // Once gpu.js runs, its mode is fixed: no pinned choices, and a pinned choice shows as the cpu.
+    expect(offeredBackend('gpu:webasm', ['gpu:webgl2', 'cpu'], ['cpu', 'gpu'])).toBe('cpu');
     expect(backendChoices(['gpu:webgl2', 'cpu'], ['cpu', 'gpu'])).toEqual([
       { value: 'cpu', label: 'CPU' },
       { value: 'gpu', label: 'GPU (gpu.js webgl2)' },
