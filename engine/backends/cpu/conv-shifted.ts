@@ -11,7 +11,7 @@
 import {
   BLOCK_LIST, BLOCK_SHIFTED, BLOCK_SHIFTED4, BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, CONV_MEM_BASE, CONV_MR as MR, CONV_NR as NR, type ConvWasm, convWasm,
 } from './conv-wasm.ts';
-import { GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads, MAX_THREADS } from './parallel.ts';
+import { GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads, MAX_THREADS, ThreadBackoff } from './parallel.ts';
 
 const kernel = convWasm();
 let enabled = kernel !== null;
@@ -65,10 +65,7 @@ function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
   const host = gemmThreadHost();
   if (!threadsOn || threads < 2 || !host?.startTeam || !k.threads) return null;
-  if (backoff > 0 && backoffEnabled) {
-    backoff--;
-    return null;
-  }
+  if (backoff.skip()) return null;
   // Helpers serve the first host's team for good: a later host (rare) gets one thread,
   // since two helpers on one control slot would both run its calls.
   if (teamHost && teamHost !== host) return null;
@@ -85,37 +82,12 @@ function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
 
 const clock = (globalThis as { performance?: { now(): number } }).performance;
 
-/**
- * Busy cores: when the helpers keep finishing well after the calling thread (other
- * processes hold the cores), the convolutions run on one thread for a while (`backoff`
- * calls, doubling on every relapse), then threads are tried again, as the GEMM does.
- * Results do not depend on it.
- */
-let backoffEnabled = true;
-let backoff = 0;
-let backoffNext = 8;
-let slowRounds = 0;
+/** The convolutions run on one thread for a while when the helpers keep coming back late, as the GEMM does. */
+const backoff = new ThreadBackoff();
 
 /** Turns the busy-core back-off on or off (tests that must exercise the helpers turn it off). */
 export function setShiftedConvBackoff(enabled: boolean): void {
-  backoffEnabled = enabled;
-  backoff = 0;
-  slowRounds = 0;
-}
-
-/** Records one split round: the calling thread's part took `own` ms, then it waited `wait` ms. */
-function noteRound(own: number, wait: number): void {
-  if (wait > 0.5 * own + 0.03) {
-    if (++slowRounds >= 3) {
-      backoff = backoffNext;
-      backoffNext = Math.min(1024, backoffNext * 2);
-      slowRounds = 0;
-    }
-  } else if (slowRounds > 0) {
-    slowRounds--;
-  } else {
-    backoffNext = 8;
-  }
+  backoff.setEnabled(enabled);
 }
 
 /**
@@ -134,7 +106,7 @@ function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number
   k.block(BLOCK_LIST, 4 * live[0].at, live[0].count, 0, 0, 0, 0, 0, 0);
   const s1 = clock ? clock.now() : 0;
   for (let q = 1; q < live.length; q++) h.team.wait(q);
-  if (clock && backoffEnabled) noteRound(s1 - s0, clock.now() - s1);
+  if (clock) backoff.note(s1 - s0, clock.now() - s1);
 }
 
 /** How many threads share `macs` multiply-adds of `units` independent units. */

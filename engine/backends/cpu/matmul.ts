@@ -17,7 +17,7 @@ import { registerKernel } from '../../core/backend.ts';
 import { broadcastShapes, shapeStr, sizeOf } from '../../core/shape.ts';
 import { f32, out } from './cpu-backend.ts';
 import { createWasmGemmKernel, WASM_MR, WASM_NR, type WasmGemmKernel } from './gemm-wasm.ts';
-import { CTRL_BYTES, GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads } from './parallel.ts';
+import { CTRL_BYTES, GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads, ThreadBackoff } from './parallel.ts';
 
 const MR = 4;
 const NR = 8;
@@ -167,15 +167,8 @@ const CHUNKS_PER_THREAD = 4;
 let MIN_PART_MACS = 1 << 18;
 
 const clock = (globalThis as { performance?: { now(): number } }).performance;
-/**
- * Busy cores: when the helpers keep finishing well after the calling thread (other
- * processes hold the cores), products run on one thread for a while (`backoff` products,
- * doubling on every relapse), then threads are tried again. Results do not depend on it.
- */
-let backoffEnabled = true;
-let backoff = 0;
-let backoffNext = 8;
-let slowRounds = 0;
+/** Products run on one thread for a while when the helpers keep coming back late. */
+const backoff = new ThreadBackoff();
 
 /** Products large enough for threads, and how many of them the back-off kept on one thread. */
 const threadStats = { large: 0, backedOff: 0 };
@@ -193,24 +186,7 @@ export function takeGemmThreadStats(): { large: number; backedOff: number } {
 
 /** Turns the busy-core back-off on or off (tests that must exercise the helpers turn it off). */
 export function setGemmThreadBackoff(enabled: boolean): void {
-  backoffEnabled = enabled;
-  backoff = 0;
-  slowRounds = 0;
-}
-
-/** Records one split kernel call: the calling thread's share took `own` ms, then it waited `wait` ms. */
-function noteRound(own: number, wait: number): void {
-  if (wait > 0.5 * own + 0.03) {
-    if (++slowRounds >= 3) {
-      backoff = backoffNext;
-      backoffNext = Math.min(1024, backoffNext * 2);
-      slowRounds = 0;
-    }
-  } else if (slowRounds > 0) {
-    slowRounds--;
-  } else {
-    backoffNext = 8;
-  }
+  backoff.setEnabled(enabled);
 }
 
 let team: GemmTeam | null = null;
@@ -275,7 +251,7 @@ function runBlock(
   }
   const s1 = clock ? clock.now() : 0;
   for (let q = 1; q < parts; q++) team.wait(q);
-  if (clock && backoffEnabled) noteRound(s1 - s0, clock.now() - s1);
+  if (clock) backoff.note(s1 - s0, clock.now() - s1);
 }
 
 /**
@@ -397,8 +373,7 @@ function gemmWasmWith(
   if (m * n * k >= MIN_PARALLEL_MACS) {
     t = currentTeam();
     if (t) threadStats.large++;
-    if (t && backoff > 0 && backoffEnabled) {
-      backoff--;
+    if (t && backoff.skip()) {
       threadStats.backedOff++;
       t = null;
     }

@@ -199,3 +199,48 @@ export function releaseHelper(buffer: ArrayBufferLike, w: number): void {
   Atomics.store(ctl, w * SLOT_INTS, -1);
   Atomics.notify(ctl, w * SLOT_INTS);
 }
+
+/**
+ * Busy cores: when the helpers keep finishing well after the calling thread (other
+ * processes hold the cores), split work runs on one thread for a while (`skip` says so for
+ * that many calls, doubling on every relapse), then threads are tried again. Results do not
+ * depend on it.
+ */
+export class ThreadBackoff {
+  private enabled = true;
+  private left = 0;
+  private next = 8;
+  private slowRounds = 0;
+
+  /** Turns the back-off on or off (tests that must exercise the helpers turn it off). */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    this.left = 0;
+    this.slowRounds = 0;
+  }
+
+  /** True when this call stays on one thread because the cores were found busy lately. */
+  skip(): boolean {
+    if (this.left > 0 && this.enabled) {
+      this.left--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Records one split round: the calling thread's part took `own` ms, then it waited `wait` ms. */
+  note(own: number, wait: number): void {
+    if (!this.enabled) return;
+    if (wait > 0.5 * own + 0.03) {
+      if (++this.slowRounds >= 3) {
+        this.left = this.next;
+        this.next = Math.min(1024, this.next * 2);
+        this.slowRounds = 0;
+      }
+    } else if (this.slowRounds > 0) {
+      this.slowRounds--;
+    } else {
+      this.next = 8;
+    }
+  }
+}
