@@ -42,6 +42,11 @@ export type TrainingRequest =
       payload?: DataPayload;
       checkpoint?: TrainerCheckpoint;
       /**
+       * Weights some layers start from instead of their random initial values (layers
+       * imported from another project), by state_dict name; a checkpoint overrides them.
+       */
+      initialWeights?: NamedValues[];
+      /**
        * Where the run computes: 'cpu' (the default) or 'gpu' (the gpu.js backend, enabled
        * on first use). The choice stays active for inspection of the run.
        */
