@@ -23,6 +23,7 @@ import type { ImageView, PointView } from '../train/modes/common.ts';
 import type { GanEpoch } from '../train/modes/gan.ts';
 import type { DecodeMethod, GenerateOptions } from '../train/modes/tokens.ts';
 import type { Neighbour, VectorMetric } from '../train/modes/word2vec.ts';
+import type { EarlyStopped } from '../train/modes/transfer-pretrain.ts';
 import type { DigitSeq2SeqOptions } from '../data/modes-text.ts';
 import type { SearchOptions, SearchSpace, TrialResult } from '../train/search.ts';
 
@@ -141,12 +142,37 @@ export type ModeSpec =
   | { kind: 'rotation'; probe?: ProbeSpec }
   /** Self-supervised contrastive learning (NT-Xent at `temperature` on two augmented views), then a linear probe. */
   | { kind: 'contrastive'; temperature?: number; probe?: ProbeSpec }
+  /**
+   * A denoising autoencoder (the project's graph, input noise `noiseStd`) pretrained on the
+   * images (labels unused), then `classifier`, whose encoder layers share the autoencoder's
+   * node ids, trained on a few labels from scratch and from the pretrained encoder (`compare`).
+   */
+  | { kind: 'pretrain-transfer'; classifier: ModelGraph; noiseStd?: number; compare?: PretrainCompareSpec }
   | { kind: 'trainer' };
 
 /** The linear probe after self-supervised pretraining: a Linear classifier on the frozen output of `featureId`, trained on `labels` labelled samples. */
 export interface ProbeSpec {
   featureId?: string;
   labels?: number;
+}
+
+/**
+ * The few-label comparison after autoencoder pretraining: `perClass` labels per class (and
+ * `valPerClass` more for early stopping) drawn with `seed` from the training split; the
+ * classifier from scratch for probeSteps + finetuneSteps steps, against a linear probe on the
+ * copied encoder `encoderIds` (default: the weighted nodes both graphs share) for
+ * `probeSteps`, then everything fine-tuned at `lrScale` times the learning rate.
+ */
+export interface PretrainCompareSpec {
+  encoderIds?: string[];
+  perClass?: number;
+  valPerClass?: number;
+  probeSteps?: number;
+  finetuneSteps?: number;
+  lrScale?: number;
+  batchSize?: number;
+  optimizer?: PartialTrainingSettings['optimizer'];
+  seed?: number;
 }
 
 export type ModeKind = Exclude<ModeSpec['kind'], 'trainer'>;
@@ -183,6 +209,8 @@ export interface ModeInfo {
   words?: { vocab: string[]; query: string[] };
   /** Rotation and contrastive: the probe's defaults and what the pretext task's own score means. */
   probe?: { featureId: string; labels: number; maxLabels: number; pretext: string };
+  /** Pretrain-transfer: the comparison's defaults and the most labels per class the training split allows. */
+  pretrain?: { perClass: number; valPerClass: number; probeSteps: number; finetuneSteps: number; seed: number; maxPerClass: number; classes: number };
 }
 
 /** What to look at in a mode run; `split` defaults to the test split (validation, then training, when empty). */
@@ -214,7 +242,13 @@ export type ModeViewQuery =
    * the first `labels` labelled training samples and scored on `limit` samples of `split`;
    * the same probe on the untrained network's features is the baseline.
    */
-  | { kind: 'probe'; split?: SplitName; labels?: number; steps?: number; limit?: number; seed?: number };
+  | { kind: 'probe'; split?: SplitName; labels?: number; steps?: number; limit?: number; seed?: number }
+  /**
+   * Pretrain-transfer: one seeded few-label split of the training split, the classifier from
+   * scratch, the linear probe on the pretrained encoder and the probe fine-tuned, each scored
+   * on the first `limit` samples of `split` at its best validation check.
+   */
+  | { kind: 'pretrain-compare'; split?: SplitName; seed?: number; perClass?: number; valPerClass?: number; probeSteps?: number; finetuneSteps?: number; limit?: number };
 
 export type ModeView =
   | { kind: 'reconstructions'; split: SplitName; items: Reconstruction[] }
@@ -229,7 +263,22 @@ export type ModeView =
   | { kind: 'neighbours'; word: string; metric: VectorMetric; neighbours: Neighbour[] }
   | { kind: 'projection'; points: PointView[]; explained: [number, number] }
   /** `pretext`: the pretext task's own score on (the first `pretext.samples` of) the same samples: rotations told right, partner views found. */
-  | { kind: 'probe'; split: SplitName; samples: number; labels: number; steps: number; featureId: string; accuracy: number; baseline: number; pretext: { name: string; value: number; chance: number; samples: number } };
+  | { kind: 'probe'; split: SplitName; samples: number; labels: number; steps: number; featureId: string; accuracy: number; baseline: number; pretext: { name: string; value: number; chance: number; samples: number } }
+  | {
+      kind: 'pretrain-compare';
+      split: SplitName;
+      samples: number;
+      seed: number;
+      perClass: number;
+      valPerClass: number;
+      probeSteps: number;
+      finetuneSteps: number;
+      scratch: EarlyStopped;
+      probe: EarlyStopped;
+      pretrained: EarlyStopped;
+      /** pretrained.test - scratch.test */
+      gain: number;
+    };
 
 export type ModeRequest =
   /**
