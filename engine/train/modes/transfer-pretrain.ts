@@ -137,15 +137,70 @@ export interface PretrainComparison {
   gain: number;
 }
 
-function trainEarlyStopped(mode: ClassifierMode, steps: number, every: number, val: Dataset, test: Dataset, best: EarlyStopped, offset = 0): EarlyStopped {
+/** Where a comparison is: the classifier that trains now and how many of its steps are done. */
+export interface ComparisonProgress {
+  phase: 'scratch' | 'probe' | 'finetune';
+  step: number;
+  steps: number;
+}
+
+function* trainEarlyStopped(mode: ClassifierMode, phase: ComparisonProgress['phase'], steps: number, every: number, val: Dataset, test: Dataset, best: EarlyStopped, offset = 0): Generator<ComparisonProgress, EarlyStopped, void> {
   const out = { ...best };
   for (let i = 1; i <= steps; i++) {
     mode.step();
-    if (i % every !== 0 && i !== steps) continue;
-    const v = mode.accuracy(val);
-    if (v > out.val) Object.assign(out, { val: v, test: mode.accuracy(test), step: offset + i });
+    if (i % every === 0 || i === steps) {
+      const v = mode.accuracy(val);
+      if (v > out.val) Object.assign(out, { val: v, test: mode.accuracy(test), step: offset + i });
+    }
+    yield { phase, step: i, steps };
   }
   return out;
+}
+
+function disposeClassifier(mode: ClassifierMode): void {
+  mode.optimizer.dispose();
+  for (const t of mode.model.stateDict().values()) {
+    t.grad?.dispose();
+    t.dispose();
+  }
+}
+
+/**
+ * comparePretraining one training step at a time: it yields after every step (so a caller
+ * can let other work in, report progress or stop by abandoning it) and returns the
+ * comparison. The pretrained weights are copied before the first step; the classifiers it
+ * trains are freed when it ends or is abandoned.
+ */
+export function* comparePretrainingSteps(o: PretrainComparisonOptions): Generator<ComparisonProgress, PretrainComparison, void> {
+  const every = o.evalEvery ?? 25;
+  const seed = o.seed ?? 0;
+  if (!(o.probeSteps >= 1) || !(o.finetuneSteps >= 0)) throw new Error(`comparePretraining: probeSteps must be at least 1 and finetuneSteps at least 0, got ${o.probeSteps} and ${o.finetuneSteps}`);
+  if (!o.split.val.length) throw new Error('comparePretraining: early stopping needs validation samples; the split has none');
+  const common = { data: o.split.train, batchSize: o.batchSize ?? 32, optimizer: o.optimizer, seed };
+  const none: EarlyStopped = { val: -1, test: 0, step: 0 };
+  const made: ClassifierMode[] = [];
+  const make = (graph: ModelGraph) => {
+    const m = new ClassifierMode({ graph, ...common });
+    made.push(m);
+    return m;
+  };
+  try {
+    const fromScratch = make(o.classifier);
+    const frozen = make(setTransferMode(o.classifier, o.encoderIds, { mode: 'freeze' }));
+    copyWeights(o.pretrained, frozen.model, o.encoderIds);
+
+    const scratch = yield* trainEarlyStopped(fromScratch, 'scratch', o.probeSteps + o.finetuneSteps, every, o.split.val, o.test, none);
+    const probe = yield* trainEarlyStopped(frozen, 'probe', o.probeSteps, every, o.split.val, o.test, none);
+    let pretrained = probe;
+    if (o.finetuneSteps > 0) {
+      const tuned = make(setTransferMode(o.classifier, o.encoderIds, { mode: 'finetune', lrScale: o.lrScale ?? 1 }));
+      copyWeights(frozen.model, tuned.model);
+      pretrained = yield* trainEarlyStopped(tuned, 'finetune', o.finetuneSteps, every, o.split.val, o.test, probe, o.probeSteps);
+    }
+    return { scratch, probe, pretrained, gain: pretrained.test - scratch.test };
+  } finally {
+    made.forEach(disposeClassifier);
+  }
 }
 
 /**
@@ -154,25 +209,11 @@ function trainEarlyStopped(mode: ClassifierMode, steps: number, every: number, v
  * batch size, total steps and early stopping on `split.val`.
  */
 export function comparePretraining(o: PretrainComparisonOptions): PretrainComparison {
-  const every = o.evalEvery ?? 25;
-  const seed = o.seed ?? 0;
-  if (!(o.probeSteps >= 1) || !(o.finetuneSteps >= 0)) throw new Error(`comparePretraining: probeSteps must be at least 1 and finetuneSteps at least 0, got ${o.probeSteps} and ${o.finetuneSteps}`);
-  if (!o.split.val.length) throw new Error('comparePretraining: early stopping needs validation samples; the split has none');
-  const common = { data: o.split.train, batchSize: o.batchSize ?? 32, optimizer: o.optimizer, seed };
-  const none: EarlyStopped = { val: -1, test: 0, step: 0 };
-
-  const scratch = trainEarlyStopped(new ClassifierMode({ graph: o.classifier, ...common }), o.probeSteps + o.finetuneSteps, every, o.split.val, o.test, none);
-
-  const frozen = new ClassifierMode({ graph: setTransferMode(o.classifier, o.encoderIds, { mode: 'freeze' }), ...common });
-  copyWeights(o.pretrained, frozen.model, o.encoderIds);
-  const probe = trainEarlyStopped(frozen, o.probeSteps, every, o.split.val, o.test, none);
-  let pretrained = probe;
-  if (o.finetuneSteps > 0) {
-    const tuned = new ClassifierMode({ graph: setTransferMode(o.classifier, o.encoderIds, { mode: 'finetune', lrScale: o.lrScale ?? 1 }), ...common });
-    copyWeights(frozen.model, tuned.model);
-    pretrained = trainEarlyStopped(tuned, o.finetuneSteps, every, o.split.val, o.test, probe, o.probeSteps);
+  const run = comparePretrainingSteps(o);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
   }
-  return { scratch, probe, pretrained, gain: pretrained.test - scratch.test };
 }
 
 export interface PretrainExperimentOptions {
