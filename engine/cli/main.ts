@@ -34,6 +34,7 @@ import type { EpochMetrics } from '../train/metrics.ts';
 import type { DataSettings, TrainingSettings } from '../train/settings.ts';
 import { type EpochRecord, type StepProgress, Trainer, type TrainResult } from '../train/trainer.ts';
 import { commandLineModeOf, trainModeProject } from '../session/mode-session.ts';
+import { importLayers, loadInitialWeights, pretrainedStart } from '../train/import-layers.ts';
 import { prepareData } from './data.ts';
 
 export const EXIT_OK = 0;
@@ -59,6 +60,7 @@ Commands:
   train FILE         train the model and save the weights and history
   evaluate FILE      test-set metrics and confusion matrix of the trained weights
   export FILE        write safetensors, ONNX or PyTorch code
+  import SRC FILE    copy trained layers (an encoder) from project SRC into project FILE
   bench              run the training benchmark
 
 Run "aps <command> --help" for a command's options.
@@ -93,6 +95,19 @@ confusion matrix for classification; MSE and MAE for regression.`,
   onnx          the inference model with its weights, opset 17 (PATH: a file)
   pytorch       model.py, train.py and weights.safetensors (PATH: a folder);
                 --data also writes data.safetensors with the project's splits for train.py`,
+  import: `Usage: aps import SOURCE FILE --layer ID [options]
+
+Copies the layers of the trained project SOURCE up to and including layer ID (its
+inputs too, unless FILE has the same input layer) into project FILE, with their trained
+weights (kept in FILE's pretrained.safetensors). Every fresh run of FILE starts those
+layers from these weights. Layer ids FILE already uses are renamed ("enc1" -> "enc1_2").
+
+Options:
+  --layer ID          the layer whose output the imported layers end with (required)
+  --connect ID.PORT   feed the imported output into this input of a layer of FILE
+  --freeze            keep the imported weights fixed while FILE trains
+  --lr-scale X        fine-tune them at X times the learning rate (default 1)
+  --out FILE2         write the result here (default: FILE itself)`,
   bench: `Usage: aps bench [benchmark options]
 
 Runs the training benchmark (engine/bench; the same as "npm run bench"). Its options,
@@ -104,7 +119,7 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['epochs', 'backend', 'out', 'format', 'split']);
+const VALUE_FLAGS = new Set(['epochs', 'backend', 'out', 'format', 'split', 'layer', 'connect', 'lr-scale']);
 
 function parseArgs(argv: string[], allowed: string[]): Args {
   const positional: string[] = [];
@@ -206,6 +221,66 @@ function loadWeights(model: GraphModel, weights: SafetensorsFile, file: string):
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// import
+
+async function importCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['layer', 'connect', 'freeze', 'lr-scale', 'out']);
+  if (args.positional.length !== 2) throw new UsageError(`aps import takes a source project and a target project, got ${args.positional.length} file${args.positional.length === 1 ? '' : 's'}`);
+  const [sourceFile, file] = args.positional as [string, string];
+  const layer = args.flags.get('layer');
+  if (typeof layer !== 'string') throw new UsageError('--layer is required: the layer whose output the imported layers end with');
+  let lrScale: number | undefined;
+  if (args.flags.has('lr-scale')) {
+    lrScale = Number(args.flags.get('lr-scale'));
+    if (!(lrScale > 0) || !Number.isFinite(lrScale)) throw new UsageError(`--lr-scale must be a number above 0, got "${String(args.flags.get('lr-scale'))}"`);
+    if (args.flags.has('freeze')) throw new UsageError('--freeze and --lr-scale contradict each other: frozen layers do not train');
+  }
+  let connectTo: { node: string; port: string } | undefined;
+  const connect = args.flags.get('connect');
+  if (typeof connect === 'string') {
+    const dot = connect.lastIndexOf('.');
+    if (dot <= 0 || dot === connect.length - 1) throw new UsageError(`--connect takes LAYER.PORT, e.g. head.x; got "${connect}"`);
+    connectTo = { node: connect.slice(0, dot), port: connect.slice(dot + 1) };
+  }
+  const source = openProject(sourceFile);
+  const project = openProject(file);
+  let imported;
+  try {
+    imported = importLayers({ name: path.basename(sourceFile), graph: source.graph, weights: source.weights, pretrained: source.pretrained }, project.graph, { outputId: layer, mode: args.flags.has('freeze') ? 'freeze' : 'finetune', ...(lrScale !== undefined ? { lrScale } : {}), ...(connectTo ? { connectTo } : {}) });
+  } catch (err) {
+    throw new RunFailed((err as Error).message);
+  }
+  const pretrained: SafetensorsFile = { tensors: new Map([...(project.pretrained?.tensors ?? []), ...imported.weights.tensors]), metadata: { ...(project.pretrained?.metadata ?? {}), ...imported.weights.metadata } };
+  const ui = { ...project.ui, positions: { ...project.ui.positions } };
+  const srcPositions = source.ui.positions;
+  const bottom = Math.max(0, ...Object.values(ui.positions).map((p) => p.y));
+  for (const [from, to] of imported.ids) {
+    const p = srcPositions[from];
+    ui.positions[to] = p ? { x: p.x, y: p.y + bottom + 200 } : { x: 0, y: bottom + 200 };
+  }
+  const out = (args.flags.get('out') as string | undefined) ?? file;
+  await writeFileAtomic(path.resolve(out), writeProject({ ...project, graph: imported.graph, pretrained, ui }));
+  const renamed = [...imported.ids].filter(([a, b]) => a !== b).map(([a, b]) => `${a} -> ${b}`);
+  io.out(`imported ${imported.ids.size} layer${imported.ids.size === 1 ? '' : 's'} (${imported.parameters.toLocaleString('en-US')} trained values) from ${path.basename(sourceFile)} up to ${layer}${renamed.length ? `; renamed ${renamed.join(', ')}` : ''}${imported.reusedInputs.size ? `; fed by ${[...imported.reusedInputs.values()].join(', ')}` : ''}${connectTo ? `; ${imported.outputId} feeds ${connectTo.node}.${connectTo.port}` : ''}; saved to ${out}`);
+  const analysis = inferGraph(imported.graph);
+  if (!analysis.valid) io.out(`the model is not valid yet:\n${analysis.problems.map((p) => `  - ${p.nodeId ? `${p.nodeId}: ` : ''}${p.message}`).join('\n')}`);
+  return EXIT_OK;
+}
+
+/** A fresh run: layers imported from other projects (marked pretrained) start from their imported weights. */
+function startPretrained(model: GraphModel, project: Project, file: string, json: boolean, io: Io): void {
+  let names: string[];
+  try {
+    names = loadInitialWeights(model, pretrainedStart(project.graph, project.pretrained));
+  } catch (err) {
+    throw new RunFailed(`${file}: ${(err as Error).message}`);
+  }
+  if (!names.length || json) return;
+  const layers = project.graph.nodes.filter((n) => n.pretrained);
+  io.out(`starting ${layers.map((n) => `${n.id}${n.frozen ? ' (frozen)' : n.lrScale ? ` (lr x${n.lrScale})` : ''}`).join(', ')} from pretrained weights (${[...new Set(layers.map((n) => n.pretrained!.split(' › ')[0]))].join(', ')})`);
+}
+
 /** The model's state as safetensors tensors; integer buffers are I64, as in PyTorch. */
 export function weightsOf(model: GraphModel, metadata: Record<string, string> = {}): SafetensorsFile {
   const tensors: SafetensorsFile['tensors'] = new Map();
@@ -288,7 +363,9 @@ async function train(argv: string[], io: Io): Promise<number> {
   if (commandLineModeOf(project.training)) return trainWithMode(project, out, epochsOverride, json, io);
   const settings: TrainingSettings = { ...trainingSettingsOf(project), ...(epochsOverride ? { epochs: epochsOverride } : {}) };
   const model = compile(project, settings.seed);
-  if (project.weights && !args.flags.has('fresh')) loadWeights(model, project.weights, file);
+  const resumed = Boolean(project.weights && !args.flags.has('fresh'));
+  if (resumed) loadWeights(model, project.weights!, file);
+  else startPretrained(model, project, file, json, io);
   const dataSettings = dataSettingsOf(project);
   const data = await prepareData(dataSettings, path.dirname(path.resolve(file)));
   const startedAt = new Date().toISOString();
@@ -482,7 +559,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(HELP.main!);
       return command ? EXIT_OK : EXIT_USAGE;
     }
-    if (!(command in HELP) || command === 'main') throw new UsageError(`Unknown command "${command}"; the commands are validate, train, evaluate, export, bench`);
+    if (!(command in HELP) || command === 'main') throw new UsageError(`Unknown command "${command}"; the commands are validate, train, evaluate, export, import, bench`);
     if (command !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
       io.out(HELP[command]!);
       return EXIT_OK;
@@ -496,6 +573,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await evaluate(rest, io);
       case 'export':
         return await exportCommand(rest, io);
+      case 'import':
+        return await importCommand(rest, io);
       default:
         return bench(rest, io);
     }

@@ -24,6 +24,11 @@ export interface GraphNode {
   frozen?: boolean;
   /** Per-node learning-rate multiplier (fine-tuning). */
   lrScale?: number;
+  /**
+   * Where the node's weights were imported from (e.g. "digits-autoencoder.aps › enc1"): fresh
+   * runs start it from the project's pretrained weights instead of random values.
+   */
+  pretrained?: string;
   /** For composite blocks: the inner graph, with its exposed ports. */
   subgraph?: BlockGraph;
 }

@@ -65,6 +65,7 @@ function nodeSchemaFor(extra: z.ZodRawShape): z.ZodType<GraphNode> {
       label: z.string().max(MAX_ID).optional(),
       frozen: z.boolean().optional(),
       lrScale: finite.min(0).optional(),
+      pretrained: z.string().min(1).max(2 * MAX_ID + 8).optional(),
       subgraph: blockGraph.optional(),
       ...extra,
     }),

@@ -1,7 +1,8 @@
 /**
  * `.aps` project files: a zip archive holding project.json, and optionally
- * weights.safetensors (trained parameters under state_dict names) and history.json
- * (finished runs with per-epoch metrics).
+ * weights.safetensors (trained parameters under state_dict names), pretrained.safetensors
+ * (weights imported from other projects, which nodes marked `pretrained` start from) and
+ * history.json (finished runs with per-epoch metrics).
  *
  * `readProject` treats its input as untrusted: the archive is checked before anything is
  * inflated (see zip.ts), project.json is parsed strictly, checked against the schema of
@@ -46,6 +47,8 @@ export interface Project {
   ui: ProjectUi;
   /** Trained parameters and buffers by state_dict name. */
   weights?: SafetensorsFile;
+  /** Weights imported from other projects by state_dict name: nodes marked `pretrained` start from them. */
+  pretrained?: SafetensorsFile;
   history?: ProjectHistory;
 }
 
@@ -72,10 +75,11 @@ export class ProjectError extends Error {
 export const PROJECT_ENTRY = 'project.json';
 export const WEIGHTS_ENTRY = 'weights.safetensors';
 export const HISTORY_ENTRY = 'history.json';
+export const PRETRAINED_ENTRY = 'pretrained.safetensors';
 
 const MiB = 1024 * 1024;
 export const PROJECT_LIMITS: ZipLimits = {
-  allowed: { [PROJECT_ENTRY]: 32 * MiB, [WEIGHTS_ENTRY]: 1024 * MiB, [HISTORY_ENTRY]: 64 * MiB },
+  allowed: { [PROJECT_ENTRY]: 32 * MiB, [WEIGHTS_ENTRY]: 1024 * MiB, [PRETRAINED_ENTRY]: 1024 * MiB, [HISTORY_ENTRY]: 64 * MiB },
   maxEntries: 16,
   maxTotalBytes: 1100 * MiB,
   maxRatio: 200,
@@ -105,7 +109,7 @@ function parseJsonEntry(bytes: Uint8Array, entry: string): unknown {
 }
 
 /** Validates a parsed project.json of any known version and migrates it to the current one. */
-export function parseProjectJson(json: unknown): Omit<Project, 'weights' | 'history'> {
+export function parseProjectJson(json: unknown): Omit<Project, 'weights' | 'pretrained' | 'history'> {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ProjectError(`${PROJECT_ENTRY}: expected a JSON object`);
   const doc = json as Record<string, unknown>;
   if (doc.format !== 'aps') {
@@ -163,12 +167,13 @@ export function readProject(bytes: Uint8Array): Project {
   if (!manifest) throw new ProjectError(`The archive has no ${PROJECT_ENTRY} entry (found: ${[...entries.keys()].join(', ') || 'no entries'})`);
   const project: Project = parseProjectJson(parseJsonEntry(manifest, PROJECT_ENTRY));
 
-  const weights = entries.get(WEIGHTS_ENTRY);
-  if (weights) {
+  for (const [entry, key] of [[WEIGHTS_ENTRY, 'weights'], [PRETRAINED_ENTRY, 'pretrained']] as const) {
+    const bytes = entries.get(entry);
+    if (!bytes) continue;
     try {
-      project.weights = readSafetensors(weights);
+      project[key] = readSafetensors(bytes);
     } catch (err) {
-      throw new ProjectError(`${WEIGHTS_ENTRY}: ${err instanceof SafetensorsError ? err.message : String(err)}`);
+      throw new ProjectError(`${entry}: ${err instanceof SafetensorsError ? err.message : String(err)}`);
     }
   }
   const history = entries.get(HISTORY_ENTRY);
@@ -202,12 +207,13 @@ export function writeProject(project: ProjectInput): Uint8Array {
   const check = versionSchemas[CURRENT_VERSION]!.safeParse(json);
   if (!check.success) throw new ProjectError(`Cannot save: ${PROJECT_ENTRY}: ${describeIssue(check.error)}`);
   const entries: { name: string; data: Uint8Array; compress: boolean }[] = [{ name: PROJECT_ENTRY, data: encodeUtf8(`${JSON.stringify(json, null, 2)}\n`), compress: true }];
-  if (project.weights) {
+  for (const [entry, file] of [[WEIGHTS_ENTRY, project.weights], [PRETRAINED_ENTRY, project.pretrained]] as const) {
+    if (!file) continue;
     const bytes = writeSafetensors(
-      [...project.weights.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data }] as const),
-      project.weights.metadata,
+      [...file.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data }] as const),
+      file.metadata,
     );
-    entries.push({ name: WEIGHTS_ENTRY, data: bytes, compress: false });
+    entries.push({ name: entry, data: bytes, compress: false });
   }
   if (project.history) {
     const h = historySchema.safeParse(project.history);

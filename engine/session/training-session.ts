@@ -15,6 +15,7 @@ import { compileGraph, type GraphModel } from '../graph/compile.ts';
 import { listBackends } from '../core/backend.ts';
 import { activeBackend, setBackend } from '../core/engine.ts';
 import { FeedPlan } from '../train/feeds.ts';
+import { loadInitialWeights } from '../train/import-layers.ts';
 import { inspect, type InspectContext, type SplitName } from '../train/inspect.ts';
 import { argmaxRows } from '../train/metrics.ts';
 import { validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
@@ -68,6 +69,7 @@ export function malformedTrainingRequest(req: TrainingRequest): string | null {
   if (needsRun && (typeof r.runId !== 'string' || r.runId === '')) return `${req.type} request needs a string "runId"`;
   if (needsRequest && (typeof r.requestId !== 'string' || r.requestId === '')) return `${req.type} request needs a string "requestId"`;
   if (req.type === 'train-start' && (typeof r.graph !== 'object' || r.graph === null)) return 'train-start request needs the model "graph"';
+  if (req.type === 'train-start' && r.initialWeights !== undefined && !Array.isArray(r.initialWeights)) return 'train-start request: "initialWeights" must be a list of {name, shape, values}';
   if (req.type === 'inspect' && (typeof r.query !== 'object' || r.query === null)) return 'inspect request needs a "query"';
   if (req.type === 'load-model' && (typeof r.graph !== 'object' || r.graph === null)) return 'load-model request needs the model "graph"';
   if (req.type === 'load-model' && !Array.isArray(r.weights)) return 'load-model request needs the "weights" (a list of {name, shape, values})';
@@ -314,6 +316,15 @@ export class TrainingSession {
         run.backend = activeBackend().name;
         const prepared = await prepareData(data, req.payload ?? {});
         const model = compileGraph(req.graph, { seed: training.seed });
+        if (req.initialWeights?.length) {
+          checkWeights(req.initialWeights);
+          try {
+            loadInitialWeights(model, req.initialWeights);
+          } catch (err) {
+            releaseModel(model);
+            throw err;
+          }
+        }
         let lastProgress = -Infinity;
         const trainer = new Trainer({
           model,
