@@ -25,6 +25,7 @@ export function setupIpc({ appUrl, projects, engine }: IpcDeps): void {
   };
 
   handle(INVOKE.openProject, () => projects.showOpenDialog());
+  handle(INVOKE.readProjectFile, () => projects.showReadDialog());
   handle(INVOKE.saveProject, (payload) => {
     const { name, bytes, saveAs } = parsePayload('saveProject', payload);
     return projects.save(name, bytes, saveAs);

@@ -55,6 +55,7 @@ export function buildMenuTemplate(
         item('Save', 'save', 'CmdOrCtrl+S'),
         item('Save As...', 'save-as', 'Shift+CmdOrCtrl+S'),
         item('Export Weights...', 'export-weights', 'CmdOrCtrl+E'),
+        item('Import Layers from Project...', 'import-layers'),
         { type: 'separator' },
         { label: 'Examples', submenu: exampleItems },
         { type: 'separator' },

@@ -23,6 +23,7 @@ ipcRenderer.on(EVENT.engineEvent, (_event: IpcRendererEvent, event: EngineEvent)
 const host: HostApi = {
   kind: 'electron',
   openProject: () => ipcRenderer.invoke(INVOKE.openProject),
+  readProjectFile: () => ipcRenderer.invoke(INVOKE.readProjectFile),
   saveProject: (request) => ipcRenderer.invoke(INVOKE.saveProject, request),
   listExamples: () => ipcRenderer.invoke(INVOKE.listExamples),
   openExample: (id) => ipcRenderer.invoke(INVOKE.openExample, { id }),

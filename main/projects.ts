@@ -46,6 +46,16 @@ export class Projects {
     return this.openPath(chosen);
   }
 
+  /** Asks for an .aps file and reads it without making it the open project (importing layers from it). */
+  async showReadDialog(): Promise<ProjectFile | null> {
+    const win = this.getWindow();
+    const options: Electron.OpenDialogOptions = { properties: ['openFile'], filters: [PROJECT_FILTER], ...(this.currentPath ? { defaultPath: path.dirname(this.currentPath) } : {}) };
+    const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+    const chosen = result.filePaths[0];
+    if (result.canceled || !chosen) return null;
+    return readProjectFile(path.resolve(chosen));
+  }
+
   async save(name: string, bytes: Uint8Array, saveAs: boolean): Promise<SavedProject | null> {
     let target = saveAs ? null : this.currentPath;
     if (!target) {

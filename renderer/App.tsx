@@ -3,6 +3,7 @@ import type { HostApi, MenuCommand } from '../main/api/host-api.ts';
 import { layerServices } from './editor/catalogue.ts';
 import { Editor } from './editor/Editor.tsx';
 import { EditorProvider, type EditorContextValue } from './editor/EditorContext.tsx';
+import { ImportLayersDialog } from './editor/ImportLayersDialog.tsx';
 import { RecoveryDialog } from './editor/RecoveryDialog.tsx';
 import { useProject } from './editor/useProject.ts';
 import { ExamplesDialog } from './shell/ExamplesDialog.tsx';
@@ -22,6 +23,7 @@ export function App({ host }: { host: HostApi }) {
   const store = useMemo(() => createEditorStore(layerServices), []);
   const [message, setMessage] = useState('');
   const [showExamples, setShowExamples] = useState(false);
+  const [showImport, setShowImport] = useState(false);
   const [exportRequests, setExportRequests] = useState(0);
   const { theme, toggleTheme } = useTheme();
   const project = useProject(host, store, setMessage);
@@ -30,6 +32,7 @@ export function App({ host }: { host: HostApi }) {
   const runCommand = useCallback(
     (command: MenuCommand) => {
       if (command === 'examples') setShowExamples(true);
+      else if (command === 'import-layers') setShowImport(true);
       else if (command === 'export-weights') setExportRequests((n) => n + 1);
       else runProjectCommand(command);
     },
@@ -65,6 +68,16 @@ export function App({ host }: { host: HostApi }) {
               project.openExample(id);
             }}
             onClose={() => setShowExamples(false)}
+          />
+        )}
+        {showImport && (
+          <ImportLayersDialog
+            host={host}
+            store={store}
+            pretrained={() => project.getExtras().pretrained}
+            setPretrained={(pretrained) => project.setExtras({ pretrained })}
+            notify={setMessage}
+            onClose={() => setShowImport(false)}
           />
         )}
         {project.recovery && <RecoveryDialog recovery={project.recovery} onRestore={project.restoreRecovery} onDiscard={project.discardRecovery} />}

@@ -1,6 +1,7 @@
 /** IPC channel names shared by main/preload.ts and main/ipc.ts. */
 export const INVOKE = {
   openProject: 'aps:open-project',
+  readProjectFile: 'aps:read-project-file',
   saveProject: 'aps:save-project',
   listExamples: 'aps:list-examples',
   openExample: 'aps:open-example',

@@ -71,7 +71,8 @@ export interface RecentFile {
 
 /**
  * Commands from the application menu (desktop) or its keyboard shortcuts that the
- * renderer carries out. "examples" asks the renderer to show its example browser.
+ * renderer carries out. "examples" asks the renderer to show its example browser;
+ * "import-layers" its dialog that imports trained layers from another project.
  */
 export type MenuCommand =
   | 'new'
@@ -79,12 +80,13 @@ export type MenuCommand =
   | 'save'
   | 'save-as'
   | 'export-weights'
+  | 'import-layers'
   | 'examples'
   | 'undo'
   | 'redo';
 
 export const MENU_COMMANDS: readonly MenuCommand[] = [
-  'new', 'open', 'save', 'save-as', 'export-weights', 'examples', 'undo', 'redo',
+  'new', 'open', 'save', 'save-as', 'export-weights', 'import-layers', 'examples', 'undo', 'redo',
 ];
 
 export const EXPORT_KINDS: readonly ExportKind[] = ['weights', 'onnx', 'pytorch', 'image', 'csv', 'json'];
@@ -97,6 +99,11 @@ export interface HostApi {
 
   /** Asks the user for an .aps file; null if they cancelled. */
   openProject(): Promise<ProjectFile | null>;
+  /**
+   * Asks the user for an .aps file to read from (importing its trained layers); the open
+   * project keeps its location. Null if they cancelled.
+   */
+  readProjectFile(): Promise<ProjectFile | null>;
   /** Saves to the project's current location, or asks for one; null if cancelled. */
   saveProject(request: SaveProjectRequest): Promise<SavedProject | null>;
   listExamples(): Promise<ExampleInfo[]>;

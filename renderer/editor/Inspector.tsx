@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ParamValue } from '../../engine/graph/types.ts';
-import { editParam, group, setLabel, setParam, setTraining, ungroup } from '../store/actions.ts';
+import { clearPretrained, editParam, group, setLabel, setParam, setTraining, ungroup } from '../store/actions.ts';
 import { findNode } from '../store/document.ts';
 import { layerServices } from './catalogue.ts';
 import { useAnalysis, useEditor, useEditorState } from './EditorContext.tsx';
@@ -89,6 +89,16 @@ function SelectionDetails() {
         <dt>FLOPs</dt>
         <dd>{shortCount(info?.flops ?? 0)}</dd>
       </dl>
+      {node.pretrained && (
+        <div className="inspector-pretrained" data-testid="inspector-pretrained">
+          <p>
+            Starts from imported weights: <strong>{node.pretrained}</strong>
+          </p>
+          <button type="button" data-testid="inspector-clear-pretrained" onClick={() => store.dispatch(clearPretrained, { nodeId: node.id })}>
+            Start from random values
+          </button>
+        </div>
+      )}
       {(info?.paramCount ?? 0) > 0 && <TrainingFields nodeId={node.id} frozen={node.frozen === true} lrScale={node.lrScale ?? 1} />}
       {node.subgraph && (
         <button type="button" data-testid="inspector-ungroup" onClick={() => store.dispatch(ungroup, { id: node.id })}>

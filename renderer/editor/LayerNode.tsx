@@ -65,6 +65,11 @@ export const LayerNode = memo(function LayerNode({ id, data, selected }: NodePro
       <Ports ports={inputs} type="target" />
       <div className="layer-node-header">
         <span className="layer-node-name">{title}</span>
+        {node.pretrained && (
+          <span className="layer-node-badge pretrained" data-testid="node-pretrained" title={`Starts from imported weights: ${node.pretrained}`}>
+            pretrained
+          </span>
+        )}
         {node.frozen && (
           <span className="layer-node-badge" data-testid="node-frozen" title="Frozen: its weights are not trained">
             frozen

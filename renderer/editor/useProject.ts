@@ -144,6 +144,7 @@ export function useProject(host: HostApi, store: EditorStore, notify: (message: 
         }
         case 'examples':
         case 'export-weights':
+        case 'import-layers':
           // The shell handles these.
           return;
       }

@@ -49,6 +49,13 @@ function pickFile(accept: string): Promise<File | null> {
   });
 }
 
+/** Lets the user choose an .aps file; resolves with its name and bytes, or null. */
+async function pickProject(): Promise<ProjectFile | null> {
+  const file = await pickFile('.aps');
+  if (!file) return null;
+  return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
 /** Lets the user choose a folder; resolves with its files (each with its path inside the folder), or null. */
 function pickFolder(): Promise<File[] | null> {
   return new Promise((resolve) => {
@@ -120,11 +127,10 @@ export function createWebHost(): HostApi {
   return {
     kind: 'web',
 
-    async openProject(): Promise<ProjectFile | null> {
-      const file = await pickFile('.aps');
-      if (!file) return null;
-      return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
-    },
+    // A browser has no project location to keep: opening and reading both pick a file.
+    openProject: pickProject,
+
+    readProjectFile: pickProject,
 
     async saveProject({ name, bytes }) {
       // A browser cannot write back to the opened file: every save is a download.

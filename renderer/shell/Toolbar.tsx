@@ -41,6 +41,7 @@ export function Toolbar({ projectName, dirty, onCommand, recent = [], onOpenRece
       )}
       {button('Save', 'save', 'Save (Ctrl+S)')}
       {button('Save As', 'save-as', 'Save As (Shift+Ctrl+S)')}
+      {button('Import Layers', 'import-layers', 'Import trained layers (an encoder) from another project')}
       {button('Examples', 'examples')}
       {onToggleTheme && (
         <button type="button" data-testid="toolbar-theme" onClick={onToggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>

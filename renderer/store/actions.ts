@@ -5,7 +5,7 @@
  */
 import type { GraphEdge, GraphNode, ModelGraph, ParamValue } from '../../engine/graph/types.ts';
 import { edgeId, findNode, freshId, type Point, type ProjectDocument } from './document.ts';
-import { layeredLayout } from './layout.ts';
+import { layeredLayout, ROW_HEIGHT } from './layout.ts';
 import type { LayerServices } from './services.ts';
 
 /**
@@ -138,6 +138,46 @@ export const setTraining: Action<{ nodeId: string; frozen?: boolean; lrScale?: n
   },
 };
 
+/**
+ * Adds layers imported from another project (`graph` is the current graph with them added,
+ * as engine/train/import-layers.ts builds it) and lays them out below the current layers.
+ */
+export const importLayers: Action<{ graph: ModelGraph; added: readonly string[]; source: string }> = {
+  name: ({ source }) => `Import layers from ${source}`,
+  capture: 'immediately',
+  perform(doc, { graph, added }) {
+    if (added.length === 0) return 'There are no layers to import.';
+    const missing = doc.graph.nodes.filter((n) => !graph.nodes.some((m) => m.id === n.id));
+    if (missing.length) return `The import would remove ${missing.map((n) => n.id).join(', ')}; import again.`;
+    const fresh = new Set(added);
+    const laid = layeredLayout(graph, fresh);
+    const old = Object.values(doc.ui.positions);
+    const top = old.length ? Math.max(...old.map((p) => p.y)) + ROW_HEIGHT : 0;
+    const left = old.length ? Math.min(...old.map((p) => p.x)) : 0;
+    const minY = Math.min(...added.map((id) => laid[id]?.y ?? 0));
+    const positions = { ...doc.ui.positions };
+    for (const id of added) positions[id] = { x: left + (laid[id]?.x ?? 0), y: top + (laid[id]?.y ?? 0) - minY };
+    return { doc: withGraph(doc, graph, positions), selection: [...added] };
+  },
+};
+
+/** Forgets where a layer's weights came from: fresh runs start it from random values again. */
+export const clearPretrained: Action<{ nodeId: string }> = {
+  name: 'Start layer from random values',
+  capture: 'immediately',
+  perform(doc, { nodeId }) {
+    const node = findNode(doc.graph, nodeId);
+    if (!node) return `There is no layer "${nodeId}".`;
+    if (!node.pretrained) return `"${nodeId}" already starts from random values.`;
+    const nodes = doc.graph.nodes.map((n) => {
+      if (n.id !== nodeId) return n;
+      const { pretrained: _from, ...rest } = n;
+      return rest;
+    });
+    return { doc: withGraph(doc, { ...doc.graph, nodes }) };
+  },
+};
+
 // ---------------------------------------------------------------------------------------
 // Connections
 
@@ -212,7 +252,9 @@ export const paste: Action<{ clip: Clip; offset?: Point }> = {
     for (const n of clip.nodes) {
       const id = freshId(graph, n.type);
       renamed.set(n.id, id);
-      graph = { ...graph, nodes: [...graph.nodes, { ...structuredClone(n), id }] };
+      // A copy starts from random values: imported weights belong to the original layer.
+      const { pretrained: _imported, ...copy } = structuredClone(n);
+      graph = { ...graph, nodes: [...graph.nodes, { ...copy, id }] };
       const p = clip.positions[n.id] ?? { x: 0, y: 0 };
       positions[id] = { x: p.x + offset.x, y: p.y + offset.y };
     }
@@ -250,6 +292,8 @@ export const group: Action<{ ids: readonly string[] }> = {
   perform(doc, { ids }, ctx) {
     const members = doc.graph.nodes.filter((n) => ids.includes(n.id));
     if (members.length < 2) return 'Select at least two layers to group into a block.';
+    const imported = members.filter((n) => n.pretrained);
+    if (imported.length) return `${imported.map((n) => n.id).join(', ')} ${imported.length === 1 ? 'starts' : 'start'} from imported weights, kept by layer id: a block would rename ${imported.length === 1 ? 'it' : 'them'}. Start ${imported.length === 1 ? 'it' : 'them'} from random values first, or leave ${imported.length === 1 ? 'it' : 'them'} out of the block.`;
     const blockId = freshId(doc.graph, 'block');
     let graph: ModelGraph;
     try {

@@ -39,6 +39,7 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
     () => ({
       weights: () => getExtras().weights ?? null,
       setWeights: (weights) => setExtras({ weights }),
+      pretrained: () => getExtras().pretrained ?? null,
       history: () => getExtras().history ?? null,
       setHistory: (history) => setExtras({ history }),
       name: () => fileName.current,

@@ -6,6 +6,8 @@ import type { ProjectHistory } from '../../engine/io/project.ts';
 import type { SafetensorsFile } from '../../engine/io/safetensors.ts';
 import type { EngineRequest, TrainingBackend } from '../../engine/session/protocol.ts';
 import type { InspectQuery } from '../../engine/train/inspect.ts';
+import { pretrainedStart } from '../../engine/train/import-layers.ts';
+import type { NamedValues } from '../../engine/train/trainer.ts';
 import type { DataPayload } from '../../engine/data/prepare.ts';
 import type { DataSource } from '../../engine/train/settings.ts';
 import type { HostApi, ImportKind } from '../../main/api/host-api.ts';
@@ -64,6 +66,8 @@ export interface InspectionState {
 export interface ProjectWeightsLink {
   weights(): SafetensorsFile | null;
   setWeights(weights: SafetensorsFile): void;
+  /** Weights imported from other projects: layers marked pretrained start every run from them. */
+  pretrained?(): SafetensorsFile | null;
   history(): ProjectHistory | null;
   setHistory(history: ProjectHistory): void;
   name(): string;
@@ -232,9 +236,16 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     const data = dataSettingsOf(doc);
     savedLoad.current = null;
     dispatchRun({ kind: 'start-requested', id, startedAt: new Date().toISOString(), training, data });
+    let initialWeights: NamedValues[];
+    try {
+      initialWeights = pretrainedStart(doc.graph, project.pretrained?.());
+    } catch (err) {
+      dispatchRun({ kind: 'failed', id, message: err instanceof Error ? err.message : String(err) });
+      return;
+    }
     const payload = payloadFor(data.source);
-    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training, backend, ...(payload ? { payload } : {}) });
-  }, [host, store, payloadFor, backend]);
+    host.postToEngine({ type: 'train-start', runId: id, graph: doc.graph, data, training, backend, ...(payload ? { payload } : {}), ...(initialWeights.length ? { initialWeights } : {}) });
+  }, [host, store, payloadFor, backend, project]);
 
   const loadSavedModel = useCallback(() => {
     const weights = project.weights();
