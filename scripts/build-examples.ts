@@ -239,7 +239,7 @@ export const EXAMPLES: Example[] = [
  * The course-mode examples the app trains (its Mode panel and the session's mode runs), after
  * the plain ones; their mode travels in the project as `training.mode`.
  */
-export const APP_MODE_EXAMPLES: (ModeExample & Example)[] = MODE_EXAMPLES.filter((e): e is ModeExample & Example => e.data !== undefined && ['autoencoder', 'vae', 'gan', 'adversarial', 'language-model', 'seq2seq', 'word2vec', 'rotation', 'contrastive', 'trainer'].includes(e.mode.kind));
+export const APP_MODE_EXAMPLES: (ModeExample & Example)[] = MODE_EXAMPLES.filter((e): e is ModeExample & Example => e.data !== undefined && ['autoencoder', 'vae', 'gan', 'adversarial', 'language-model', 'seq2seq', 'word2vec', 'rotation', 'contrastive', 'pretrain-transfer', 'trainer'].includes(e.mode.kind));
 
 export function exampleBytes(e: Example): Uint8Array {
   return writeProject({

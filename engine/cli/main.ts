@@ -82,8 +82,11 @@ The trained weights (weights.safetensors) and the run's per-epoch metrics
 (history.json) are saved into the output project. Exit code 1 when training diverges.
 
 Projects whose training mode makes its own samples or its own loss (seq2seq, word2vec,
-rotation, contrastive) train through that mode from new weights and print its measured
-quality on samples it did not train on.`,
+rotation, contrastive, pretrain-transfer) train through that mode from new weights and print
+its measured quality on samples it did not train on. pretrain-transfer prints the
+autoencoder's reconstruction loss, then the test accuracy of the classifier trained on the
+project's few labels from scratch, as a linear probe on the pretrained encoder and fine-tuned,
+and the gain; the saved weights are the autoencoder's.`,
   evaluate: `Usage: aps evaluate FILE [--split test|val|train] [--json]
 
 Evaluates the project's trained weights on a split of its data (default: test, or
@@ -413,7 +416,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-/** Trains a project whose course mode makes its own samples (seq2seq, word2vec) and prints its measured quality. */
+/** Trains a project whose course mode makes its own samples or loss (seq2seq, word2vec, rotation, contrastive, pretrain-transfer) and prints its measured quality. */
 async function trainWithMode(project: Project, out: string, epochs: number | undefined, json: boolean, io: Io): Promise<number> {
   const startedAt = new Date().toISOString();
   const result = await trainModeProject(project, {

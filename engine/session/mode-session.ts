@@ -3,7 +3,8 @@
  * VAE, GAN and adversarial-attack projects step by step with their mode classes
  * (engine/train/modes/), relays their losses, answers questions about what they show
  * (reconstructions, latent points, prior samples, interpolations, GAN grids, attacks), and
- * runs hyperparameter searches trial by trial.
+ * runs hyperparameter searches trial by trial. The pretrain-transfer mode pretrains an
+ * autoencoder and compares, on a few labels, a classifier from scratch with one on its encoder.
  */
 import { type Dataset, inputSize, subset } from '../data/dataset.ts';
 import { type PreparedData, prepareData, prepareSplits } from '../data/prepare.ts';
@@ -15,6 +16,7 @@ import { Word2VecMode, word2vecData } from '../train/modes/word2vec.ts';
 import { ContrastiveMode } from '../train/modes/contrastive.ts';
 import { RotationPretextMode } from '../train/modes/self-supervised.ts';
 import { linearProbe } from '../train/modes/transfer.ts';
+import { comparePretrainingSteps, fewLabelSplit } from '../train/modes/transfer-pretrain.ts';
 import { compileGraph, type GraphModel } from '../graph/compile.ts';
 import type { BaseOptions, Optimizer } from '../optim/optimizer.ts';
 import type { ModelGraph } from '../graph/types.ts';
@@ -35,7 +37,7 @@ import type { ModeEvent, ModeInfo, ModeKind, ModeLossPoint, ModeRequest, ModeSpe
 const PROGRESS_INTERVAL_MS = 100;
 
 const MODE_TYPES = new Set<string>(['mode-start', 'mode-step', 'mode-stop', 'mode-view', 'search-start', 'search-stop']);
-const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive'];
+const MODE_KINDS: readonly ModeKind[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive', 'pretrain-transfer'];
 /** Modes that make their own data instead of reading the project's data settings. */
 const OWN_DATA: readonly ModeKind[] = ['seq2seq', 'word2vec'];
 
@@ -104,6 +106,24 @@ export function modeSpecOf(req: Extract<ModeRequest, { type: 'mode-start' }>): E
         num(spec.probe.labels, 'probe.labels', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
       }
       break;
+    case 'pretrain-transfer': {
+      if (typeof spec.classifier !== 'object' || spec.classifier === null || !Array.isArray(spec.classifier.nodes) || !Array.isArray(spec.classifier.edges)) throw new Error('training.mode.classifier must hold the classifier graph (nodes and edges) whose encoder layers share the autoencoder\'s node ids');
+      num(spec.noiseStd, 'noiseStd', (n) => n >= 0, 'a number >= 0');
+      const c = spec.compare;
+      if (c === undefined) break;
+      if (typeof c !== 'object' || c === null) throw new Error(`training.mode.compare must hold the comparison settings (perClass, valPerClass, probeSteps, finetuneSteps...), got ${JSON.stringify(c)}`);
+      if (c.encoderIds !== undefined && !(Array.isArray(c.encoderIds) && c.encoderIds.length > 0 && c.encoderIds.every((id) => typeof id === 'string'))) throw new Error(`training.mode.compare.encoderIds must be a list of node ids, got ${JSON.stringify(c.encoderIds)}`);
+      const whole = (n: number) => Number.isInteger(n) && n >= 1;
+      num(c.perClass, 'compare.perClass', whole, 'a whole number of at least 1');
+      num(c.valPerClass, 'compare.valPerClass', whole, 'a whole number of at least 1 (early stopping needs validation samples)');
+      num(c.probeSteps, 'compare.probeSteps', whole, 'a whole number of at least 1');
+      num(c.finetuneSteps, 'compare.finetuneSteps', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
+      num(c.lrScale, 'compare.lrScale', (n) => n > 0, 'a number above 0');
+      num(c.batchSize, 'compare.batchSize', whole, 'a whole number of at least 1');
+      num(c.seed, 'compare.seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
+      if (c.optimizer !== undefined && (typeof c.optimizer !== 'object' || c.optimizer === null)) throw new Error(`training.mode.compare.optimizer must hold optimiser settings (type, lr...), got ${JSON.stringify(c.optimizer)}`);
+      break;
+    }
   }
   return spec;
 }
@@ -124,6 +144,8 @@ interface ModeRun {
   w2v: Word2VecMode | null;
   rotation: RotationPretextMode | null;
   contrastive: ContrastiveMode | null;
+  /** Pretrain-transfer: the comparison's settings (run.ae is the autoencoder). */
+  pretrain: PretrainState | null;
   seed: number;
   step: Stepper;
   stepsPerEpoch: number;
@@ -137,6 +159,28 @@ interface ModeRun {
   lastFlush: number;
   /** The previous run's models are released once this one has started. */
   models: GraphModel[];
+  released: boolean;
+}
+
+/** The few-label comparison of a pretrain-transfer run, its settings filled in. */
+interface PretrainState {
+  classifier: ModelGraph;
+  encoderIds: string[];
+  perClass: number;
+  valPerClass: number;
+  probeSteps: number;
+  finetuneSteps: number;
+  lrScale: number;
+  batchSize: number;
+  optimizer: OptimizerChoice;
+  seed: number;
+  classes: number;
+  /** Samples of the rarest class in the training split. */
+  rarest: number;
+  /** The last reconstruction losses (up to 50), for the command line's summary. */
+  recent: number[];
+  /** Grows with every comparison asked for and when the run is released: older comparisons stop. */
+  generation: number;
 }
 
 interface SearchRun {
@@ -416,6 +460,7 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
   let w2v: Word2VecMode | null = null;
   let rotation: RotationPretextMode | null = null;
   let contrastive: ContrastiveMode | null = null;
+  let pretrain: PretrainState | null = null;
   let step: Stepper;
   let stepsPerEpoch: number;
   let models: GraphModel[];
@@ -508,8 +553,88 @@ function buildRun(runId: string, spec: Exclude<ModeSpec, { kind: 'trainer' }>, g
       models = [m.model];
       break;
     }
+    case 'pretrain-transfer': {
+      const m = new AutoencoderMode({ graph, data: data.train, noiseStd: spec.noiseStd, valueRange, ...base });
+      let p: PretrainState;
+      try {
+        p = pretrainStateOf(spec, m.model, data.train, t);
+      } catch (err) {
+        disposeModel(m.model, m.optimizer);
+        throw err;
+      }
+      ae = m;
+      pretrain = p;
+      step = () => {
+        const r = m.step();
+        p.recent.push(r.total);
+        if (p.recent.length > 50) p.recent.shift();
+        return { total: r.total, losses: { total: r.total, ...r.losses } };
+      };
+      stepsPerEpoch = m.stepsPerEpoch;
+      models = [m.model];
+      break;
+    }
   }
-  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, seq2seq, lm, w2v, rotation, contrastive, seed: t.seed, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models };
+  return { runId, kind: spec.kind, spec, data, ae, gan, classifier, seq2seq, lm, w2v, rotation, contrastive, pretrain, seed: t.seed, step, stepsPerEpoch, steps: 0, running: false, stopRequested: false, epochSums: {}, epochSteps: 0, pending: [], lastFlush: nowMs(), models, released: false };
+}
+
+/**
+ * The comparison settings of a pretrain-transfer project, checked against its data and
+ * graphs: the training split must be labelled with enough samples of every class, and the
+ * classifier must compile with encoder weights shaped as in the autoencoder.
+ */
+function pretrainStateOf(spec: Extract<ModeSpec, { kind: 'pretrain-transfer' }>, autoencoder: GraphModel, train: Dataset, t: TrainingSettings): PretrainState {
+  const classes = train.meta.numClasses;
+  if (!classes || !(train.targets instanceof Int32Array) || train.meta.targetShape.length !== 0) throw new Error(`The pretrain-transfer mode compares classifiers on a few labelled samples; "${train.meta.name}" has no class labels`);
+  const c = spec.compare ?? {};
+  const perClass = c.perClass ?? 10;
+  const valPerClass = c.valPerClass ?? 20;
+  const counts = new Array<number>(classes).fill(0);
+  for (const y of train.targets) counts[y]++;
+  const rarest = Math.min(...counts);
+  if (perClass + valPerClass > rarest) throw new Error(`The comparison needs ${perClass} + ${valPerClass} labelled samples of each class (compare.perClass + compare.valPerClass); the training split has only ${rarest} of class ${counts.indexOf(rarest)}`);
+  let classifier: GraphModel;
+  try {
+    classifier = compileGraph(spec.classifier, { seed: t.seed });
+  } catch (err) {
+    throw new Error(`training.mode.classifier: ${message(err)}`);
+  }
+  try {
+    const weights = classifier.stateDict();
+    const pretrained = autoencoder.stateDict();
+    const nodeOf = (name: string) => name.slice(0, name.indexOf('.'));
+    const shared = [...new Set([...weights.keys()].filter((k) => pretrained.has(k)).map(nodeOf))];
+    const encoderIds = c.encoderIds ?? shared;
+    if (!encoderIds.length) throw new Error('The classifier shares no weighted node id with the autoencoder, so no pretrained weights can load into it; give its encoder layers the autoencoder\'s ids');
+    for (const id of encoderIds) {
+      const names = [...weights.keys()].filter((k) => nodeOf(k) === id);
+      if (!names.length) throw new Error(`training.mode.compare.encoderIds: the classifier has no weighted node "${id}"`);
+      for (const name of names) {
+        const a = pretrained.get(name);
+        const b = weights.get(name)!;
+        if (!a) throw new Error(`training.mode.compare.encoderIds: the autoencoder has no weight "${name}"`);
+        if (a.shape.join() !== b.shape.join()) throw new Error(`"${name}" is [${a.shape.join(', ')}] in the autoencoder and [${b.shape.join(', ')}] in the classifier`);
+      }
+    }
+    return {
+      classifier: spec.classifier,
+      encoderIds: [...encoderIds],
+      perClass,
+      valPerClass,
+      probeSteps: c.probeSteps ?? 100,
+      finetuneSteps: c.finetuneSteps ?? 500,
+      lrScale: c.lrScale ?? 1,
+      batchSize: c.batchSize ?? 32,
+      optimizer: { ...(c.optimizer ?? t.optimizer) },
+      seed: c.seed ?? 0,
+      classes,
+      rarest,
+      recent: [],
+      generation: 0,
+    };
+  } finally {
+    disposeModel(classifier);
+  }
 }
 
 function lossNamesOf(model: GraphModel): string[] {
@@ -582,6 +707,10 @@ function infoOf(run: ModeRun): ModeInfo {
     const { featureId, labels } = probeDefaults(run);
     info.lossNames = run.rotation ? lossNamesOf(run.rotation.model) : ['nt_xent'];
     info.probe = { featureId, labels, maxLabels: run.data.train.length, pretext: run.rotation ? 'rotations told right' : 'partner views found' };
+  }
+  if (run.pretrain) {
+    const p = run.pretrain;
+    info.pretrain = { perClass: p.perClass, valPerClass: p.valPerClass, probeSteps: p.probeSteps, finetuneSteps: p.finetuneSteps, seed: p.seed, maxPerClass: p.rarest - 1, classes: p.classes };
   }
   return info;
 }
@@ -758,6 +887,9 @@ function viewOf(run: ModeRun, q: ModeViewQuery): ModeView | Promise<ModeView> {
     case 'probe':
       needs(run.rotation ?? run.contrastive, 'linear probe', run);
       return probeView(run, q);
+    case 'pretrain-compare':
+      needs(run.pretrain, 'pretraining comparison', run);
+      return pretrainCompareView(run, q);
     default:
       throw new Error(`Unknown mode view "${String((q as { kind?: unknown }).kind)}"`);
   }
@@ -825,8 +957,65 @@ async function probeView(run: ModeRun, q: Extract<ModeViewQuery, { kind: 'probe'
   return { kind: 'probe', split: name, samples: limit, labels, steps, featureId: defaults.featureId, accuracy, baseline, pretext };
 }
 
+/** The comparison yields to other work (stop requests, views) at least this often. */
+const COMPARE_SLICE_MS = 50;
+
+/**
+ * One seeded few-label split of the training split (`perClass` labels per class, and
+ * `valPerClass` more for early stopping); the classifier from scratch, the linear probe on the
+ * pretrained encoder and the probe fine-tuned, all with the same steps, optimiser and early
+ * stopping, scored on the first `limit` samples of the split asked for. It lets other work in
+ * between steps, and gives up when a newer comparison is asked for or the run is released.
+ */
+async function pretrainCompareView(run: ModeRun, q: Extract<ModeViewQuery, { kind: 'pretrain-compare' }>): Promise<ModeView> {
+  const p = run.pretrain!;
+  const generation = ++p.generation;
+  const seed = optional(q.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0') ?? p.seed;
+  const valPerClass = count(q.valPerClass, p.valPerClass, p.rarest - 1, 'valPerClass');
+  const perClass = count(q.perClass, p.perClass, p.rarest - valPerClass, 'perClass');
+  const probeSteps = count(q.probeSteps, p.probeSteps, 20000, 'probeSteps');
+  const finetuneSteps = optional(q.finetuneSteps, 'finetuneSteps', (n) => Number.isInteger(n) && n >= 0 && n <= 20000, 'a whole number from 0 to 20000') ?? p.finetuneSteps;
+  // The labels come from the training split: the scores are of held-out samples unless asked otherwise.
+  if (q.split === undefined && !run.data.test.length && !run.data.val.length) throw new Error('The comparison is scored on held-out samples; the data settings leave no test or validation split');
+  const { name, ds } = splitOf(run, q.split);
+  const limit = Math.min(count(q.limit, Math.min(ds.length, 10000), 10000, 'limit'), ds.length);
+  const test = limit < ds.length ? subset(ds, Array.from({ length: limit }, (_, i) => i)) : ds;
+  const steps = comparePretrainingSteps({
+    pretrained: run.ae!.model,
+    classifier: p.classifier,
+    encoderIds: p.encoderIds,
+    split: fewLabelSplit(run.data.train, perClass, valPerClass, seed),
+    test,
+    probeSteps,
+    finetuneSteps,
+    lrScale: p.lrScale,
+    batchSize: p.batchSize,
+    optimizer: p.optimizer,
+    seed,
+  });
+  let slice = nowMs();
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) {
+        const { scratch, probe, pretrained, gain } = r.value;
+        return { kind: 'pretrain-compare', split: name, samples: limit, seed, perClass, valPerClass, probeSteps, finetuneSteps, scratch, probe, pretrained, gain };
+      }
+      if (nowMs() - slice >= COMPARE_SLICE_MS) {
+        await yieldToEventLoop();
+        slice = nowMs();
+        if (p.generation !== generation) throw new Error(run.released ? 'The run was replaced before the comparison ended' : 'A newer comparison was asked for before this one ended');
+      }
+    }
+  } finally {
+    steps.return(undefined as never);
+  }
+}
+
 /** Frees a finished run's weights and optimiser state. */
 function release(run: ModeRun): void {
+  run.released = true;
+  if (run.pretrain) run.pretrain.generation++;
   for (const opt of [run.ae?.optimizer, run.gan?.optG, run.gan?.optD, run.classifier?.optimizer, run.seq2seq?.optimizer, run.lm?.optimizer, run.w2v?.optimizer, run.rotation?.classifier.optimizer, run.contrastive?.optimizer]) opt?.dispose();
   for (const model of run.models) {
     for (const t of model.stateDict().values()) {
@@ -892,6 +1081,23 @@ async function measureQuality(run: ModeRun): Promise<ModeQuality> {
     for (const q of (spec?.query ?? []).filter((w) => m.vocab.includes(w))) lines.push(`  ${q}: ${m.nearest(q, 3, 'cosine').map((n) => `${n.word} ${n.score.toFixed(2)}`).join(', ')}`);
     return { metrics, lines };
   }
+  if (run.pretrain) {
+    const recent = run.pretrain.recent;
+    const loss = recent.reduce((a, b) => a + b, 0) / Math.max(1, recent.length);
+    const v = (await pretrainCompareView(run, { kind: 'pretrain-compare' })) as Extract<ModeView, { kind: 'pretrain-compare' }>;
+    const at = (e: { test: number; step: number }) => `${pct(e.test)} (best validation at step ${e.step})`;
+    return {
+      metrics: { pretrainLoss: loss, scratchAccuracy: v.scratch.test, probeAccuracy: v.probe.test, pretrainedAccuracy: v.pretrained.test, gain: v.gain },
+      lines: [
+        `pretraining: reconstruction loss ${loss.toFixed(4)} (mean of the last ${recent.length} steps)`,
+        `label set ${v.seed}: ${v.perClass} labels per class, ${v.valPerClass} more for early stopping; scored on ${v.samples} ${v.split} samples`,
+        `  from scratch, ${v.probeSteps + v.finetuneSteps} steps: ${at(v.scratch)}`,
+        `  linear probe on the pretrained encoder, ${v.probeSteps} steps: ${at(v.probe)}`,
+        `  probe, then fine-tuned ${v.finetuneSteps} steps: ${at(v.pretrained)}`,
+        `gain from pretraining: ${v.gain >= 0 ? '+' : ''}${(100 * v.gain).toFixed(1)} points`,
+      ],
+    };
+  }
   if (run.rotation || run.contrastive) {
     const v = (await probeView(run, { kind: 'probe' })) as Extract<ModeView, { kind: 'probe' }>;
     return {
@@ -912,9 +1118,10 @@ async function measureQuality(run: ModeRun): Promise<ModeQuality> {
 
 /**
  * Mode kinds that `aps train` trains with their mode: their samples are made by the mode
- * (seq2seq, word2vec) or their loss does not come from the project's labels (rotation, contrastive).
+ * (seq2seq, word2vec) or their loss does not come from the project's labels (rotation,
+ * contrastive, and pretrain-transfer, which then compares classifiers on a few labels).
  */
-export const COMMAND_LINE_MODES: readonly ModeKind[] = ['seq2seq', 'word2vec', 'rotation', 'contrastive'];
+export const COMMAND_LINE_MODES: readonly ModeKind[] = ['seq2seq', 'word2vec', 'rotation', 'contrastive', 'pretrain-transfer'];
 
 /** The mode kind a project's training settings name when the command line trains it through its mode, else null. */
 export function commandLineModeOf(training: Record<string, unknown>): ModeKind | null {

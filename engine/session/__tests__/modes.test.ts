@@ -170,7 +170,7 @@ describe('ModeSession: course modes over the protocol', { timeout: 20_000 }, () 
     expect(stopped.status).toBe('stopped');
     expect(stopped.step).toBeLessThan(1000 * 10);
     s.handle({ type: 'mode-start', runId: 'plain', graph: mlpClassifierGraph(), data: digits(100), training: {} });
-    expect((await r.next('mode-failed', (e) => e.runId === 'plain')).reason).toBe('This project has no training mode; set training.mode to one of autoencoder, vae, gan, adversarial, seq2seq, language-model, word2vec, rotation, contrastive');
+    expect((await r.next('mode-failed', (e) => e.runId === 'plain')).reason).toBe('This project has no training mode; set training.mode to one of autoencoder, vae, gan, adversarial, seq2seq, language-model, word2vec, rotation, contrastive, pretrain-transfer');
     s.handle({ type: 'mode-start', runId: 'trainer', graph: mlpClassifierGraph(), data: digits(100), training: { mode: { kind: 'trainer' } } });
     expect((await r.next('mode-failed', (e) => e.runId === 'trainer')).reason).toContain('use the Training panel');
     s.handle({ type: 'mode-start', runId: 'eps', graph: mlpClassifierGraph(), data: digits(100), training: {}, mode: { kind: 'adversarial', epsilon: -1 } });
@@ -186,7 +186,7 @@ const examplesDir = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 describe('course-mode examples', { timeout: 30_000 }, () => {
   it('are committed as generated, carry their mode in training.mode, and start a mode run from the project alone', async () => {
     const index = JSON.parse(readFileSync(path.join(examplesDir, 'index.json'), 'utf8')) as { id: string }[];
-    expect(APP_MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'contrastive', 'gan', 'language-model', 'rotation', 'seq2seq', 'trainer', 'vae', 'word2vec', 'word2vec']);
+    expect(APP_MODE_EXAMPLES.map((e) => e.mode.kind).sort()).toEqual(['adversarial', 'autoencoder', 'autoencoder', 'contrastive', 'gan', 'language-model', 'pretrain-transfer', 'rotation', 'seq2seq', 'trainer', 'vae', 'word2vec', 'word2vec']);
     for (const e of APP_MODE_EXAMPLES) {
       expect(index.some((x) => x.id === e.id), e.id).toBe(true);
       const bytes = new Uint8Array(readFileSync(path.join(examplesDir, `${e.id}.aps`)));
@@ -197,8 +197,10 @@ describe('course-mode examples', { timeout: 30_000 }, () => {
       const r = recorder();
       const s = new ModeSession(r.emit);
       const data = dataSettingsOf(project);
-      // Digit projects train on 40 images; the text project keeps its windows.
-      const few = data.source.kind === 'builtin' && data.source.id === 'mnist' ? ({ ...data, source: { ...data.source, options: { samples: 40 } } } as typeof data) : data;
+      // Digit projects train on 40 images (600 for the few-label comparison, which needs 10 + 20
+      // labels of each class in the training split); the text project keeps its windows.
+      const samples = e.mode.kind === 'pretrain-transfer' ? 600 : 40;
+      const few = data.source.kind === 'builtin' && data.source.id === 'mnist' ? ({ ...data, source: { ...data.source, options: { samples } } } as typeof data) : data;
       s.handle({ type: 'mode-start', runId: e.id, graph: project.graph, data: few, training: { ...project.training, batchSize: 8 }, steps: 2 });
       const end = await r.next('mode-state', (x) => x.state === 'idle');
       expect(r.of('mode-failed'), e.id).toEqual([]);

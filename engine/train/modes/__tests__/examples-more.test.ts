@@ -48,7 +48,7 @@ describe('sequence, embedding and self-supervised mode examples', { timeout: 30_
         expect(inferGraph(m.classifier).problems).toEqual([]);
         const ae = new AutoencoderMode({ graph: e.graph, data: images, batchSize: 8 });
         losses = [ae.step().total, ae.step().total];
-        const probe = linearProbe(ae.model, m.probe.featureId, { data: images, classes: 10, batchSize: 8 });
+        const probe = linearProbe(ae.model, 'features', { data: images, classes: 10, batchSize: 8 });
         const scratch = new ClassifierMode({ graph: m.classifier, data: images, batchSize: 8 });
         losses.push(probe.step().total, scratch.step().total);
       }
