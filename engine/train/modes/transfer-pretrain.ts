@@ -144,7 +144,7 @@ export interface ComparisonProgress {
   steps: number;
 }
 
-function* trainEarlyStopped(mode: ClassifierMode, phase: ComparisonProgress['phase'], steps: number, every: number, val: Dataset, test: Dataset, best: EarlyStopped, offset = 0): Generator<ComparisonProgress, EarlyStopped, void> {
+function* trainEarlyStopped(mode: ClassifierMode, phase: ComparisonProgress['phase'], steps: number, every: number, val: Dataset, test: Dataset, best: EarlyStopped, offset = 0): globalThis.Generator<ComparisonProgress, EarlyStopped, void> {
   const out = { ...best };
   for (let i = 1; i <= steps; i++) {
     mode.step();
@@ -171,7 +171,7 @@ function disposeClassifier(mode: ClassifierMode): void {
  * comparison. The pretrained weights are copied before the first step; the classifiers it
  * trains are freed when it ends or is abandoned.
  */
-export function* comparePretrainingSteps(o: PretrainComparisonOptions): Generator<ComparisonProgress, PretrainComparison, void> {
+export function* comparePretrainingSteps(o: PretrainComparisonOptions): globalThis.Generator<ComparisonProgress, PretrainComparison, void> {
   const every = o.evalEvery ?? 25;
   const seed = o.seed ?? 0;
   if (!(o.probeSteps >= 1) || !(o.finetuneSteps >= 0)) throw new Error(`comparePretraining: probeSteps must be at least 1 and finetuneSteps at least 0, got ${o.probeSteps} and ${o.finetuneSteps}`);
