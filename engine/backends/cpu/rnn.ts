@@ -15,9 +15,27 @@ import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.
 import { f32, out } from './cpu-backend.ts';
 import { expm1Into, sigmoidFast as sigmoid, tanhFast as tanh } from './fast-math.ts';
 import { WASM_NR } from './gemm-wasm.ts';
-import { gemm, gemmPacked, gemmStrided, packStrided, type PackPanels, type StoreBlock } from './matmul.ts';
+import { gemm, gemmKernel, gemmPacked, gemmStrided, packStrided, type PackPanels, type StoreBlock } from './matmul.ts';
+import { createRnnWasm } from './rnn-wasm.ts';
 
 export type RnnMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+
+const gateWasm = createRnnWasm();
+let useGateWasm = gateWasm !== null;
+
+/**
+ * Selects the LSTM gate passes: 'wasm' (WebAssembly SIMD, rnn-wasm.ts; used with the
+ * WebAssembly GEMM for hidden sizes of at least 4) or 'js'. Returns whether it is now active.
+ */
+export function setLstmGateKernel(name: 'wasm' | 'js'): boolean {
+  useGateWasm = name === 'wasm' && gateWasm !== null;
+  return useGateWasm === (name === 'wasm');
+}
+
+/** The LSTM gate passes in use: 'wasm' or 'js'. */
+export function lstmGateKernel(): 'wasm' | 'js' {
+  return useGateWasm ? 'wasm' : 'js';
+}
 
 export function gateCount(mode: RnnMode): number {
   return mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
@@ -180,6 +198,190 @@ function lstmGates(s: LstmStep, hw: Float32Array, hwBase: number, hwLd: number):
   }
 }
 
+/** Float offsets of consecutive regions of the given sizes (each 16-byte aligned), then the end. */
+function regions(...sizes: number[]): number[] {
+  const offs: number[] = [];
+  let o = 0;
+  for (const n of sizes) {
+    offs.push(o);
+    o += Math.ceil(n / 4) * 4;
+  }
+  offs.push(o);
+  return offs;
+}
+
+/** Whether the LSTM of these sizes runs its gate passes in the WebAssembly module. */
+function lstmInWasm(T: number, N: number, H: number): boolean {
+  return useGateWasm && gemmKernel() === 'wasm' && T > 0 && N > 0 && H >= 4;
+}
+
+/**
+ * Copies `rows` rows of n floats inside the module's memory (float offsets and strides):
+ * in the module for n >= 4, else by a plain loop.
+ */
+function copyRowsIn(src: number, srcLd: number, dst: number, dstLd: number, rows: number, n: number): void {
+  const k = gateWasm!;
+  if (n >= 4) {
+    k.copyRows(src * 4, srcLd * 4, dst * 4, dstLd * 4, rows, n);
+    return;
+  }
+  const m = k.f32;
+  for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) m[dst + r * dstLd + j] = m[src + r * srcLd + j];
+}
+
+/**
+ * A StoreBlock that gathers an m x n product into the module's memory at `dst`: a product
+ * finished in one block is copied whole (rows `ldc` apart), others row by row (rows n
+ * apart). `ld` is then the row stride used, in floats.
+ */
+class Gather {
+  ld = 0;
+  dst = 0;
+  m = 0;
+  n = 0;
+
+  reset(dst: number, m: number, n: number): void {
+    this.dst = dst;
+    this.m = m;
+    this.n = n;
+    this.ld = n;
+  }
+
+  readonly store: StoreBlock = (view, base, ldc, i0, mc, j0, nc) => {
+    const mem = gateWasm!.f32;
+    if (i0 === 0 && mc === this.m && j0 === 0 && nc === this.n) {
+      mem.set(view.subarray(base, base + (mc - 1) * ldc + nc), this.dst);
+      this.ld = ldc;
+      return;
+    }
+    for (let i = 0; i < mc; i++) mem.set(view.subarray(base + i * ldc, base + i * ldc + nc), this.dst + (i0 + i) * this.n + j0);
+  };
+}
+
+const gather = new Gather();
+
+/**
+ * The LSTM forward with the gate pass in the WebAssembly module, which holds the sequence:
+ * the operands [x_t, h] of every step (x copied in once, h written by the previous step's
+ * gate pass), the saved activations and the outputs. Same outputs as the JS path.
+ */
+function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
+  const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
+  const k = gateWasm!;
+  const GH = 4 * H;
+  const K = I + H;
+  const NH = N * H;
+  const ldMax = Math.ceil(GH / WASM_NR) * WASM_NR;
+  // A has a slot per step and one more for the last step's unused h.
+  const [oA, oX, oB, oC0, oHw, oG, oCells, oTanh, oY, end] = regions((T + 1) * N * K, T * N * I, GH, NH, N * ldMax, T * N * GH, T * NH, T * NH, T * NH);
+  k.ensure(end + 4);
+  const mem = k.f32;
+  mem.set(x, oX);
+  copyRowsIn(oX, I, oA, K, T * N, I);
+  const first = reverse ? T - 1 : 0;
+  mem.set(h0, oY); // staged where y goes, copied into the first step's operand
+  copyRowsIn(oY, H, oA + first * N * K + I, K, N, H);
+  mem.set(c0 as Float32Array, oC0);
+  if (bIh && bHh) for (let j = 0; j < GH; j++) mem[oB + j] = bIh[j] + bHh[j];
+  else mem.fill(0, oB, oB + GH);
+  const wCat = new Float32Array(GH * K);
+  for (let j = 0; j < GH; j++) {
+    wCat.set(wIh.subarray(j * I, (j + 1) * I), j * K);
+    wCat.set(wHh.subarray(j * H, (j + 1) * H), j * K + I);
+  }
+  const rhs = new Rhs(wCat, K, GH, 1, K);
+  let prevT = -1;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const next = s === T - 1 ? T : reverse ? t - 1 : t + 1;
+    gather.reset(oHw, N, GH);
+    product(N, GH, K, mem, oA + t * N * K, K, 1, rhs, gather.store);
+    const cPrev = prevT < 0 ? oC0 : oCells + prevT * NH;
+    k.lstmForward(N, H, oHw * 4, gather.ld * 4, oB * 4, cPrev * 4, (oG + t * N * GH) * 4, (oCells + t * NH) * 4,
+      (oTanh + t * NH) * 4, (oY + t * NH) * 4, (oA + next * N * K + I) * 4, K * 4);
+    prevT = t;
+  }
+  const y = mem.slice(oY, oY + T * NH);
+  const cells = mem.slice(oCells, oCells + T * NH);
+  return [
+    out(y, [T, N, H]),
+    out(y.slice(prevT * NH, (prevT + 1) * NH), [N, H]),
+    out(cells.slice(prevT * NH, (prevT + 1) * NH), [N, H]),
+    out(mem.slice(oG, oG + T * N * GH), [T, N, GH]),
+    out(cells, [T, N, H]),
+    out(mem.slice(oTanh, oTanh + T * NH), [T, N, H]),
+  ];
+}
+
+/**
+ * The LSTM backward with the gate pass in the WebAssembly module: per step the gate
+ * gradients and dh = dGates W_hh; then dx = dGates W_ih, [dW_ih, dW_hh] = dGates^T [x_t, h]
+ * in one product, and the bias gradient summed in float64.
+ */
+function lstmBackwardWasm(li: LayerInputs, reverse: boolean, y: Float32Array, saved: Float32Array[], dy: Float32Array, dhT: Float32Array, dcT: Float32Array): TensorInfo[] {
+  const { x, h0, c0, wIh, wHh, T, N, I, H } = li;
+  const k = gateWasm!;
+  const GH = 4 * H;
+  const K = I + H;
+  const NH = N * H;
+  const ldMax = Math.max(Math.ceil(H / WASM_NR) * WASM_NR, H);
+  const [gates, cells, tanhCells] = saved;
+  const [oA, oX, oY, oH0, oG, oCells, oTanh, oC0, oDy, oDh, oDc0, oDc1, oDA, oDb, end] =
+    regions(T * N * K, T * N * I, T * NH, NH, T * N * GH, T * NH, T * NH, NH, T * NH, N * ldMax, NH, NH, T * N * GH, 2 * GH);
+  k.ensure(end + 4);
+  const mem = k.f32;
+  mem.set(gates, oG);
+  mem.set(cells, oCells);
+  mem.set(tanhCells, oTanh);
+  mem.set(c0 as Float32Array, oC0);
+  mem.set(dy, oDy);
+  mem.set(dhT, oDh);
+  mem.set(dcT, oDc0);
+  const whh = new Rhs(wHh, GH, H, H, 1);
+  let dhLd = H;
+  let dcIn = oDc0;
+  let dcOut = oDc1;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const cPrev = s === 0 ? oC0 : oCells + (reverse ? t + 1 : t - 1) * NH;
+    k.lstmBackward(N, H, oDh * 4, dhLd * 4, (oDy + t * NH) * 4, (oG + t * N * GH) * 4, cPrev * 4, (oTanh + t * NH) * 4,
+      dcIn * 4, dcOut * 4, (oDA + t * N * GH) * 4);
+    [dcIn, dcOut] = [dcOut, dcIn];
+    gather.reset(oDh, N, H);
+    product(N, H, GH, mem, oDA + t * N * GH, GH, 1, whh, gather.store);
+    dhLd = gather.ld;
+  }
+  const dh0 = new Float32Array(NH);
+  for (let n = 0; n < N; n++) dh0.set(mem.subarray(oDh + n * dhLd, oDh + n * dhLd + H), n * H);
+  const dc0 = mem.slice(dcIn, dcIn + NH);
+  // The operands [x_t, h_prev] of every step.
+  mem.set(x, oX);
+  copyRowsIn(oX, I, oA, K, T * N, I);
+  mem.set(y, oY);
+  mem.set(h0, oH0);
+  const first = reverse ? T - 1 : 0;
+  copyRowsIn(oH0, H, oA + first * N * K + I, K, N, H);
+  if (T > 1) {
+    if (reverse) copyRowsIn(oY + NH, H, oA + I, K, (T - 1) * N, H);
+    else copyRowsIn(oY, H, oA + N * K + I, K, (T - 1) * N, H);
+  }
+  const dx = new Float32Array(T * N * I);
+  gemm(T * N, I, GH, mem, oDA, GH, 1, wIh, 0, I, dx, 0);
+  const dW = new Float32Array(GH * K);
+  gemm(GH, K, T * N, mem, oDA, 1, GH, mem, oA, K, dW, 0);
+  const dWih = new Float32Array(GH * I);
+  const dWhh = new Float32Array(GH * H);
+  for (let j = 0; j < GH; j++) {
+    const r = j * K;
+    for (let i = 0; i < I; i++) dWih[j * I + i] = dW[r + i];
+    for (let i = 0; i < H; i++) dWhh[j * H + i] = dW[r + I + i];
+  }
+  k.f64.fill(0, oDb / 2, oDb / 2 + GH);
+  k.colSums(oDA * 4, T * N, GH / 4, oDb * 4);
+  const dbIh = Float32Array.from(k.f64.subarray(oDb / 2, oDb / 2 + GH));
+  return [out(dx, [T, N, I]), out(dh0, [N, H]), out(dc0, [N, H]), out(dWih, [GH, I]), out(dWhh, [GH, H]), out(dbIh, [GH]), out(dbIh.slice(), [GH])];
+}
+
 /**
  * Forward. Outputs: y [T, N, H], h_T [N, H], then LSTM: c_T, gates (i, f, g, o activations)
  * [T, N, 4H], cells [T, N, H], tanh(cells) [T, N, H]; GRU: gates (r, z, n) [T, N, 3H],
@@ -188,7 +390,9 @@ function lstmGates(s: LstmStep, hw: Float32Array, hwBase: number, hwLd: number):
 registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
   const reverse = attrs.reverse as boolean;
-  const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = readInputs(inputs, attrs);
+  const li = readInputs(inputs, attrs);
+  if (mode === 'lstm' && lstmInWasm(li.T, li.N, li.H)) return lstmForwardWasm(li, reverse);
+  const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
   const G = gateCount(mode);
   const GH = G * H;
   const NH = N * H;
@@ -342,13 +546,17 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
   const reverse = attrs.reverse as boolean;
   const hasBias = attrs.hasBias as boolean;
-  const { x, h0, c0, wIh, wHh, T, N, I, H } = readInputs(inputs, attrs);
+  const li = readInputs(inputs, attrs);
+  const { x, h0, c0, wIh, wHh, T, N, I, H } = li;
   let k = (mode === 'lstm' ? 5 : 4) + (hasBias ? 2 : 0);
   const y = f32(inputs[k++]);
   const nSaved = savedCount(mode);
   const saved = inputs.slice(k, k + nSaved).map(f32);
   k += nSaved;
   const dy = f32(inputs[k++]);
+  if (mode === 'lstm' && lstmInWasm(T, N, H)) {
+    return lstmBackwardWasm(li, reverse, y, saved, dy, f32(inputs[k]), f32(inputs[k + 1]));
+  }
   const dh = Float32Array.from(f32(inputs[k++]));
   const dc = mode === 'lstm' ? Float32Array.from(f32(inputs[k++])) : null;
   const G = gateCount(mode);
