@@ -2,6 +2,7 @@
 import { registerKernel, type TensorInfo } from '../../core/backend.ts';
 import { broadcastShapes, type Shape, shapeStr, sizeOf, stridesOf } from '../../core/shape.ts';
 import { anyValues, f32, out } from './cpu-backend.ts';
+import { reluGradSimd, reluSimd } from './pool-simd.ts';
 
 type Binary = (x: number, y: number) => number;
 type Unary = (x: number) => number;
@@ -197,9 +198,11 @@ registerMap('Neg', (x, r) => {
 /**
  * ReLU on the float bits, without a branch (a data-dependent branch mispredicts on about
  * half of the activations): a set sign bit clears the value, so negatives and -0 become
- * +0; NaN stays NaN whatever its sign, as torch.relu.
+ * +0; NaN stays NaN whatever its sign, as torch.relu. WebAssembly SIMD does the same with a
+ * comparison mask where it is available.
  */
 registerMap('Relu', (x, r) => {
+  if (reluSimd(x, r)) return;
   const xb = new Int32Array(x.buffer, x.byteOffset, x.length);
   const rb = new Int32Array(r.buffer, r.byteOffset, r.length);
   for (let i = 0; i < xb.length; i++) {
@@ -254,6 +257,7 @@ function registerGrad(name: string, loop: (dy: Float32Array, t: Float32Array, re
 
 /** dy where x > 0, else +0: dy's bits masked by the comparison, without a branch. */
 registerGrad('ReluGrad', (dy, x, r) => {
+  if (reluGradSimd(dy, x, r)) return;
   const db = new Int32Array(dy.buffer, dy.byteOffset, dy.length);
   const rb = new Int32Array(r.buffer, r.byteOffset, r.length);
   for (let i = 0; i < rb.length; i++) rb[i] = db[i] & -(x[i] > 0);

@@ -9,6 +9,7 @@ import { registerKernel } from '../../core/backend.ts';
 import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
 import { CONV_MEM_BASE, convWasm } from './conv-wasm.ts';
 import { f32, i32, out } from './cpu-backend.ts';
+import { maxPool2GradSimd } from './pool-simd.ts';
 
 let fastPaths = true;
 let wasmPool = true;
@@ -152,13 +153,21 @@ registerKernel('MaxPool2D', 'cpu', ([x], attrs) => {
   return [out(y, [N, C, p.outH, p.outW]), out(idx, [N, C, p.outH, p.outW], 'int32')];
 });
 
-/** Gradient of MaxPool2D: dy and the indices it returned; attrs inputShape. */
+/**
+ * Gradient of MaxPool2D: dy and the indices it returned; attrs as the forward + inputShape.
+ * Each dy adds into the input position its index names; 2x2 stride-2 windows inside the
+ * input do not overlap, so there each input position gets one dy or +0 (WebAssembly SIMD).
+ */
 registerKernel('MaxPool2DGrad', 'cpu', ([dy, indices], attrs) => {
   const [N, C, H, W] = attrs.inputShape as number[];
   const dyv = f32(dy);
   const iv = i32(indices);
   const P = dy.shape[2] * dy.shape[3];
   const dx = new Float32Array(N * C * H * W);
+  if (fastPaths && wasmPool && attrs.kernelH === 2 && attrs.kernelW === 2 && attrs.strideH === 2 && attrs.strideW === 2) {
+    const p = windowOf(attrs);
+    if (p.dh === 1 && p.dw === 1 && allInside(p, H, W) && maxPool2GradSimd(dyv, iv, dx, N * C, H, W, p.outH, p.outW)) return out(dx, [N, C, H, W]);
+  }
   for (let pl = 0; pl < N * C; pl++) {
     const base = pl * H * W;
     for (let o = pl * P, end = o + P; o < end; o++) if (iv[o] >= 0) dx[base + iv[o]] += dyv[o];

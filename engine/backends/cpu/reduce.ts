@@ -2,6 +2,7 @@
 import { registerKernel, type TensorInfo } from '../../core/backend.ts';
 import { normDim, type Shape } from '../../core/shape.ts';
 import { f32, out } from './cpu-backend.ts';
+import { rowSumsSimd } from './pool-simd.ts';
 
 function reducedShape(shape: Shape, dims: readonly number[], keepdim: boolean): number[] {
   const res: number[] = [];
@@ -36,6 +37,13 @@ registerKernel('Sum', 'cpu', ([x], attrs) => {
     for (const d of dims) red *= x.shape[d];
     let inner = 1;
     for (let i = dims[dims.length - 1] + 1; i < rank; i++) inner *= x.shape[i];
+    if (inner === 1 && outer > 0) {
+      const sums = new Float64Array(outer);
+      if (rowSumsSimd(xv, 0, outer, red, sums)) {
+        res.set(sums);
+        return out(res, shape);
+      }
+    }
     for (let o = 0; o < outer; o++) {
       const base = o * red * inner;
       const ob = o * inner;
@@ -81,6 +89,26 @@ registerKernel('Sum', 'cpu', ([x], attrs) => {
   const innerReduced = red[m - 1];
   const idx = new Array<number>(m).fill(0);
   let o = 0;
+  if (innerReduced) {
+    // Rows summed in float64 (SIMD), then added into float64 slots rounded once at the end.
+    const rows = xv.length / inner;
+    const sums = new Float64Array(rows);
+    if (rowSumsSimd(xv, 0, rows, inner, sums)) {
+      const acc = new Float64Array(n);
+      for (let r = 0; r < rows; r++) {
+        acc[o] += sums[r];
+        for (let d = m - 2; d >= 0; d--) {
+          idx[d]++;
+          o += strideM[d];
+          if (idx[d] < dimsM[d]) break;
+          o -= strideM[d] * dimsM[d];
+          idx[d] = 0;
+        }
+      }
+      res.set(acc);
+      return out(res, shape);
+    }
+  }
   for (let i = 0; i < xv.length; i += inner) {
     if (innerReduced) {
       let acc = 0;
