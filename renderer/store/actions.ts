@@ -150,12 +150,14 @@ export const importLayers: Action<{ graph: ModelGraph; added: readonly string[];
     const missing = doc.graph.nodes.filter((n) => !graph.nodes.some((m) => m.id === n.id));
     if (missing.length) return `The import would remove ${missing.map((n) => n.id).join(', ')}; import again.`;
     const fresh = new Set(added);
+    // Layers without a place yet (a project written by a script) are laid out first.
+    const placed = doc.graph.nodes.every((n) => doc.ui.positions[n.id]) ? doc.ui.positions : { ...layeredLayout(doc.graph), ...doc.ui.positions };
     const laid = layeredLayout(graph, fresh);
-    const old = Object.values(doc.ui.positions);
+    const old = doc.graph.nodes.map((n) => placed[n.id]!);
     const top = old.length ? Math.max(...old.map((p) => p.y)) + ROW_HEIGHT : 0;
     const left = old.length ? Math.min(...old.map((p) => p.x)) : 0;
     const minY = Math.min(...added.map((id) => laid[id]?.y ?? 0));
-    const positions = { ...doc.ui.positions };
+    const positions = { ...placed };
     for (const id of added) positions[id] = { x: left + (laid[id]?.x ?? 0), y: top + (laid[id]?.y ?? 0) - minY };
     return { doc: withGraph(doc, graph, positions), selection: [...added] };
   },

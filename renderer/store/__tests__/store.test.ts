@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, LayerDef, ModelGraph, ParamValues } from '../../../engine/graph/types.ts';
-import { addLayer, autoLayout, connect, copyClip, duplicate, group, moveNodes, paste, removeItems, setParam, setTraining, toggleExpanded, ungroup } from '../actions.ts';
+import { addLayer, autoLayout, clearPretrained, connect, copyClip, duplicate, group, importLayers, moveNodes, paste, removeItems, setParam, setTraining, toggleExpanded, ungroup } from '../actions.ts';
 import { emptyDocument } from '../document.ts';
 import type { LayerServices } from '../services.ts';
 import { createEditorStore, isDirty } from '../store.ts';
@@ -192,5 +192,41 @@ describe('editor store', () => {
     expect(p.unit_3.y).not.toBe(p[b].y);
     expect(store.undo()).toBe('Arrange layers');
     expect(store.getState().doc.ui.positions.unit_3).toEqual({ x: -500, y: 900 });
+  });
+
+  it('imports layers below the current ones in one undoable step; copies and blocks leave the pretrained marker alone', () => {
+    const { store, a, b, c } = chain();
+    const doc = store.getState().doc;
+    const graph: ModelGraph = {
+      nodes: [...doc.graph.nodes, { id: 'enc', type: 'Unit', params: { width: 4 }, pretrained: 'ae.aps › enc', frozen: true }, { id: 'enc_act', type: 'Unit', params: { width: 4 } }],
+      edges: [...doc.graph.edges, { id: 'e1', source: a, sourcePort: 'out', target: 'enc', targetPort: 'in' }, { id: 'e2', source: 'enc', sourcePort: 'out', target: 'enc_act', targetPort: 'in' }],
+    };
+    expect(store.dispatch(importLayers, { graph, added: ['enc', 'enc_act'], source: 'ae.aps' })).toEqual({ ok: true });
+    const after = store.getState();
+    expect(after.selection).toEqual(['enc', 'enc_act']);
+    const p = after.doc.ui.positions;
+    // Below every existing layer, left to right in flow order.
+    expect(Math.min(p.enc.y, p.enc_act.y)).toBeGreaterThan(Math.max(p[a].y, p[b].y, p[c].y));
+    expect(p.enc_act.x).toBeGreaterThan(p.enc.x);
+    // A graph that drops layers is not an import.
+    expect(store.dispatch(importLayers, { graph: { nodes: graph.nodes.slice(1), edges: [] }, added: ['enc'], source: 'x.aps' }).ok).toBe(false);
+
+    // Copies start from random values; a block would rename the layer's weights.
+    store.dispatch(duplicate, { ids: ['enc'] });
+    const copy = store.getState().doc.graph.nodes.at(-1)!;
+    expect(copy.type).toBe('Unit');
+    expect(copy).not.toHaveProperty('pretrained');
+    expect(copy.frozen).toBe(true);
+    const refused = store.dispatch(group, { ids: ['enc', 'enc_act'] });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.message).toMatch(/^enc starts from imported weights, kept by layer id/);
+
+    expect(store.dispatch(clearPretrained, { nodeId: 'enc' })).toEqual({ ok: true });
+    expect(store.getState().doc.graph.nodes.find((n) => n.id === 'enc')).not.toHaveProperty('pretrained');
+    expect(store.dispatch(clearPretrained, { nodeId: 'enc' })).toEqual({ ok: false, message: '"enc" already starts from random values.' });
+    expect(store.undo()).toBe('Start layer from random values');
+    expect(store.undo()).toBe('Duplicate');
+    expect(store.undo()).toBe('Import layers from ae.aps');
+    expect(store.getState().doc.graph.nodes.map((n) => n.id)).toEqual([a, b, c]);
   });
 });
