@@ -710,7 +710,7 @@ function infoOf(run: ModeRun): ModeInfo {
   }
   if (run.pretrain) {
     const p = run.pretrain;
-    info.pretrain = { perClass: p.perClass, valPerClass: p.valPerClass, probeSteps: p.probeSteps, finetuneSteps: p.finetuneSteps, seed: p.seed, maxPerClass: p.rarest - 1, classes: p.classes };
+    info.pretrain = { perClass: p.perClass, valPerClass: p.valPerClass, probeSteps: p.probeSteps, finetuneSteps: p.finetuneSteps, seed: p.seed, maxPerClass: p.rarest - p.valPerClass, classes: p.classes };
   }
   return info;
 }

@@ -3,6 +3,7 @@ import { LineChart } from '../charts/LineChart.tsx';
 import { AttackPanel } from './AttackPanel.tsx';
 import { AutoencoderViews, clampInt } from './AutoencoderViews.tsx';
 import { GanViews } from './GanViews.tsx';
+import { PretrainViews } from './PretrainViews.tsx';
 import { ProbeViews } from './ProbeViews.tsx';
 import { TextModeViews } from './TextModeViews.tsx';
 import { Word2VecViews } from './Word2VecViews.tsx';
@@ -20,11 +21,13 @@ const ABOUT: Record<string, string> = {
   word2vec: 'Each word gets a vector, learned by predicting the words around it. Words used in the same contexts end up near each other.',
   rotation: 'Every unlabelled image is shown turned by 0, 90, 180 and 270 degrees and the network learns which turn it sees; to do so it has to learn what upright images look like. A linear probe then measures how well its features separate the classes.',
   contrastive: 'Two random views of each image go through the same network; the NT-Xent loss pulls the two views together and pushes other images away. A linear probe then measures how well the features separate the classes.',
+  'pretrain-transfer': 'A denoising autoencoder learns from the images without their labels. Its encoder has the layers of a classifier, so the classifier can start from the pretrained weights; with only a few labels, compare it with the same classifier trained from scratch.',
 };
 
 /**
  * The Mode panel of a project with a course mode (autoencoder, VAE, GAN, adversarial
- * attack): train, step or stop the mode's run, its live losses, and what the mode shows.
+ * attack, text, self-supervised and autoencoder pretraining): train, step or stop the
+ * mode's run, its live losses, and what the mode shows.
  */
 export function ModePanel({ session }: { session: ModeSession }) {
   const { mode, state } = session;
@@ -80,6 +83,7 @@ export function ModePanel({ session }: { session: ModeSession }) {
             {(kind === 'seq2seq' || kind === 'language-model') && <TextModeViews session={session} />}
             {kind === 'word2vec' && <Word2VecViews session={session} />}
             {(kind === 'rotation' || kind === 'contrastive') && <ProbeViews session={session} />}
+            {kind === 'pretrain-transfer' && <PretrainViews session={session} />}
           </>
         )}
       </div>

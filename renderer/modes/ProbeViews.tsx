@@ -2,12 +2,12 @@ import { useState } from 'react';
 import { clampInt } from './AutoencoderViews.tsx';
 import { useModeView, type ModeSession } from './useModeSession.ts';
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+export const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** One accuracy as a labelled bar from 0 to 100%. */
-function AccuracyBar({ label, value, testId, muted }: { label: string; value: number; testId: string; muted?: boolean }) {
+export function AccuracyBar({ label, value, testId, muted, title }: { label: string; value: number; testId: string; muted?: boolean; title?: string }) {
   return (
-    <div className="probe-bar" data-testid={testId} data-value={value.toFixed(4)}>
+    <div className="probe-bar" data-testid={testId} data-value={value.toFixed(4)} title={title}>
       <span className="probe-bar-label">{label}</span>
       <span className="probe-bar-track">
         <span className={`probe-bar-fill${muted ? ' muted' : ''}`} style={{ width: `${Math.max(0, Math.min(1, value)) * 100}%` }} />

@@ -115,7 +115,7 @@ export function accuracySeries(state: ModeRunState): Series[] {
   return points.length ? [{ id: 'd-accuracy', label: 'discriminator accuracy', colour: '#2b8a3e', points }] : [];
 }
 
-const APP_MODES: readonly string[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive'];
+const APP_MODES: readonly string[] = ['autoencoder', 'vae', 'gan', 'adversarial', 'seq2seq', 'language-model', 'word2vec', 'rotation', 'contrastive', 'pretrain-transfer'];
 
 /** The course mode a project's training settings name, when the Mode panel can run it. */
 export function projectMode(training: Record<string, unknown> | null | undefined): Exclude<ModeSpec, { kind: 'trainer' }> | null {
@@ -134,4 +134,5 @@ export const MODE_TITLES: Record<ModeKind, string> = {
   word2vec: 'Word vectors (word2vec)',
   rotation: 'Self-supervised: rotation prediction',
   contrastive: 'Self-supervised: contrastive learning',
+  'pretrain-transfer': 'Autoencoder pretraining for few labels',
 };

@@ -63,8 +63,9 @@ describe('mode run state', () => {
     expect(projectMode({ mode: { kind: 'word2vec' } })).toEqual({ kind: 'word2vec' });
     expect(projectMode({ mode: { kind: 'rotation' } })).toEqual({ kind: 'rotation' });
     expect(projectMode({ mode: { kind: 'contrastive', temperature: 0.5 } })).toEqual({ kind: 'contrastive', temperature: 0.5 });
-    // Pretraining followed by transfer is not a Mode-panel run.
-    expect(projectMode({ mode: { kind: 'pretrain-transfer' } })).toBeNull();
+    const classifier = { nodes: [], edges: [] };
+    expect(projectMode({ mode: { kind: 'pretrain-transfer', classifier, noiseStd: 0.3 } })).toEqual({ kind: 'pretrain-transfer', classifier, noiseStd: 0.3 });
+    expect(projectMode({ mode: { kind: 'transfer' } })).toBeNull();
     expect(projectMode({ epochs: 3 })).toBeNull();
     expect(projectMode(null)).toBeNull();
   });
