@@ -130,7 +130,7 @@ const QC = 512;
  * Rows per tile for `rows` rows: 4 unless 6 pads fewer (the 4-row kernels run a little
  * faster per multiply, the 6-row ones waste less on 6, 18 or 30 rows, say).
  */
-function tileRows(rows: number): number {
+export function tileRows(rows: number): number {
   return Math.ceil(rows / 4) * 4 <= Math.ceil(rows / MR) * MR ? 4 : MR;
 }
 
@@ -146,7 +146,7 @@ function layout(sizes: number[]): { at: number[]; total: number } {
 }
 
 /** A zero-padded copy of input planes: Hp x Wp each, the input at row pt, column pl (either may be negative: cropped). */
-interface Padded {
+export interface Padded {
   H: number;
   W: number;
   Hp: number;
@@ -161,7 +161,7 @@ interface Padded {
  * for the interior and the same copy from the zero row at f32[zero...] (at least Wp
  * floats) for the borders.
  */
-function copyPadded(k: ConvWasm, xp: number, stage: number, zero: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
+export function copyPadded(k: ConvWasm, xp: number, stage: number, zero: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
   const { H, W, Hp, Wp, pt, pl } = p;
   const r0 = Math.min(Hp, Math.max(0, pt));
   const r1 = Math.max(r0, Math.min(Hp, H + pt));

@@ -56,6 +56,12 @@ export interface ConvWasm {
   toPanels(src: number, dst: number, rows: number, outH: number, outW: number, Wp: number, panelBytes: number, zeros: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, blocks: number, planes: number, dv: number, di: number, rowBytes: number): void;
   copy2d(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void;
+  /** Winograd F(2x2, 3x3) input transform of one padded plane (see winoInBody). */
+  winoIn(src: number, srcRow: number, dst: number, dstXi: number, TH: number, G4: number, dstRow: number, unused: number): void;
+  /** Winograd F(2x2, 3x3) output transform and bias of one output channel (see winoOutBody). */
+  winoOut(src: number, srcXi: number, dst: number, dstRow: number, TH: number, G4: number, bias: number, srcRow: number): void;
+  /** Winograd transform of the 2x2 output-gradient tiles of one plane, for the weight gradient (see winoDyBody). */
+  winoDy(src: number, srcRow: number, dst: number, dstXi: number, TH: number, G4: number, dstT: number, dstRow: number): void;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
   f32: Float32Array;
   /** Int32 view of the same memory. */
@@ -113,6 +119,7 @@ const OP = {
 const SIMD = {
   load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11,
   f32x4Ne: 0x42, f32x4Gt: 0x44, or: 0x50, bitselect: 0x52, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Mul: 0xe6,
+  f32x4ExtractLane: 0x1f, f32x4Neg: 0xe1, f32x4Sub: 0xe5,
 };
 
 /** A function body under construction: i32 locals first (params included), then v128 locals. */
@@ -505,6 +512,209 @@ function toPanelsBody(): number[] {
   return f.encode(6, 0);
 }
 
+/** Byte lanes of i8x16.shuffle that pick the given f32 lanes (0-3 of the first operand, 4-7 of the second). */
+const floatLanes = (lanes: number[]) => lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+const EVEN = floatLanes([0, 2, 4, 6]);
+const ODD = floatLanes([1, 3, 5, 7]);
+const INTERLEAVE_LO = floatLanes([0, 4, 1, 5]);
+const INTERLEAVE_HI = floatLanes([2, 6, 3, 7]);
+
+function shuffle(f: Body, dst: number, a: number, b: number, lanes: number[]): void {
+  f.get(a);
+  f.get(b);
+  f.simd(SIMD.shuffle, ...lanes);
+  f.set(dst);
+}
+
+/**
+ * winoIn(src, srcRow, dst, dstXi, TH, G4, dstRow): the Winograd F(2x2, 3x3) input
+ * transform B^T d B of one zero-padded plane (rows srcRow bytes apart, at least 2*TH + 2
+ * rows of 8*G4 + 2 floats): tile (th, tw) is the 4x4 block at row 2*th, column 2*tw, and
+ * entry xi = 4a + b of its transform goes to dst + xi*dstXi + th*dstRow + 4*tw. Four tiles
+ * per step, 4*G4 per tile row: where dstRow is less than 16*G4 the last step of a row
+ * writes up to 3 tiles into the next row, which that row then overwrites (and past the
+ * last row). B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+ */
+function winoInBody(): number[] {
+  const [SRC, SROW, DST, DXI, TH, G4, DTR] = [0, 1, 2, 3, 4, 5, 6];
+  const [IT, JT, RS, R, Q, QA, PG, QR] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [V0, V1, W0, W1, E, T] = [16, 17, 18, 19, 20, 36];
+  const e = (r: number, j: number) => E + 4 * r + j;
+  const f = new Body();
+  f.mov(RS, SRC);
+  f.mov(QR, DST);
+  f.mov(IT, TH);
+  f.loop(); // tile rows
+  f.mov(PG, RS);
+  f.mov(Q, QR);
+  f.mov(JT, G4);
+  f.loop(); // four tiles
+  f.mov(R, PG);
+  for (let r = 0; r < 4; r++) {
+    f.loadV(V0, R, 0);
+    f.loadV(V1, R, 16);
+    f.loadV(W0, R, 8);
+    f.loadV(W1, R, 24);
+    // Columns 2tw .. 2tw+3 of the four tiles.
+    shuffle(f, e(r, 0), V0, V1, EVEN);
+    shuffle(f, e(r, 1), V0, V1, ODD);
+    shuffle(f, e(r, 2), W0, W1, EVEN);
+    shuffle(f, e(r, 3), W0, W1, ODD);
+    // d B, in place: (c0 - c2, c1 + c2, c2 - c1, c1 - c3).
+    f.v(e(r, 0), SIMD.f32x4Sub, e(r, 0), e(r, 2));
+    f.v(e(r, 3), SIMD.f32x4Sub, e(r, 1), e(r, 3));
+    f.v(T, SIMD.f32x4Sub, e(r, 2), e(r, 1));
+    f.v(e(r, 1), SIMD.f32x4Add, e(r, 1), e(r, 2));
+    f.mov(e(r, 2), T);
+    if (r < 3) f.addLocal(R, SROW);
+  }
+  f.mov(QA, Q);
+  for (let a = 0; a < 4; a++) {
+    for (let b = 0; b < 4; b++) {
+      if (a === 0) f.v(T, SIMD.f32x4Sub, e(0, b), e(2, b));
+      else if (a === 1) f.v(T, SIMD.f32x4Add, e(1, b), e(2, b));
+      else if (a === 2) f.v(T, SIMD.f32x4Sub, e(2, b), e(1, b));
+      else f.v(T, SIMD.f32x4Sub, e(1, b), e(3, b));
+      f.storeV(QA, 0, T);
+      if (a < 3 || b < 3) f.addLocal(QA, DXI);
+    }
+  }
+  f.addConst(Q, 16);
+  f.addConst(PG, 32);
+  f.countDownEnd(JT);
+  f.addLocal(RS, SROW);
+  f.addLocal(RS, SROW);
+  f.addLocal(QR, DTR);
+  f.countDownEnd(IT);
+  return f.encode(8, 21);
+}
+
+/**
+ * winoOut(src, srcXi, dst, dstRow, TH, G4, bias, srcRow): the Winograd F(2x2, 3x3) output
+ * transform A^T m A + bias of one output channel: m's entry xi of tile (th, tw) is at
+ * src + xi*srcXi + th*srcRow + 4*tw and the 2x2 result goes to rows 2*th, 2*th + 1,
+ * columns 2*tw, 2*tw + 1 of the plane at dst (rows dstRow bytes apart, 8*G4 floats
+ * written per row); the bias is the float at byte address `bias`.
+ * A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]; four tiles per step.
+ */
+function winoOutBody(): number[] {
+  const [SRC, SXI, DST, DROW, TH, G4, BIAS, STR] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [IT, JT, S, SA, D, RD, SR] = [8, 9, 10, 11, 12, 13, 14];
+  const [M, BV, Y00, Y01, Y10, Y11, T] = [15, 31, 32, 33, 34, 35, 36];
+  const m = (a: number, b: number) => M + 4 * a + b;
+  const f = new Body();
+  f.splat(BV, BIAS, 0);
+  f.mov(SR, SRC);
+  f.mov(RD, DST);
+  f.mov(IT, TH);
+  f.loop(); // tile rows
+  f.mov(D, RD);
+  f.mov(S, SR);
+  f.mov(JT, G4);
+  f.loop(); // four tiles
+  f.mov(SA, S);
+  for (let x = 0; x < 16; x++) {
+    f.loadV(M + x, SA, 0);
+    if (x < 15) f.addLocal(SA, SXI);
+  }
+  for (let b = 0; b < 4; b++) {
+    // A^T m: rows (m0 + m1 + m2, m1 - m2 - m3).
+    f.v(m(0, b), SIMD.f32x4Add, m(0, b), m(1, b));
+    f.v(m(0, b), SIMD.f32x4Add, m(0, b), m(2, b));
+    f.v(m(1, b), SIMD.f32x4Sub, m(1, b), m(2, b));
+    f.v(m(1, b), SIMD.f32x4Sub, m(1, b), m(3, b));
+  }
+  for (const [y, a] of [[Y00, 0], [Y10, 1]]) {
+    f.v(y, SIMD.f32x4Add, m(a, 0), m(a, 1));
+    f.v(y, SIMD.f32x4Add, y, m(a, 2));
+    f.v(y, SIMD.f32x4Add, y, BV);
+  }
+  for (const [y, a] of [[Y01, 0], [Y11, 1]]) {
+    f.v(y, SIMD.f32x4Sub, m(a, 1), m(a, 2));
+    f.v(y, SIMD.f32x4Sub, y, m(a, 3));
+    f.v(y, SIMD.f32x4Add, y, BV);
+  }
+  shuffle(f, T, Y00, Y01, INTERLEAVE_LO);
+  f.storeV(D, 0, T);
+  shuffle(f, T, Y00, Y01, INTERLEAVE_HI);
+  f.storeV(D, 16, T);
+  f.i32op(SA, D, OP.i32Add, DROW);
+  shuffle(f, T, Y10, Y11, INTERLEAVE_LO);
+  f.storeV(SA, 0, T);
+  shuffle(f, T, Y10, Y11, INTERLEAVE_HI);
+  f.storeV(SA, 16, T);
+  f.addConst(S, 16);
+  f.addConst(D, 32);
+  f.countDownEnd(JT);
+  f.addLocal(RD, DROW);
+  f.addLocal(RD, DROW);
+  f.addLocal(SR, STR);
+  f.countDownEnd(IT);
+  return f.encode(7, 22);
+}
+
+/**
+ * winoDy(src, srcRow, dst, dstXi, TH, G4, dstT, dstRow): the transform A dy A^T of the
+ * 2x2 output-gradient tiles of one zero-padded plane (2*TH rows of 8*G4 floats, srcRow
+ * bytes apart), for the weight gradient: entry xi = 4a + b of tile (th, tw) goes to
+ * dst + xi*dstXi + th*dstRow + tw*dstT (one float each, so that several channels can
+ * share 8-float panels). Four tiles per step; as in winoIn, a row's last step may write
+ * up to 3 tiles into the next row. A = [[1, 0], [1, 1], [1, -1], [0, -1]].
+ */
+function winoDyBody(): number[] {
+  const [SRC, SROW, DST, DXI, TH, G4, DT, DTR] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [IT, JT, RS, PG, Q, QA, QL, QR] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [V0, V1, E, T] = [16, 17, 18, 26];
+  const e = (r: number, j: number) => E + 4 * r + j;
+  const f = new Body();
+  f.mov(RS, SRC);
+  f.mov(QR, DST);
+  f.mov(IT, TH);
+  f.loop(); // tile rows
+  f.mov(PG, RS);
+  f.mov(Q, QR);
+  f.mov(JT, G4);
+  f.loop(); // four tiles
+  for (let r = 0; r < 2; r++) {
+    f.mov(QA, PG);
+    if (r === 1) f.addLocal(QA, SROW);
+    f.loadV(V0, QA, 0);
+    f.loadV(V1, QA, 16);
+    shuffle(f, e(r, 0), V0, V1, EVEN);
+    shuffle(f, e(r, 3), V0, V1, ODD);
+    // (d0, d0 + d1, d0 - d1, -d1)
+    f.v(e(r, 1), SIMD.f32x4Add, e(r, 0), e(r, 3));
+    f.v(e(r, 2), SIMD.f32x4Sub, e(r, 0), e(r, 3));
+    f.v(e(r, 3), SIMD.f32x4Neg, e(r, 3));
+  }
+  f.mov(QA, Q);
+  for (let a = 0; a < 4; a++) {
+    for (let b = 0; b < 4; b++) {
+      if (a === 0) f.mov(T, e(0, b));
+      else if (a === 1) f.v(T, SIMD.f32x4Add, e(0, b), e(1, b));
+      else if (a === 2) f.v(T, SIMD.f32x4Sub, e(0, b), e(1, b));
+      else f.v(T, SIMD.f32x4Neg, e(1, b));
+      f.mov(QL, QA);
+      for (let lane = 0; lane < 4; lane++) {
+        f.get(QL);
+        f.get(T);
+        f.simd(SIMD.f32x4ExtractLane, lane);
+        f.code.push(OP.f32Store, 2, 0);
+        if (lane < 3) f.addLocal(QL, DT);
+      }
+      if (a < 3 || b < 3) f.addLocal(QA, DXI);
+    }
+  }
+  for (let i = 0; i < 4; i++) f.addLocal(Q, DT);
+  f.addConst(PG, 32);
+  f.countDownEnd(JT);
+  f.addLocal(RS, SROW);
+  f.addLocal(RS, SROW);
+  f.addLocal(QR, DTR);
+  f.countDownEnd(IT);
+  return f.encode(8, 11);
+}
+
 /** Kernel ids for `block`, the one entry that helper threads call. */
 export const BLOCK_SHIFTED = 0;
 export const BLOCK_SHIFTED4 = 1;
@@ -574,14 +784,18 @@ export function convWasmModuleBytes(sharedMemory = false): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
     ...(sharedMemory ? memory : []),
-    ...section(3, [8, 0, 1, 1, 1, 0, 1, 0, 1]),
+    ...section(3, [11, 0, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0]),
     ...(sharedMemory ? [] : memory),
     ...section(7, [
-      9, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      12, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
       8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5,
       8, ...ascii('toPanels'), 0, 6, 5, ...ascii('block'), 0, 7, 3, ...ascii('mem'), 2, 0,
+      6, ...ascii('winoIn'), 0, 8, 7, ...ascii('winoOut'), 0, 9, 6, ...ascii('winoDy'), 0, 10,
     ]),
-    ...section(10, [8, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody(), ...blockBody()]),
+    ...section(10, [
+      11, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody(), ...blockBody(),
+      ...winoInBody(), ...winoOutBody(), ...winoDyBody(),
+    ]),
   ]);
 }
 
@@ -617,6 +831,9 @@ export function createConvWasm(allowShared = true): ConvWasm | null {
       block: exports.block as ConvWasm['block'],
       maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
       copy2d: exports.copy2d as ConvWasm['copy2d'],
+      winoIn: exports.winoIn as ConvWasm['winoIn'],
+      winoOut: exports.winoOut as ConvWasm['winoOut'],
+      winoDy: exports.winoDy as ConvWasm['winoDy'],
       f32: new Float32Array(memory.buffer),
       i32: new Int32Array(memory.buffer),
       ensure(n: number): boolean {

@@ -12,9 +12,11 @@
  * scattered straight into dx, which halves the memory traffic around the product.
  *
  * Where WebAssembly SIMD is in use, the forward pass, the weight gradient and the stride-1
- * input gradient (any padding, dilation and groups) take neither route: conv-shifted.ts
- * reads the receptive fields in place from a zero-padded copy of each sample (and can
- * split the work with helper threads: setShiftedConvThreads).
+ * input gradient (any padding, dilation and groups) take neither route: 3x3, stride-1,
+ * one-group convolutions with 4 or more input channels run by Winograd's F(2x2, 3x3)
+ * (conv-winograd.ts), the others on conv-shifted.ts, which reads the receptive fields in
+ * place from a zero-padded copy of each sample (and can split the work with helper
+ * threads: setShiftedConvThreads).
  *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
@@ -23,6 +25,7 @@ import { registerKernel } from '../../core/backend.ts';
 import { convGeometry as geometry, type ConvGeometry as Geometry } from '../kernel-attrs.ts';
 import { f32, out } from './cpu-backend.ts';
 import { shiftedConv2d, shiftedConv2dFilter } from './conv-shifted.ts';
+import { winogradConv2d, winogradConv2dFilter } from './conv-winograd.ts';
 import { gemmKernel, gemmPacked, gemmStrided, type PackPanels, packStrided, type StoreBlock } from './matmul.ts';
 
 
@@ -211,7 +214,8 @@ registerKernel('Conv2D', 'cpu', (inputs, attrs) => {
   const y = new Float32Array(N * O * P);
   if (isShifted(g, false)) {
     const shifted = { src: xv, N, H, W, groups: g.groups, cs: cg, rows: og, kh, kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
-    if (shiftedConv2d({ ...shifted, weight: wv, flipped: false, bias: bias ? f32(bias) : null }, y)) return out(y, [N, O, outH, outW]);
+    const a = { ...shifted, weight: wv, flipped: false, bias: bias ? f32(bias) : null };
+    if (winogradConv2d(a, y) || shiftedConv2d(a, y)) return out(y, [N, O, outH, outW]);
   }
   if (bias) {
     const bv = f32(bias);
@@ -252,7 +256,8 @@ registerKernel('Conv2DBackpropInput', 'cpu', (inputs, attrs) => {
     const pt = g.dh * (kh - 1) - g.pt;
     const pl = g.dw * (kw - 1) - g.pl;
     const shifted = { src: dyv, N, H: outH, W: outW, groups: g.groups, cs: og, rows: cg, kh, kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, pt, pl, outH: H, outW: W };
-    if (shiftedConv2d({ ...shifted, weight: wv, flipped: true, bias: null }, dx)) return out(dx, [N, C, H, W]);
+    const a = { ...shifted, weight: wv, flipped: true, bias: null };
+    if (winogradConv2d(a, dx) || shiftedConv2d(a, dx)) return out(dx, [N, C, H, W]);
   }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
   const L: Lowering = { H, W, kh, kw, outH, outW, g };
@@ -287,7 +292,7 @@ registerKernel('Conv2DBackpropFilter', 'cpu', (inputs, attrs) => {
   const dw = new Float32Array(O * K);
   if (isShifted(g, false)) {
     const shifted = { x: xv, dy: dyv, N, H, W, groups: g.groups, cg, og, kh, kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, outH, outW };
-    if (shiftedConv2dFilter(shifted, dw)) return out(dw, [O, cg, kh, kw]);
+    if (winogradConv2dFilter(shifted, dw) || shiftedConv2dFilter(shifted, dw)) return out(dw, [O, cg, kh, kw]);
   }
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
   const L: Lowering = { H, W, kh, kw, outH, outW, g };
