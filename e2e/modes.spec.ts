@@ -318,3 +318,44 @@ test('Contrastive: train on two augmented views, then the probe and the partner-
   await attachScreenshot(page, testInfo, 'contrastive-mode');
   expect(problems).toEqual([]);
 });
+
+test('Autoencoder pretraining: train a little, then compare on a few labels the classifier from scratch, the linear probe and the probe fine-tuned', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const problems = collectPageProblems(page);
+  await openExample(page, 'Pretraining on unlabelled digits, then 100 labels');
+  await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'pretrain-transfer');
+  await trainSteps(page, 30);
+  // The total and the reconstruction loss, a point per step each.
+  await expect(page.getByTestId('chart-mode-loss')).toHaveAttribute('data-points', String(2 * 30));
+  await expect(page.getByTestId('reconstruction')).toHaveCount(8);
+
+  // Fewer steps than the project's 100 + 500, so the comparison is quick.
+  await page.getByTestId('pretrain-probe-steps').fill('30');
+  await page.getByTestId('pretrain-finetune-steps').fill('40');
+  await page.getByTestId('pretrain-run').click();
+  const result = page.getByTestId('pretrain-result');
+  await expect(result).toHaveAttribute('data-probe-steps', '30', { timeout: 60_000 });
+  await expect(result).toHaveAttribute('data-finetune-steps', '40');
+  await expect(result).toHaveAttribute('data-seed', '0');
+  await expect(page.getByTestId('pretrain-scratch')).toContainText(/from scratch, 70 steps\s*\d+\.\d%/);
+  await expect(page.getByTestId('pretrain-probe')).toContainText(/linear probe, 30 steps\s*\d+\.\d%/);
+  await expect(page.getByTestId('pretrain-tuned')).toContainText(/probe \+ fine-tune, 40 more\s*\d+\.\d%/);
+  const value = async (id: string) => Number(await page.getByTestId(id).getAttribute('data-value'));
+  const [scratch, probe, tuned] = [await value('pretrain-scratch'), await value('pretrain-probe'), await value('pretrain-tuned')];
+  for (const a of [scratch, probe, tuned]) {
+    expect(a).toBeGreaterThan(0.1);
+    expect(a).toBeLessThanOrEqual(1);
+  }
+  expect(Math.abs(Number(await result.getAttribute('data-gain')) - (tuned - scratch))).toBeLessThan(1e-3);
+  await expect(page.getByTestId('pretrain-gain')).toContainText(/Pretraining (gained|lost) \d+\.\d points over training from scratch on label set 0/);
+  await expect(page.getByTestId('pretrain-summary')).toContainText('10 labels per class (100 in all), 20 more per class for early stopping; scored on 2000 test samples');
+  await expect(page.getByTestId('pretrain-error')).toHaveCount(0);
+
+  // Another seeded label set, compared again.
+  await page.getByTestId('pretrain-next').click();
+  await expect(result).toHaveAttribute('data-seed', '1', { timeout: 60_000 });
+  await expect(page.getByTestId('pretrain-seed')).toHaveValue('1');
+  await expect(page.getByTestId('pretrain-gain')).toContainText('on label set 1');
+  await attachScreenshot(page, testInfo, 'pretrain-mode');
+  expect(problems).toEqual([]);
+});
