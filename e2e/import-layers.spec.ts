@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { compileGraph } from '../engine/graph/compile.ts';
 import type { ModelGraph } from '../engine/graph/types.ts';
 import { readProject, writeProject } from '../engine/io/project.ts';
 import type { SafetensorsFile } from '../engine/io/safetensors.ts';
 import { denseClassifierGraph, denseFeatureAutoencoderGraph } from '../engine/train/modes/transfer-pretrain.ts';
-import { attachScreenshot, collectPageProblems, engineInfo, node, openApp } from './helpers/ui.ts';
+import { attachScreenshot, collectPageProblems, download, engineInfo, node, openApp } from './helpers/ui.ts';
 
 /**
  * Transfer learning in the app: a classifier head imports the encoder of a trained
@@ -41,15 +41,6 @@ async function chooseSource(page: Page, file: string): Promise<void> {
   const choosing = page.waitForEvent('filechooser');
   await page.getByTestId('import-choose').click();
   await (await choosing).setFiles(file);
-}
-
-async function download(page: Page, testInfo: TestInfo, click: () => Promise<void>): Promise<string> {
-  const downloading = page.waitForEvent('download');
-  await click();
-  const d = await downloading;
-  const file = testInfo.outputPath(d.suggestedFilename());
-  await d.saveAs(file);
-  return file;
 }
 
 const floats = (f: SafetensorsFile, name: string) => Array.from(f.tensors.get(name)!.data as Float32Array);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { readSafetensors } from '../engine/io/safetensors.ts';
-import { attachScreenshot, engineInfo, node, openApp } from './helpers/ui.ts';
+import { attachScreenshot, download, engineInfo, node, openApp } from './helpers/ui.ts';
 
 /**
  * Training and inspection as a person does it: open an example, train, watch the curves,
@@ -43,15 +43,6 @@ async function trainToEnd(page: Page, testInfo: TestInfo, timeout: number, check
   await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout });
   if (checkGrowth) expect(Number(await loss.getAttribute('data-points'))).toBeGreaterThan(early);
   await expect(page.getByTestId('run-banner')).toHaveCount(0);
-}
-
-async function download(page: Page, testInfo: TestInfo, click: () => Promise<void>): Promise<string> {
-  const downloading = page.waitForEvent('download');
-  await click();
-  const d = await downloading;
-  const file = testInfo.outputPath(d.suggestedFilename());
-  await d.saveAs(file);
-  return file;
 }
 
 test('LeNet-5 learns MNIST digits in one epoch; results, inspection, export, save and reopen', async ({ page }, testInfo) => {

@@ -16,6 +16,16 @@ export async function engineInfo(page: Page): Promise<{ version: string; backend
   };
 }
 
+/** Clicks what starts a download and saves the file under the test's output folder; returns its path. */
+export async function download(page: Page, testInfo: TestInfo, click: () => Promise<void>): Promise<string> {
+  const downloading = page.waitForEvent('download');
+  await click();
+  const d = await downloading;
+  const file = testInfo.outputPath(d.suggestedFilename());
+  await d.saveAs(file);
+  return file;
+}
+
 /** Attaches a full-page screenshot to the test report. */
 export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });

@@ -3,10 +3,10 @@ import { defaultParams } from '../../graph/catalogue.ts';
 import type { GraphEdge, GraphNode, ModelGraph } from '../../graph/types.ts';
 import type { TrainingEvent } from '../protocol.ts';
 
-function node(id: string, type: string, params: Record<string, number> = {}): GraphNode {
+export function node(id: string, type: string, params: Record<string, number> = {}): GraphNode {
   return { id, type, params: { ...defaultParams(type), ...params } };
 }
-function edge(source: string, target: string, targetPort = 'x'): GraphEdge {
+export function edge(source: string, target: string, targetPort = 'x'): GraphEdge {
   return { id: `${source}->${target}.${targetPort}`, source, sourcePort: 'y', target, targetPort };
 }
 

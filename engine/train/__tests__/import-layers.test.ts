@@ -3,23 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../cli/main.ts';
-import { defaultParams } from '../../graph/catalogue.ts';
 import { compileGraph } from '../../graph/compile.ts';
 import { inferGraph } from '../../graph/infer.ts';
-import type { GraphEdge, GraphNode, ModelGraph } from '../../graph/types.ts';
+import type { ModelGraph } from '../../graph/types.ts';
 import { readProject, writeProject } from '../../io/project.ts';
 import type { SafetensorsFile } from '../../io/safetensors.ts';
-import type { TrainingEvent } from '../../session/protocol.ts';
+import { blobs, edge, node, recorder } from '../../session/__tests__/session-fixtures.ts';
 import { TrainingSession } from '../../session/training-session.ts';
 import { importableOutputs, importLayers, loadInitialWeights, pretrainedStart, suggestedOutput } from '../import-layers.ts';
 import type { NamedValues } from '../trainer.ts';
-
-function node(id: string, type: string, params: Record<string, number> = {}): GraphNode {
-  return { id, type, params: { ...defaultParams(type), ...params } };
-}
-function edge(source: string, target: string, targetPort = 'x'): GraphEdge {
-  return { id: `${source}->${target}.${targetPort}`, source, sourcePort: 'y', target, targetPort };
-}
 
 /** The source: VectorInput(2) -> fc1 Linear(16) -> features ReLU -> fc2 Linear(3) -> cross-entropy. */
 function source(): ModelGraph {
@@ -43,28 +35,6 @@ function trainedWeights(graph: ModelGraph, seed = 7): SafetensorsFile {
   const tensors: SafetensorsFile['tensors'] = new Map();
   for (const [name, t] of model.stateDict()) tensors.set(name, { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
   return { tensors, metadata: {} };
-}
-
-const blobs = { source: { kind: 'builtin' as const, id: 'blobs', options: { samples: 300 } }, split: { train: 0.7, val: 0.15, test: 0.15 } };
-
-function recorder() {
-  const events: TrainingEvent[] = [];
-  const waiters: { type: string; resolve: (e: TrainingEvent) => void }[] = [];
-  const emit = (e: TrainingEvent) => {
-    events.push(e);
-    for (const w of [...waiters]) {
-      if (w.type !== e.type) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(e);
-    }
-  };
-  const next = <T extends TrainingEvent['type']>(type: T) =>
-    new Promise<Extract<TrainingEvent, { type: T }>>((resolve) => {
-      const found = events.find((e) => e.type === type);
-      if (found) resolve(found as Extract<TrainingEvent, { type: T }>);
-      else waiters.push({ type, resolve: resolve as (e: TrainingEvent) => void });
-    });
-  return { events, emit, next };
 }
 
 const values = (file: SafetensorsFile, name: string) => Array.from(file.tensors.get(name)!.data as Float32Array);
