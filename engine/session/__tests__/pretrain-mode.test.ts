@@ -5,10 +5,14 @@
  * seeded few-label split, and scores the three on held-out samples. Small networks and step
  * counts: the example's own claim is checked by engine/train/modes/__tests__/pretrain-beats-scratch.test.ts.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataSettingsOf, readProject } from '../../io/project.ts';
 import { useNodeMnistFiles } from '../../data/mnist.node.ts';
+import { validateDataSettings, validateTrainingSettings } from '../../train/settings.ts';
 import { DENSE_ENCODER_LAYERS, denseClassifierGraph, denseFeatureAutoencoderGraph } from '../../train/modes/transfer-pretrain.ts';
-import { ModeSession, trainModeProject } from '../mode-session.ts';
+import { commandLineModeOf, ModeSession, modeSpecOf, trainModeProject } from '../mode-session.ts';
 import type { ModeEvent, ModeSpec, ModeView, ModeViewQuery, TrainingEvent } from '../protocol.ts';
 
 useNodeMnistFiles();
@@ -142,5 +146,23 @@ describe('ModeSession: autoencoder pretraining, then a few-label comparison', { 
     expect(await start('no-layer', mode({ encoderIds: ['enc9'] }))).toBe('training.mode.compare.encoderIds: the classifier has no weighted node "enc9"');
     const wider = { ...mode(), classifier: denseClassifierGraph({ hidden: 48, features: 16 }) };
     expect(await start('shapes', wider)).toBe('"enc1.weight" is [32, 784] in the autoencoder and [48, 784] in the classifier');
+  });
+
+  it('the example project is valid and trains through its mode on the command line', async () => {
+    const examples = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../examples');
+    const project = readProject(new Uint8Array(readFileSync(path.join(examples, 'pretrain-autoencoder-few-labels.aps'))));
+    expect(commandLineModeOf(project.training)).toBe('pretrain-transfer');
+    const data = dataSettingsOf(project);
+    expect(validateDataSettings(data)).toEqual([]);
+    const { mode: spec, ...training } = project.training as Record<string, unknown>;
+    expect(validateTrainingSettings(training as never)).toEqual([]);
+    expect(modeSpecOf({ type: 'mode-start', runId: 'x', graph: project.graph, data, training: project.training as never })).toEqual(spec);
+    // 600 of its digits instead of 10,000, 3 steps, and 10 + 10 comparison steps instead of 100 + 500; its 10 + 20 labels per class stay.
+    const few = { ...data, source: { ...data.source, options: { samples: 600 } } } as typeof data;
+    const s = spec as Extract<ModeSpec, { kind: 'pretrain-transfer' }>;
+    const quick = { ...project.training, mode: { ...s, compare: { ...s.compare, probeSteps: 10, finetuneSteps: 10 } } };
+    const r = await trainModeProject({ ...project, data: few, training: quick }, { steps: 3 });
+    expect(r.status).toBe('completed');
+    expect(r.quality.lines.slice(1, 5).join('\n')).toMatch(/^label set 0: 10 labels per class, 20 more for early stopping; scored on 120 test samples\n {2}from scratch, 20 steps: .*\n {2}linear probe on the pretrained encoder, 10 steps: .*\n {2}probe, then fine-tuned 10 steps: /);
   });
 });
