@@ -45,6 +45,10 @@ export const CONV_NR = 8;
 
 export interface ConvWasm {
   shifted(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  /** `shifted` that sets C to the product (C's old values are not read). */
+  shiftedZ(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
+  /** `shifted4` that sets C to the product. */
+  shifted4Z(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
   /** `shifted` with 4-row panels (A packed 4 rows per panel). */
   shifted4(kc: number, pa: number, offs: number, xb: number, c: number, ldc: number, mTiles: number, nTiles: number): void;
   shiftedT(len: number, pb: number, pbs: number, xb: number, offs: number, c: number, ldc: number, kTiles: number, oTiles: number): void;
@@ -239,8 +243,11 @@ function tile(f: Body, store: boolean, row: number, ld: number, r: number, acc: 
   }
 }
 
-/** `shifted` with row panels of mr rows (6, or 4 where that pads fewer rows). */
-function shiftedBody(mr: number): number[] {
+/**
+ * `shifted` with row panels of mr rows (6, or 4 where that pads fewer rows); with
+ * `overwrite`, C is set to the product instead of added to (its old values are not read).
+ */
+function shiftedBody(mr: number, overwrite = false): number[] {
   const [KC, PA, OFFS, XB, C, LDC, MT, NT] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [IT, K, A, O, CI, R, ADDR] = [8, 9, 10, 11, 12, 13, 14];
   const [B0, B1, AV, ACC] = [15, 16, 17, 18];
@@ -250,7 +257,12 @@ function shiftedBody(mr: number): number[] {
   f.mov(A, PA);
   f.mov(IT, MT);
   f.loop(); // row panels
-  tile(f, false, CI, LDC, R, ACC, mr);
+  if (overwrite) {
+    for (let i = 0; i < 2 * mr; i++) {
+      f.simd(SIMD.const, ...Array<number>(16).fill(0));
+      f.set(ACC + i);
+    }
+  } else tile(f, false, CI, LDC, R, ACC, mr);
   f.mov(O, OFFS);
   f.mov(K, KC);
   f.loop(); // depth
@@ -784,17 +796,18 @@ export function convWasmModuleBytes(sharedMemory = false): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [2, 0x60, 8, ...Array<number>(8).fill(i32), 0, 0x60, 9, ...Array<number>(9).fill(i32), 0]),
     ...(sharedMemory ? memory : []),
-    ...section(3, [11, 0, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0]),
+    ...section(3, [13, 0, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]),
     ...(sharedMemory ? [] : memory),
     ...section(7, [
-      12, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
+      14, 7, ...ascii('shifted'), 0, 0, 8, ...ascii('shiftedT'), 0, 1, 8, ...ascii('maxPool2'), 0, 2, 6, ...ascii('copy2d'), 0, 3,
       8, ...ascii('shifted4'), 0, 4, 9, ...ascii('shiftedT4'), 0, 5,
       8, ...ascii('toPanels'), 0, 6, 5, ...ascii('block'), 0, 7, 3, ...ascii('mem'), 2, 0,
       6, ...ascii('winoIn'), 0, 8, 7, ...ascii('winoOut'), 0, 9, 6, ...ascii('winoDy'), 0, 10,
+      8, ...ascii('shiftedZ'), 0, 11, 9, ...ascii('shifted4Z'), 0, 12,
     ]),
     ...section(10, [
-      11, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody(), ...blockBody(),
-      ...winoInBody(), ...winoOutBody(), ...winoDyBody(),
+      13, ...shiftedBody(MR), ...shiftedTBody(MR), ...maxPool2Body(), ...copy2dBody(), ...shiftedBody(4), ...shiftedTBody(4), ...toPanelsBody(), ...blockBody(),
+      ...winoInBody(), ...winoOutBody(), ...winoDyBody(), ...shiftedBody(MR, true), ...shiftedBody(4, true),
     ]),
   ]);
 }
@@ -831,6 +844,8 @@ export function createConvWasm(allowShared = true): ConvWasm | null {
       block: exports.block as ConvWasm['block'],
       maxPool2: exports.maxPool2 as ConvWasm['maxPool2'],
       copy2d: exports.copy2d as ConvWasm['copy2d'],
+      shiftedZ: exports.shiftedZ as ConvWasm['shiftedZ'],
+      shifted4Z: exports.shifted4Z as ConvWasm['shifted4Z'],
       winoIn: exports.winoIn as ConvWasm['winoIn'],
       winoOut: exports.winoOut as ConvWasm['winoOut'],
       winoDy: exports.winoDy as ConvWasm['winoDy'],

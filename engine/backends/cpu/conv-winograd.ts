@@ -31,6 +31,14 @@ export function setWinogradConv(on: boolean): boolean {
   return enabled === on;
 }
 
+/**
+ * Tiles per matrix product of the forward pass (several samples where theirs are fewer),
+ * at most COLUMNS and at most V_FLOATS / channels (the product reads one row of V per
+ * channel: they stay in the L1 cache).
+ */
+const COLUMNS = 256;
+const V_FLOATS = 4096;
+
 /** Input channels (forward: channels of the source) from which the transforms pay off. */
 const MIN_CHANNELS = 4;
 
@@ -97,8 +105,12 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const k = kernel as ConvWasm;
   const { src, N, H, W, cs, rows, pt, pl, outH, outW, weight, flipped, bias } = a;
   const { TH, TR, G4, TW, T } = tiles(outH, outW);
-  // Room for the 3 tiles that the last step may write past T; the GEMM reads whole 8-tile columns.
-  const Ts = Math.ceil((T + 3) / NR) * NR;
+  // B samples per product: their tiles side by side (sample s from column s*T), with room
+  // for the 3 tiles that the last step may write past them; whole 8-tile columns.
+  const B = Math.max(1, Math.min(N, Math.floor(Math.min(COLUMNS, V_FLOATS / cs) / T)));
+  // An odd number of 8-tile columns per row: row strides at multiples of 64 bytes measured
+  // up to 1.3x slower (rows of V competing for the same cache sets).
+  const Ts = (Math.ceil((B * T + 3) / NR) | 1) * NR;
   const Hp = 2 * TH + 2;
   const Wp = 2 * TW + 2;
   const mr = tileRows(rows);
@@ -124,24 +136,31 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   }
   for (let c = 0; c < cs; c++) i32[OFFS + c] = 4 * c * Ts;
   f32.fill(0, ZERO, ZERO + Wp + 16);
-  // The tiles past T in each row of V (read by the last 8-column tile) must be finite.
+  // The columns past the tiles in each row of V (read by the last 8-tile column) must be finite.
   f32.fill(0, V, V + 16 * cs * Ts);
   for (let r = 0; r < rows; r++) f32[BIAS + r] = bias ? bias[r] : 0;
-  const shifted = mr === 4 ? k.shifted4 : k.shifted;
+  const product = mr === 4 ? k.shifted4Z : k.shiftedZ;
   const padded = { H, W, Hp, Wp, pt, pl };
   const compact = outW === 2 * TW && outH === 2 * TH;
-  for (let n = 0; n < N; n++) {
-    copyPadded(k, XP, STAGE, ZERO, src, n * cs * H * W, cs, padded);
-    for (let c = 0; c < cs; c++) k.winoIn(4 * (XP + c * Hp * Wp), 4 * Wp, 4 * (V + c * Ts), 4 * cs * Ts, TH, G4, 4 * TR, 0);
-    f32.fill(0, M, M + 16 * mPad * Ts);
-    for (let x = 0; x < 16; x++) {
-      shifted(cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, Ts / NR);
+  for (let n0 = 0; n0 < N; n0 += B) {
+    const b = Math.min(B, N - n0);
+    // Samples in order: each one's overflow tiles are overwritten by the next.
+    for (let s = 0; s < b; s++) {
+      copyPadded(k, XP, STAGE, ZERO, src, (n0 + s) * cs * H * W, cs, padded);
+      for (let c = 0; c < cs; c++) k.winoIn(4 * (XP + c * Hp * Wp), 4 * Wp, 4 * (V + c * Ts + s * T), 4 * cs * Ts, TH, G4, 4 * TR, 0);
     }
-    for (let r = 0; r < rows; r++) k.winoOut(4 * (M + r * Ts), 4 * mPad * Ts, 4 * (Y + r * yPlane), 8 * TW, TH, G4, 4 * (BIAS + r), 4 * TR);
-    if (compact) dst.set(f32.subarray(Y, Y + rows * P), n * rows * P);
-    else {
-      k.copy2d(4 * Y, 8 * TW, 4 * yPlane, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
-      dst.set(f32.subarray(STAGE, STAGE + rows * P), n * rows * P);
+    const nTiles = Math.ceil((b * T) / NR);
+    for (let x = 0; x < 16; x++) {
+      product(cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, nTiles);
+    }
+    for (let s = 0; s < b; s++) {
+      for (let r = 0; r < rows; r++) k.winoOut(4 * (M + r * Ts + s * T), 4 * mPad * Ts, 4 * (Y + r * yPlane), 8 * TW, TH, G4, 4 * (BIAS + r), 4 * TR);
+      const at = (n0 + s) * rows * P;
+      if (compact) dst.set(f32.subarray(Y, Y + rows * P), at);
+      else {
+        k.copy2d(4 * Y, 8 * TW, 4 * yPlane, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
+        dst.set(f32.subarray(STAGE, STAGE + rows * P), at);
+      }
     }
   }
   return true;

@@ -35,7 +35,8 @@ const cases: Case[] = [
   { name: 'pad 2 (input larger than the kernel span), 13 output channels', N: 2, C: 5, H: 6, W: 9, O: 13, pad: [2, 2, 2, 2] },
   { name: 'asymmetric padding, wide rows (more than four tiles per step row)', N: 1, C: 7, H: 5, W: 23, O: 6, pad: [0, 1, 2, 1] },
   { name: 'padding 3 (a cropped source for the input gradient)', N: 1, C: 4, H: 4, W: 4, O: 4, pad: [3, 3, 3, 3] },
-  { name: 'CNN-like 12x12 -> 10x10, 32 -> 20 channels', N: 3, C: 32, H: 12, W: 12, O: 20, pad: [0, 0, 0, 0] },
+  { name: 'CNN-like 12x12 -> 10x10, 32 -> 20 channels (three samples per product)', N: 3, C: 32, H: 12, W: 12, O: 20, pad: [0, 0, 0, 0] },
+  { name: '24x24 -> 22x22, two samples per product, then one', N: 3, C: 4, H: 24, W: 24, O: 4, pad: [0, 0, 0, 0] },
 ];
 
 function outSize(c: Case): [number, number] {
