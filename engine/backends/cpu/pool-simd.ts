@@ -24,7 +24,7 @@ function sleb(n: number): number[] {
 
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f64Store: 0x39, i32Const: 0x41, f64Add: 0xa0, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, simd: 0xfd,
+  f64Store: 0x39, i32Const: 0x41, f64Add: 0xa0, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, i32ShrU: 0x76, simd: 0xfd,
 };
 const SIMD = {
   load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11, f64x2ExtractLane: 0x21,
@@ -109,16 +109,19 @@ function reluGradBody(): number[] {
 }
 
 /**
- * maxPool2Grad(dy, idx, dst, W, outH, groups, planes, dyRow, dstPlane): for each plane and
- * output row, the first 4*groups outputs write their 2x2 windows of dst (rows 2oh and
- * 2oh+1): dy at the window position the index names, +0 at the other three. dyRow and
- * dstPlane are byte strides; columns past 8*groups are left to the caller. A -0 in dy
- * gives +0, as adding it to zeros does.
+ * maxPool2Grad(dy, idx, dst, W, outH, groups, planes, dyRow, dstPlane, tail): for each
+ * plane and output row, every group of 4 outputs writes its 2x2 windows of dst (rows 2oh
+ * and 2oh+1, 8 floats each): dy at the window position the index names, +0 at the other
+ * three. dyRow and dstPlane are byte strides. With `tail` set, a last partial group (past
+ * `groups` full ones) is written first, so that what its 8-float stores write past the row
+ * (into the next row, which the following stores rewrite) does no harm; only an odd last
+ * column or row, and 8 floats past the last row, are left to the caller. A -0 in dy gives
+ * +0, as adding it to zeros does.
  */
 function maxPool2GradBody(): number[] {
-  const [DY, IDX, DST, W, OH, G, PL, DYR, DSTP] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [WB, IT, JT, ROW, PDY, PIDX, PD, PDB] = [9, 10, 11, 12, 13, 14, 15, 16];
-  const [IV, K1, KW, KW1, K8, LANES, D, K, A, B, ZERO] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+  const [DY, IDX, DST, W, OH, G, PL, DYR, DSTP, TAIL] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [WB, IT, JT, ROW, PDY, PIDX, PD, PDB, G16] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const [IV, K1, KW, KW1, K8, LANES, D, K, A, B, ZERO] = [19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
   const f = new Fn();
   const lo = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
   const hi = lo.map((b) => b + 8);
@@ -130,7 +133,33 @@ function maxPool2GradBody(): number[] {
     f.get(addr, A, B).simd(SIMD.shuffle, ...lo).store(0);
     f.get(addr, A, B).simd(SIMD.shuffle, ...hi).store(16);
   };
+  /** One group of 4 outputs at PDY, PIDX (window indices IV) into PD; advances them. */
+  const group = () => {
+    f.get(PDY).load().get(ZERO).simd(SIMD.f32x4Add).set(D); // + 0 turns -0 into +0
+    f.get(PIDX).load().get(IV).simd(SIMD.i32x4Sub).set(K);
+    pair(ZERO, K1, PD);
+    f.get(PD, WB).op(OP.i32Add).set(PDB);
+    pair(KW, KW1, PDB);
+    f.addConst(PDY, 16).addConst(PIDX, 16).addConst(PD, 32);
+    f.get(IV, K8).simd(SIMD.i32x4Add).set(IV);
+  };
+  /** PDY, PIDX, PD and IV at the current row's first output, or its first after the full groups. */
+  const start = (afterGroups: boolean) => {
+    f.get(DY);
+    if (afterGroups) f.get(G16).op(OP.i32Add);
+    f.set(PDY);
+    f.get(IDX);
+    if (afterGroups) f.get(G16).op(OP.i32Add);
+    f.set(PIDX);
+    f.get(DST, ROW).op(OP.i32Const, 2, OP.i32Shl, OP.i32Add);
+    if (afterGroups) f.get(G16).op(OP.i32Const, 1, OP.i32Shl, OP.i32Add); // + 32 G bytes
+    f.set(PD);
+    f.get(ROW);
+    if (afterGroups) f.get(G16).op(OP.i32Const, 1, OP.i32ShrU, OP.i32Add); // + 8 G columns
+    f.simd(SIMD.i32x4Splat).get(LANES).simd(SIMD.i32x4Add).set(IV);
+  };
   f.get(W).op(OP.i32Const, 2, OP.i32Shl).set(WB);
+  f.get(G).op(OP.i32Const, 4, OP.i32Shl).set(G16);
   splatConst(K1, 1);
   splatConst(K8, 8);
   f.get(W).simd(SIMD.i32x4Splat).set(KW);
@@ -140,20 +169,15 @@ function maxPool2GradBody(): number[] {
   f.op(OP.i32Const, 0).set(ROW);
   f.get(OH).set(IT);
   f.loop(); // output rows; ROW = 2 oh W
+  f.ifNonZero(TAIL);
+  start(true);
+  group();
+  f.end();
   f.ifNonZero(G);
-  f.get(ROW).simd(SIMD.i32x4Splat).get(LANES).simd(SIMD.i32x4Add).set(IV);
-  f.get(DY).set(PDY);
-  f.get(IDX).set(PIDX);
-  f.get(DST, ROW).op(OP.i32Const, 2, OP.i32Shl, OP.i32Add).set(PD);
+  start(false);
   f.get(G).set(JT);
   f.loop(); // 4 outputs
-  f.get(PDY).load().get(ZERO).simd(SIMD.f32x4Add).set(D); // + 0 turns -0 into +0, as the scatter-add into zeros
-  f.get(PIDX).load().get(IV).simd(SIMD.i32x4Sub).set(K);
-  pair(ZERO, K1, PD);
-  f.get(PD, WB).op(OP.i32Add).set(PDB);
-  pair(KW, KW1, PDB);
-  f.addConst(PDY, 16).addConst(PIDX, 16).addConst(PD, 32);
-  f.get(IV, K8).simd(SIMD.i32x4Add).set(IV);
+  group();
   f.countDown(JT);
   f.end(); // if
   f.addLocal(DY, DYR).addLocal(IDX, DYR);
@@ -161,7 +185,7 @@ function maxPool2GradBody(): number[] {
   f.countDown(IT);
   f.addLocal(DST, DSTP);
   f.countDown(PL);
-  return f.encode(8, 11);
+  return f.encode(9, 11);
 }
 
 /**
@@ -200,7 +224,7 @@ const EXPORTS = ['relu', 'reluGrad', 'maxPool2Grad', 'rowSums'] as const;
 export function poolSimdModuleBytes(): Uint8Array {
   const i32 = 0x7f;
   const type = (n: number) => [0x60, n, ...Array<number>(n).fill(i32), 0];
-  const types = [type(3), type(4), type(9), type(5)];
+  const types = [type(3), type(4), type(10), type(5)];
   const bodies = [reluBody(), reluGradBody(), maxPool2GradBody(), rowSumsBody()];
   const exports = [
     ...EXPORTS.flatMap((name, i) => [...leb(name.length), ...ascii(name), 0, i]),
@@ -225,7 +249,7 @@ interface WasmApi {
 interface Kernels {
   relu(src: number, dst: number, n4: number): void;
   reluGrad(dy: number, x: number, dst: number, n4: number): void;
-  maxPool2Grad(dy: number, idx: number, dst: number, W: number, outH: number, groups: number, planes: number, dyRow: number, dstPlane: number): void;
+  maxPool2Grad(dy: number, idx: number, dst: number, W: number, outH: number, groups: number, planes: number, dyRow: number, dstPlane: number, tail: number): void;
   rowSums(src: number, n4: number, rows: number, rowBytes: number, dst: number): void;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   f32: Float32Array;
@@ -331,36 +355,23 @@ export function maxPool2GradSimd(
   const DY = 0;
   const IDX = DY + chunk * P + 4;
   const DST = IDX + chunk * P + 4;
-  const k = module(4 * (DST + chunk * HW + 8));
+  const k = module(4 * (DST + chunk * HW + 16));
   if (!k) return false;
   const groups = outW >> 2;
+  const tail = outW & 3 ? 1 : 0;
   const { f32, i32 } = k;
   for (let p0 = 0; p0 < planes; p0 += chunk) {
     const n = Math.min(chunk, planes - p0);
     f32.set(dy.subarray(p0 * P, (p0 + n) * P), DY);
     i32.set(idx.subarray(p0 * P, (p0 + n) * P), IDX);
-    k.maxPool2Grad(4 * DY, 4 * IDX, 4 * DST, W, outH, groups, n, 4 * outW, 4 * HW);
-    // The outputs past the SIMD groups, the odd column and the odd row.
-    for (let q = 0; q < n; q++) {
-      const plane = DST + q * HW;
-      for (let oh = 0; oh < outH; oh++) {
-        const row = 2 * oh * W;
-        let o = (p0 + q) * P + oh * outW + 4 * groups;
-        for (let ow = 4 * groups; ow < outW; ow++, o++) {
-          const d = dy[o] + 0;
-          const rel = idx[o] - (row + 2 * ow);
-          const at = plane + row + 2 * ow;
-          f32[at] = rel === 0 ? d : 0;
-          f32[at + 1] = rel === 1 ? d : 0;
-          f32[at + W] = rel === W ? d : 0;
-          f32[at + W + 1] = rel === W + 1 ? d : 0;
-        }
-        if (2 * outW < W) {
-          f32.fill(0, plane + row + 2 * outW, plane + row + W);
-          f32.fill(0, plane + row + W + 2 * outW, plane + row + 2 * W);
-        }
+    k.maxPool2Grad(4 * DY, 4 * IDX, 4 * DST, W, outH, groups, n, 4 * outW, 4 * HW, tail);
+    // An odd last column and row get no window.
+    if (2 * outW < W || 2 * outH < H) {
+      for (let q = 0; q < n; q++) {
+        const plane = DST + q * HW;
+        if (2 * outW < W) for (let r = 0; r < 2 * outH; r++) f32.fill(0, plane + r * W + 2 * outW, plane + (r + 1) * W);
+        f32.fill(0, plane + 2 * outH * W, plane + HW);
       }
-      if (2 * outH < H) f32.fill(0, plane + 2 * outH * W, plane + HW);
     }
     dx.set(f32.subarray(DST, DST + n * HW), p0 * HW);
   }

@@ -86,6 +86,7 @@ describe('ReLU and its gradient', () => {
 describe('2x2 stride-2 max-pool gradient', () => {
   const shapes = [
     [1, 1, 2, 2], [2, 3, 9, 11], [3, 5, 16, 17], [2, 4, 8, 8], [1, 2, 23, 9], [1, 70, 30, 34], [4, 6, 28, 28], [2, 16, 10, 10], [1, 3, 3, 40],
+    [3, 4, 5, 5], [4, 3, 7, 6], [1, 9, 6, 13],
   ];
   for (const shape of shapes) {
     for (const special of [false, true]) {
