@@ -3,7 +3,7 @@
  * Output sizes follow torch: out = floor_or_ceil((L + 2*pad - dilation*(k-1) - 1) / stride) + 1,
  * and in ceil mode the last window must start inside the input or its left padding.
  */
-import { apply, applyMulti } from '../core/engine.ts';
+import { apply, applyMulti, recordGrad } from '../core/engine.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { reshape } from './layout.ts';
@@ -103,8 +103,13 @@ function batched(x: Tensor, rank: number, op: string, layout: string): [Tensor, 
   throw new Error(`${op}: expects a ${rank}-D input ${layout} (or ${rank - 1}-D unbatched), got shape ${shapeStr(x.shape)}`);
 }
 
+/**
+ * The gradient is recorded on the values alone: the int32 indices take no gradient, and a
+ * node that listed them would get a zero-filled gradient for them on every backward pass.
+ */
 function maxPoolCore(x: Tensor, win: Window): { values: Tensor; indices: Tensor } {
-  const [values, indices] = applyMulti('MaxPool2D', [x], { ...win }, ([dy]) => [
+  const [values, indices] = applyMulti('MaxPool2D', [x], { ...win });
+  recordGrad('MaxPool2D', [x], [values], ([dy]) => [
     apply('MaxPool2DGrad', [dy, indices], { ...win, inputShape: [...x.shape] }),
   ]);
   return { values, indices };
