@@ -10,10 +10,11 @@ import { Generator } from '../../../core/random.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { relu, reluGrad } from '../../../ops/activation.ts';
 import { mul } from '../../../ops/elementwise.ts';
-import { maxPool2d, maxPool2dWithIndices } from '../../../ops/pool.ts';
+import { avgPool2d, maxPool2d, maxPool2dWithIndices } from '../../../ops/pool.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { assertGradcheck } from '../../../testing/gradcheck.ts';
 import { maxPool2GradSimd, poolSimdModuleBytes, reluGradSimd, reluSimd, rowSumsSimd, setPoolSimd } from '../pool-simd.ts';
+import { setPoolFastPaths } from '../pool.ts';
 import '../register.ts';
 
 const gen = new Generator(21);
@@ -117,6 +118,34 @@ describe('2x2 stride-2 max-pool gradient', () => {
       assertGradcheck((t) => maxPool2d(t, { kernelSize: 2 }), [x], { maxElements: 64 });
     }
   });
+});
+
+describe('2x2 stride-2 average pooling, unrolled', () => {
+  for (const shape of [[2, 3, 9, 11], [1, 4, 6, 6], [3, 2, 5, 13]]) {
+    it(`values and gradient bit for bit against the bounds-checked loop on ${shape}, with -0, NaN and infinities`, () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const v = values(n, 0, true);
+      for (let i = 0; i < n; i += 13) v[i] = specials[(i / 13) % specials.length];
+      for (let i = 0; i + 1 < shape[3]; i += 2) v[i] = v[i + 1] = v[i + shape[3]] = v[i + shape[3] + 1] = -0; // all--0 windows
+      const outShape = [shape[0], shape[1], Math.floor(shape[2] / 2), Math.floor(shape[3] / 2)];
+      const dyv = values(outShape.reduce((a, b) => a * b, 1), 3, true);
+      const run = (fast: boolean) => {
+        const was = setPoolFastPaths(fast);
+        try {
+          const xg = fromValues(Float32Array.from(v), shape).requiresGrad_();
+          const y = avgPool2d(xg, { kernelSize: 2 });
+          sum(mul(y, fromValues(dyv, outShape))).backward();
+          return [bits(y), bits(xg.grad!)];
+        } finally {
+          setPoolFastPaths(was);
+        }
+      };
+      const [fast, checked] = [run(true), run(false)];
+      expect(fast[0]).toEqual(checked[0]);
+      expect(fast[1]).toEqual(checked[1]);
+      expect(Object.is(avgPool2d(fromValues(v, shape), { kernelSize: 2 }).dataSync()[0], 0)).toBe(true);
+    });
+  }
 });
 
 describe('row sums in reductions', () => {
