@@ -79,10 +79,15 @@ export function rnnLayer(mode: RnnMode, x: Tensor, h0: Tensor, c0: Tensor | null
   const saved = mode === 'lstm' ? outs.slice(3) : mode === 'gru' ? outs.slice(2) : [];
   const results = cN ? [y, hN, cN] : [y, hN];
 
+  // The input and initial-state gradients cost products of their own: skipped where unused.
+  const gradX = x.requiresGrad;
+  const gradH0 = h0.requiresGrad;
   recordGrad(`${mode}Layer`, inputs, results, (dys) => {
-    const grads = applyMulti('RnnLayerGrad', [...inputs, y, ...saved, ...dys], attrs);
+    const grads = applyMulti('RnnLayerGrad', [...inputs, y, ...saved, ...dys], { ...attrs, gradX, gradH0 });
     let k = 0;
     const res: (Tensor | null)[] = [grads[k++], grads[k++]];
+    if (!gradX) res[0] = null;
+    if (!gradH0) res[1] = null;
     if (mode === 'lstm') res.push(grads[k++]);
     res.push(grads[k++], grads[k++]);
     if (hasBias) res.push(grads[k++], grads[k++]);

@@ -268,6 +268,7 @@ const gather = new Gather();
 function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
   const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
   const k = gateWasm!;
+  resident = null;
   const GH = 4 * H;
   const K = I + H;
   const NH = N * H;
@@ -303,22 +304,51 @@ function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
   }
   const y = mem.slice(oY, oY + T * NH);
   const cells = mem.slice(oCells, oCells + T * NH);
+  const gates = mem.slice(oG, oG + T * N * GH);
+  const tanhCells = mem.slice(oTanh, oTanh + T * NH);
+  resident = { x, h0, c0: c0 as Float32Array, gates, cells, tanhCells, y, reverse, oA, oG, oCells, oTanh, oC0, end };
   return [
     out(y, [T, N, H]),
     out(y.slice(prevT * NH, (prevT + 1) * NH), [N, H]),
     out(cells.slice(prevT * NH, (prevT + 1) * NH), [N, H]),
-    out(mem.slice(oG, oG + T * N * GH), [T, N, GH]),
+    out(gates, [T, N, GH]),
     out(cells, [T, N, H]),
-    out(mem.slice(oTanh, oTanh + T * NH), [T, N, H]),
+    out(tanhCells, [T, N, H]),
   ];
 }
+
+/**
+ * What the last forward left in the module's memory (region offsets and the arrays it read
+ * and returned): the backward that follows it directly finds its operands there.
+ */
+interface Resident {
+  x: Float32Array;
+  h0: Float32Array;
+  c0: Float32Array;
+  gates: Float32Array;
+  cells: Float32Array;
+  tanhCells: Float32Array;
+  y: Float32Array;
+  reverse: boolean;
+  oA: number;
+  oG: number;
+  oCells: number;
+  oTanh: number;
+  oC0: number;
+  end: number;
+}
+
+let resident: Resident | null = null;
 
 /**
  * The LSTM backward with the gate pass in the WebAssembly module: per step the gate
  * gradients and dh = dGates W_hh; then dx = dGates W_ih, [dW_ih, dW_hh] = dGates^T [x_t, h]
  * in one product, and the bias gradient summed in float64.
  */
-function lstmBackwardWasm(li: LayerInputs, reverse: boolean, y: Float32Array, saved: Float32Array[], dy: Float32Array, dhT: Float32Array, dcT: Float32Array): TensorInfo[] {
+function lstmBackwardWasm(
+  li: LayerInputs, reverse: boolean, y: Float32Array, saved: Float32Array[], dy: Float32Array, dhT: Float32Array, dcT: Float32Array,
+  gradX: boolean, gradH0: boolean,
+): TensorInfo[] {
   const { x, h0, c0, wIh, wHh, T, N, I, H } = li;
   const k = gateWasm!;
   const GH = 4 * H;
@@ -326,14 +356,37 @@ function lstmBackwardWasm(li: LayerInputs, reverse: boolean, y: Float32Array, sa
   const NH = N * H;
   const ldMax = Math.max(Math.ceil(H / WASM_NR) * WASM_NR, H);
   const [gates, cells, tanhCells] = saved;
-  const [oA, oX, oY, oH0, oG, oCells, oTanh, oC0, oDy, oDh, oDc0, oDc1, oDA, oDb, end] =
-    regions(T * N * K, T * N * I, T * NH, NH, T * N * GH, T * NH, T * NH, NH, T * NH, N * ldMax, NH, NH, T * N * GH, 2 * GH);
+  const r = resident;
+  resident = null;
+  let oA: number, oG: number, oCells: number, oTanh: number, oC0: number, base: number;
+  if (r && r.x === x && r.h0 === h0 && r.c0 === c0 && r.gates === gates && r.cells === cells && r.tanhCells === tanhCells && r.y === y && r.reverse === reverse) {
+    // The forward's operands [x_t, h_prev] and activations are still in place.
+    ({ oA, oG, oCells, oTanh, oC0 } = r);
+    base = r.end;
+  } else {
+    let oX: number, oY: number, oH0: number;
+    [oA, oX, oY, oH0, oG, oCells, oTanh, oC0, base] = regions(T * N * K, T * N * I, T * NH, NH, T * N * GH, T * NH, T * NH, NH);
+    k.ensure(base);
+    const mem = k.f32;
+    mem.set(gates, oG);
+    mem.set(cells, oCells);
+    mem.set(tanhCells, oTanh);
+    mem.set(c0 as Float32Array, oC0);
+    // The operands [x_t, h_prev] of every step.
+    mem.set(x, oX);
+    copyRowsIn(oX, I, oA, K, T * N, I);
+    mem.set(y, oY);
+    mem.set(h0, oH0);
+    const first = reverse ? T - 1 : 0;
+    copyRowsIn(oH0, H, oA + first * N * K + I, K, N, H);
+    if (T > 1) {
+      if (reverse) copyRowsIn(oY + NH, H, oA + I, K, (T - 1) * N, H);
+      else copyRowsIn(oY, H, oA + N * K + I, K, (T - 1) * N, H);
+    }
+  }
+  const [oDy, oDh, oDc0, oDc1, oDA, oDb, end] = regions(T * NH, N * ldMax, NH, NH, T * N * GH, 2 * GH).map((o) => o + base);
   k.ensure(end + 4);
   const mem = k.f32;
-  mem.set(gates, oG);
-  mem.set(cells, oCells);
-  mem.set(tanhCells, oTanh);
-  mem.set(c0 as Float32Array, oC0);
   mem.set(dy, oDy);
   mem.set(dhT, oDh);
   mem.set(dcT, oDc0);
@@ -347,26 +400,16 @@ function lstmBackwardWasm(li: LayerInputs, reverse: boolean, y: Float32Array, sa
     k.lstmBackward(N, H, oDh * 4, dhLd * 4, (oDy + t * NH) * 4, (oG + t * N * GH) * 4, cPrev * 4, (oTanh + t * NH) * 4,
       dcIn * 4, dcOut * 4, (oDA + t * N * GH) * 4);
     [dcIn, dcOut] = [dcOut, dcIn];
+    if (s === 0 && !gradH0) break;
     gather.reset(oDh, N, H);
     product(N, H, GH, mem, oDA + t * N * GH, GH, 1, whh, gather.store);
     dhLd = gather.ld;
   }
   const dh0 = new Float32Array(NH);
-  for (let n = 0; n < N; n++) dh0.set(mem.subarray(oDh + n * dhLd, oDh + n * dhLd + H), n * H);
+  if (gradH0) for (let n = 0; n < N; n++) dh0.set(mem.subarray(oDh + n * dhLd, oDh + n * dhLd + H), n * H);
   const dc0 = mem.slice(dcIn, dcIn + NH);
-  // The operands [x_t, h_prev] of every step.
-  mem.set(x, oX);
-  copyRowsIn(oX, I, oA, K, T * N, I);
-  mem.set(y, oY);
-  mem.set(h0, oH0);
-  const first = reverse ? T - 1 : 0;
-  copyRowsIn(oH0, H, oA + first * N * K + I, K, N, H);
-  if (T > 1) {
-    if (reverse) copyRowsIn(oY + NH, H, oA + I, K, (T - 1) * N, H);
-    else copyRowsIn(oY, H, oA + N * K + I, K, (T - 1) * N, H);
-  }
   const dx = new Float32Array(T * N * I);
-  gemm(T * N, I, GH, mem, oDA, GH, 1, wIh, 0, I, dx, 0);
+  if (gradX) gemm(T * N, I, GH, mem, oDA, GH, 1, wIh, 0, I, dx, 0);
   const dW = new Float32Array(GH * K);
   gemm(GH, K, T * N, mem, oDA, 1, GH, mem, oA, K, dW, 0);
   const dWih = new Float32Array(GH * I);
@@ -540,12 +583,15 @@ export function savedCount(mode: RnnMode): number {
 /**
  * Backpropagation through time. Inputs: the forward's inputs, then y, the saved tensors
  * (LSTM: gates, cells, tanh(cells); GRU: gates, ghn), then dy [T, N, H], dh_T [N, H] and
- * (LSTM) dc_T. Outputs: dx, dh0, dc0 (LSTM), dW_ih, dW_hh, db_ih, db_hh.
+ * (LSTM) dc_T. Outputs: dx, dh0, dc0 (LSTM), dW_ih, dW_hh, db_ih, db_hh. With attribute
+ * gradX (gradH0) false, dx (dh0) is not computed and returned as zeros.
  */
 registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
   const reverse = attrs.reverse as boolean;
   const hasBias = attrs.hasBias as boolean;
+  const gradX = attrs.gradX !== false;
+  const gradH0 = attrs.gradH0 !== false;
   const li = readInputs(inputs, attrs);
   const { x, h0, c0, wIh, wHh, T, N, I, H } = li;
   let k = (mode === 'lstm' ? 5 : 4) + (hasBias ? 2 : 0);
@@ -555,7 +601,7 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   k += nSaved;
   const dy = f32(inputs[k++]);
   if (mode === 'lstm' && lstmInWasm(T, N, H)) {
-    return lstmBackwardWasm(li, reverse, y, saved, dy, f32(inputs[k]), f32(inputs[k + 1]));
+    return lstmBackwardWasm(li, reverse, y, saved, dy, f32(inputs[k]), f32(inputs[k + 1]), gradX, gradH0);
   }
   const dh = Float32Array.from(f32(inputs[k++]));
   const dc = mode === 'lstm' ? Float32Array.from(f32(inputs[k++])) : null;
@@ -660,11 +706,12 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
         dA[po + q] = relu ? (h > 0 ? dhv : 0) : dhv * (1 - h * h);
       }
     }
-    product(N, H, GH, dB, po, GH, 1, whh, storeDh);
+    if (s > 0 || gradH0) product(N, H, GH, dB, po, GH, 1, whh, storeDh);
   }
+  if (!gradH0) dh.fill(0);
 
   const dx = new Float32Array(T * N * I);
-  gemm(T * N, I, GH, dA, 0, GH, 1, wIh, 0, I, dx, 0);
+  if (gradX) gemm(T * N, I, GH, dA, 0, GH, 1, wIh, 0, I, dx, 0);
   const dWih = new Float32Array(GH * I);
   gemm(GH, I, T * N, dA, 0, 1, GH, x, 0, I, dWih, 0);
   const dWhh = new Float32Array(GH * H);
