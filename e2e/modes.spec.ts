@@ -101,6 +101,11 @@ test('VAE: train a little, then see prior samples and an interpolation strip bet
   await expect(strip).toHaveAttribute('data-height', '28');
   expect(await hasPicture(strip)).toBe(true);
   await attachScreenshot(page, testInfo, 'vae-mode');
+
+  // The project keeps what the mode trained: its weights can be exported (and imported elsewhere).
+  await page.getByTestId('tab-export').click();
+  await expect(page.getByTestId('export-safetensors')).toBeEnabled();
+  await expect(page.getByText('Train the model first')).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 

@@ -30,7 +30,7 @@ import type { SplitName } from '../train/inspect.ts';
 import { nowMs, yieldToEventLoop } from '../train/clock.ts';
 import { gridConfigs, hyperparameterSearch } from '../train/search.ts';
 import { type DataSettings, type TrainingSettings, validateDataSettings, validateTrainingSettings, withDataDefaults, withTrainingDefaults } from '../train/settings.ts';
-import type { Trainer } from '../train/trainer.ts';
+import { snapshotWeights, type Trainer } from '../train/trainer.ts';
 import type { ModeEvent, ModeInfo, ModeKind, ModeLossPoint, ModeRequest, ModeSpec, ModeView, ModeViewQuery, TrainingEvent } from './protocol.ts';
 
 /** Progress events are sent at most this often (epoch ends and stops always flush). */
@@ -884,6 +884,9 @@ function viewOf(run: ModeRun, q: ModeViewQuery): ModeView | Promise<ModeView> {
       const { points, explained } = m.projection();
       return { kind: 'projection', points, explained };
     }
+    case 'weights':
+      // The project graph's model comes first (a GAN's generator).
+      return { kind: 'weights', tensors: snapshotWeights(run.models[0]!) };
     case 'probe':
       needs(run.rotation ?? run.contrastive, 'linear probe', run);
       return probeView(run, q);

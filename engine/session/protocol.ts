@@ -237,6 +237,8 @@ export type ModeViewQuery =
   | { kind: 'neighbours'; word: string; k?: number; metric?: VectorMetric }
   /** word2vec: every word's vector projected to 2-D. */
   | { kind: 'projection' }
+  /** The trained weights of the project's graph (the generator's for a GAN), as a state dict. */
+  | { kind: 'weights' }
   /**
    * Rotation and contrastive: a linear probe on the frozen features, trained `steps` steps on
    * the first `labels` labelled training samples and scored on `limit` samples of `split`;
@@ -262,6 +264,7 @@ export type ModeView =
   | { kind: 'evaluate'; split: SplitName; samples: number; metrics: Record<string, number> }
   | { kind: 'neighbours'; word: string; metric: VectorMetric; neighbours: Neighbour[] }
   | { kind: 'projection'; points: PointView[]; explained: [number, number] }
+  | { kind: 'weights'; tensors: NamedValues[] }
   /** `pretext`: the pretext task's own score on (the first `pretext.samples` of) the same samples: rotations told right, partner views found. */
   | { kind: 'probe'; split: SplitName; samples: number; labels: number; steps: number; featureId: string; accuracy: number; baseline: number; pretext: { name: string; value: number; chance: number; samples: number } }
   | {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import type { DataPayload } from '../../engine/data/prepare.ts';
 import type { ModeEvent, ModeSpec, ModeView, ModeViewQuery } from '../../engine/session/protocol.ts';
 import type { DataSource } from '../../engine/train/settings.ts';
+import type { NamedValues } from '../../engine/train/trainer.ts';
 import type { HostApi } from '../../main/api/host-api.ts';
 import type { EditorStore } from '../store/store.ts';
 import { dataSettingsOf, trainingSettingsOf } from '../store/training-actions.ts';
@@ -32,11 +33,19 @@ const MODE_EVENTS = new Set<string>(['mode-started', 'mode-progress', 'mode-epoc
  * The renderer's side of a course-mode run: it sends mode requests to the engine worker
  * through the host and keeps what the worker's events say. Nothing trains here.
  */
-export function useModeSession(host: HostApi, store: EditorStore, payloadFor?: (source: DataSource) => DataPayload | undefined): ModeSession {
+export function useModeSession(
+  host: HostApi,
+  store: EditorStore,
+  payloadFor?: (source: DataSource) => DataPayload | undefined,
+  /** Receives the trained weights of the project's graph each time a run completes or is stopped (not when it diverged). */
+  onWeights?: (tensors: NamedValues[], runId: string) => void,
+): ModeSession {
   const [state, dispatch] = useReducer(modeReducer, initialModeState);
   const [mode, setMode] = useState(() => projectMode(store.getState().doc.training));
   const pending = useRef(new Map<string, { resolve: (v: ModeView) => void; reject: (e: Error) => void }>());
   const runRef = useRef<{ id: string | null; phase: ModeRunState['phase'] }>({ id: null, phase: 'none' });
+  const onWeightsRef = useRef(onWeights);
+  onWeightsRef.current = onWeights;
   runRef.current = { id: state.runId, phase: state.phase };
 
   // The mode follows the project; a project that opens ends the old run's views.
@@ -62,6 +71,13 @@ export function useModeSession(host: HostApi, store: EditorStore, payloadFor?: (
       host.onEngineEvent((event) => {
         if (MODE_EVENTS.has(event.type)) {
           dispatch({ kind: 'event', event: event as ModeEvent });
+          if (event.type === 'mode-state' && event.state === 'idle' && (event.status === 'completed' || event.status === 'stopped') && event.runId === runRef.current.id && onWeightsRef.current) {
+            const requestId = nextId('mw');
+            const keep = onWeightsRef.current;
+            const runId = event.runId;
+            pending.current.set(requestId, { resolve: (v) => v.kind === 'weights' && keep(v.tensors, runId), reject: () => undefined });
+            host.postToEngine({ type: 'mode-view', runId, requestId, query: { kind: 'weights' } });
+          }
           return;
         }
         if (event.type === 'mode-view' || event.type === 'request-failed') {

@@ -48,7 +48,7 @@ export function TrainingWorkbench({ host, store, project, backends, exportReques
   );
   const session = useTrainingSession(host, store, weightsLink, backends.length > 0, notify);
   const search = useSearch(host, store, session.payloadFor);
-  const modes = useModeSession(host, store, session.payloadFor);
+  const modes = useModeSession(host, store, session.payloadFor, session.adoptWeights);
   // A project with a course mode opens on its Mode panel.
   const modeKind = modes.mode?.kind;
   useEffect(() => {

@@ -87,6 +87,8 @@ export interface TrainingSession {
   /** Backends a run may choose, from the engine's handshake (the gpu before gpu.js is enabled). */
   choosableBackends: TrainingBackend[];
   start(): void;
+  /** Keeps weights trained elsewhere (a course-mode run of this project's graph) as the project's weights. */
+  adoptWeights(tensors: readonly NamedValues[], runId: string): void;
   pause(): void;
   resume(): void;
   stop(): void;
@@ -171,16 +173,22 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
     [host],
   );
 
+  const adoptWeights = useCallback(
+    (tensors: readonly NamedValues[], id: string) => {
+      project.setWeights(weightsFile(tensors, { format: 'pt', run: id }));
+      store.dispatch(noteTrainedWeights, {});
+      setHasWeights(true);
+    },
+    [project, store],
+  );
+
   const fetchWeights = useCallback(
     (id: string) => {
       void ask((requestId) => ({ type: 'export-weights', runId: id, requestId })).then((reply) => {
-        if (reply.type !== 'weights') return;
-        project.setWeights(weightsFile(reply.tensors, { format: 'pt', run: id }));
-        store.dispatch(noteTrainedWeights, {});
-        setHasWeights(true);
+        if (reply.type === 'weights') adoptWeights(reply.tensors, id);
       });
     },
-    [ask, project, store],
+    [ask, adoptWeights],
   );
 
   useEffect(
@@ -492,6 +500,7 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       setBackend,
       choosableBackends,
       start,
+      adoptWeights,
       pause: () => control('pause'),
       resume: () => control('resume'),
       stop: () => control('stop'),
@@ -514,6 +523,6 @@ export function useTrainingSession(host: HostApi, store: EditorStore, project: P
       importData,
       payloadFor,
     }),
-    [run, backend, choosableBackends, start, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, savedModel, loadSavedModel, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
+    [run, backend, choosableBackends, start, adoptWeights, control, datasets, runData, classNames, savedRuns, hasWeights, inspectableRun, savedModel, loadSavedModel, cellSamples, requestCellSamples, dataPreview, inspection, inspect, exportState, exportWeights, importData, payloadFor],
   );
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../../graph/compile.ts';
 import { APP_MODE_EXAMPLES, exampleBytes } from '../../../scripts/build-examples.ts';
 import { dataSettingsOf, readProject } from '../../io/project.ts';
 import { useNodeMnistFiles } from '../../data/mnist.node.ts';
@@ -98,6 +99,15 @@ describe('ModeSession: course modes over the protocol', { timeout: 20_000 }, () 
     expect([strip.strip.width, strip.strip.height, strip.frames.length]).toEqual([6 * 28 + 5, 28, 6]);
     // The ends of the strip decode the two samples' means; the middle lies between them.
     expect(strip.frames[0].values).not.toEqual(strip.frames[5].values);
+
+    // The project graph's trained weights, for the project to keep: they load into the graph as compiled.
+    const weights = await view(s, r, 'vae', { kind: 'weights' });
+    const fresh = compileGraph(vaeGraph({ hidden: 32, latent: 2, klWeight: 0.01 }), { seed: 0 });
+    expect(weights.tensors.map((t) => t.name)).toEqual([...fresh.stateDict().keys()]);
+    const first = weights.tensors[0];
+    expect(first.values).not.toEqual(Array.from(fresh.stateDict().get(first.name)!.dataSync()));
+    fresh.loadStateDict(new Map(weights.tensors.map((t) => [t.name, { shape: t.shape, values: Float32Array.from(t.values) }])));
+    expect(Array.from(fresh.stateDict().get(first.name)!.dataSync())).toEqual(first.values);
 
     expect(await failure(s, r, 'vae', { kind: 'gan' })).toBe('The GAN view is not available in the vae mode');
     expect(await failure(s, r, 'vae', { kind: 'interpolate', a: 0, b: 99 })).toBe('b must be a sample of the test split, from 0 to 19, got 99');
