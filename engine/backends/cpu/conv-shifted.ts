@@ -6,10 +6,12 @@
  * input gradient are one routine (the input gradient of a
  * stride-1 convolution is a stride-1 convolution of the output gradient with the flipped,
  * transposed weight); the weight gradient accumulates over the batch in the module's
- * memory. The bias is written into the output tiles before the product.
+ * memory. The bias is the first depth entry of the product (its weight the bias, its input a
+ * row of ones), so each tile starts from it and the first kernel call sets the output.
  */
 import {
-  BLOCK_LIST, BLOCK_SHIFTED, BLOCK_SHIFTED4, BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, CONV_MEM_BASE, CONV_MR as MR, CONV_NR as NR, type ConvWasm, convWasm,
+  BLOCK_LIST, BLOCK_SHIFTED, BLOCK_SHIFTED4, BLOCK_SHIFTED4_Z, BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, BLOCK_SHIFTED_Z, CONV_MEM_BASE, CONV_MR as MR, CONV_NR as NR, type ConvWasm,
+  convWasm,
 } from './conv-wasm.ts';
 import { GemmTeam, type GemmThreadHost, gemmThreadHost, gemmThreads, MAX_THREADS, ThreadBackoff } from './parallel.ts';
 
@@ -322,7 +324,9 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const { src, N, H, W, groups, cs, rows, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW, weight, flipped, bias } = a;
   if (flipped && (sh !== 1 || sw !== 1)) return false;
   const khw = kh * kw;
-  const K = cs * khw;
+  // Depth 0 is the bias: its weight entry is the bias and it reads a row of ones, so that
+  // the first kernel call of each tile starts from the bias and sets C (no fill, no load).
+  const K = cs * khw + 1;
   const L = lowering(H, W, cs, kh, kw, sh, sw, dh, dw, pt, pl, outH, outW);
   const Wp = L.Wq;
   const len = outH * Wp;
@@ -330,15 +334,17 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const ldc = nTiles * NR;
   const mr = tileRows(rows);
   const id = mr === 4 ? BLOCK_SHIFTED4 : BLOCK_SHIFTED;
+  const idFirst = mr === 4 ? BLOCK_SHIFTED4_Z : BLOCK_SHIFTED_Z;
   const mTiles = Math.ceil(rows / mr);
   const mPad = mTiles * mr;
   const planeSize = L.planeSize;
   const P = outH * outW;
   const kSteps = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kSteps);
-  // One item is one sample and group: its padded planes, then its output rows.
+  // One item is one sample and group: its padded planes, a row of ones, then its output rows.
   const items = N * groups;
-  const itemFloats = round16(planeSize) + round16(mPad * ldc);
+  const ones = round16(planeSize);
+  const itemFloats = ones + round16(ldc) + round16(mPad * ldc);
   const perRound = Math.max(1, Math.min(items, Math.floor(ROUND_FLOATS / itemFloats)));
   const callsPerItem = Math.ceil(mTiles / (MC / mr)) * kSteps;
   const { at, total } = layout([groups * mPad * K, K, Math.max(cs * H * W, rows * P), perRound * callsPerItem * 9, Wp + 16, perRound * itemFloats]);
@@ -357,17 +363,20 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
         let d = base + kb * mPad + Math.floor(r / mr) * kc * mr + (r % mr);
         for (let p = kb; p < kb + kc; p++, d += mr) {
           if (r >= rows) f32[d] = 0;
-          else if (!flipped) f32[d] = weight[(g * rows + r) * K + p];
+          else if (p === 0) f32[d] = bias ? bias[g * rows + r] : 0;
+          else if (!flipped) f32[d] = weight[(g * rows + r) * (K - 1) + p - 1];
           else {
-            const o = Math.floor(p / khw);
-            f32[d] = weight[((g * og + o) * cg + r) * khw + khw - 1 - (p % khw)];
+            const o = Math.floor((p - 1) / khw);
+            f32[d] = weight[((g * og + o) * cg + r) * khw + khw - 1 - ((p - 1) % khw)];
           }
         }
       }
     }
   }
-  writeOffsets(i32, OFFS, cs, L);
+  i32[OFFS] = 4 * ones;
+  writeOffsets(i32, OFFS + 1, cs, L);
   f32.fill(0, ZERO, ZERO + Wp + 16);
+  for (let j = 0; j < perRound; j++) f32.fill(1, ITEMS + j * itemFloats + ones, ITEMS + j * itemFloats + ones + ldc);
   const S = groups * cs;
   const O = groups * rows;
   const h = helpers(k);
@@ -378,15 +387,22 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       const n = Math.floor((i0 + j) / groups);
       const g = (i0 + j) % groups;
       const XP = ITEMS + j * itemFloats;
-      const CM = XP + round16(planeSize);
+      const CM = XP + ones + round16(ldc);
       copyIn(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, L);
-      for (let r = 0; r < rows; r++) f32.fill(bias ? bias[g * rows + r] : 0, CM + r * ldc, CM + (r + 1) * ldc);
       const base = PA + g * mPad * K;
       for (let t0 = 0; t0 < mTiles; t0 += MC / mr) {
         const t1 = Math.min(mTiles, t0 + MC / mr);
         for (let kb = 0; kb < K; kb += kStep, e += 9) {
           const kc = Math.min(kStep, K - kb);
-          i32.set([id, kc, 4 * (base + kb * mPad + t0 * kc * mr), 4 * (OFFS + kb), 4 * XP, 4 * (CM + t0 * mr * ldc), 4 * ldc, t1 - t0, nTiles], e);
+          i32[e] = kb === 0 ? idFirst : id;
+          i32[e + 1] = kc;
+          i32[e + 2] = 4 * (base + kb * mPad + t0 * kc * mr);
+          i32[e + 3] = 4 * (OFFS + kb);
+          i32[e + 4] = 4 * XP;
+          i32[e + 5] = 4 * (CM + t0 * mr * ldc);
+          i32[e + 6] = 4 * ldc;
+          i32[e + 7] = t1 - t0;
+          i32[e + 8] = nTiles;
         }
       }
     }
@@ -400,7 +416,7 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
     for (let j = 0; j < count; j++) {
       const n = Math.floor((i0 + j) / groups);
       const g = (i0 + j) % groups;
-      const CM = ITEMS + j * itemFloats + round16(planeSize);
+      const CM = ITEMS + j * itemFloats + ones + round16(ldc);
       // Drop the padded columns, then one block copy out.
       k.copy2d(4 * CM, 4 * Wp, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
       dst.set(f32.subarray(STAGE, STAGE + rows * P), (n * O + g * rows) * P);

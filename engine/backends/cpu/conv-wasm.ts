@@ -734,9 +734,12 @@ export const BLOCK_SHIFTED_T = 2;
 export const BLOCK_SHIFTED_T4 = 3;
 /** block(BLOCK_LIST, ptr, count): runs `count` block calls (id and 8 arguments, 9 int32s each) listed at byte ptr. */
 export const BLOCK_LIST = 4;
+/** shiftedZ and shifted4Z (C set to the product). */
+export const BLOCK_SHIFTED_Z = 5;
+export const BLOCK_SHIFTED4_Z = 6;
 
 /**
- * block(id, a1..a8): shifted / shifted4 (a1..a8), or shiftedT / shiftedT4 with
+ * block(id, a1..a8): shifted / shifted4 / shiftedZ / shifted4Z (a1..a8), or shiftedT / shiftedT4 with
  * kTiles = a8 & 0xffff and oTiles = a8 >>> 16 (a1..a7 the others), or a list of such calls.
  */
 function blockBody(): number[] {
@@ -770,6 +773,12 @@ function blockBody(): number[] {
   ifId(BLOCK_SHIFTED_T4);
   call(5, true);
   f.code.push(OP.else);
+  ifId(BLOCK_SHIFTED_Z);
+  call(11, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_SHIFTED4_Z);
+  call(12, false);
+  f.code.push(OP.else);
   // BLOCK_LIST: a1 = list address, a2 = entries.
   f.ifNonZero(2);
   f.loop();
@@ -781,7 +790,7 @@ function blockBody(): number[] {
   f.addConst(1, 36);
   f.countDownEnd(2);
   f.end();
-  f.code.push(OP.end, OP.end, OP.end, OP.end);
+  f.code.push(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
   return f.encode(0, 0);
 }
 
