@@ -24,13 +24,18 @@
  * (ln 2 in two parts so that r is exact), x clamped to [-88, 88]; a few float32 ulps from
  * the float64 functions, and NaN stays NaN.
  */
-import { ascii, leb, section } from './gemm-wasm.ts';
+import { ascii, createWasmGemmKernel, leb, section, type WasmGemmKernel } from './gemm-wasm.ts';
 
 export interface RnnWasm {
   lstmForward(N: number, H: number, hw: number, hwLd: number, bias: number, cPrev: number, gates: number, cells: number, tanhCells: number, y: number, hNext: number, hNextLd: number): void;
   lstmBackward(N: number, H: number, dh: number, dhLd: number, dy: number, gates: number, cPrev: number, tanhCells: number, dcIn: number, dcOut: number, dGates: number): void;
   copyRows(src: number, srcLd: number, dst: number, dstLd: number, rows: number, n: number): void;
   colSums(src: number, rows: number, n4: number, dst: number): void;
+  /**
+   * A GEMM kernel instance of its own (gemm-wasm.ts) on the same memory: its `block` and
+   * panel packers work on the data the gate passes read and write.
+   */
+  gemm: WasmGemmKernel;
   /** Float32 view of the memory; replaced when `ensure` grows it. */
   f32: Float32Array;
   /** Float64 view of the same memory. */
@@ -371,7 +376,7 @@ function colSumsBody(): number[] {
   return f.encode();
 }
 
-/** The module's bytes: memory "mem" and the four functions of RnnWasm. */
+/** The module's bytes: imported memory "env"."mem" and the four functions of RnnWasm. */
 export function rnnWasmModuleBytes(): Uint8Array {
   const i32s = (n: number) => new Array<number>(n).fill(0x7f);
   const funcs: [string, number, number[]][] = [
@@ -380,13 +385,13 @@ export function rnnWasmModuleBytes(): Uint8Array {
     ['copyRows', 2, copyRowsBody()],
     ['colSums', 3, colSumsBody()],
   ];
-  const exports = [...funcs.flatMap(([name], i) => [name.length, ...ascii(name), 0, i]), 3, ...ascii('mem'), 2, 0];
+  const exports = funcs.flatMap(([name], i) => [name.length, ...ascii(name), 0, i]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [4, 0x60, 12, ...i32s(12), 0, 0x60, 11, ...i32s(11), 0, 0x60, 6, ...i32s(6), 0, 0x60, 4, ...i32s(4), 0]),
+    ...section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, 0, 1]), // memory import, at least 1 page
     ...section(3, [funcs.length, ...funcs.map(([, type]) => type)]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [funcs.length + 1, ...exports]),
+    ...section(7, [funcs.length, ...exports]),
     ...section(10, [funcs.length, ...funcs.flatMap(([, , body]) => body)]),
   ]);
 }
@@ -399,19 +404,21 @@ interface WasmApi {
 
 interface WasmMemory {
   buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 
-/** Instantiates the kernels; null without WebAssembly SIMD. */
+/** Instantiates the kernels on the memory of a GEMM kernel instance of their own; null without WebAssembly SIMD. */
 export function createRnnWasm(): RnnWasm | null {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (!wasm) return null;
   try {
     const bytes = rnnWasmModuleBytes();
     if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    const memory = exports.mem as WasmMemory;
+    const gemm = createWasmGemmKernel(1 << 14);
+    if (!gemm) return null;
+    const memory = gemm.memory as WasmMemory;
+    const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem: memory } });
     const kernel: RnnWasm = {
+      gemm,
       lstmForward: exports.lstmForward as RnnWasm['lstmForward'],
       lstmBackward: exports.lstmBackward as RnnWasm['lstmBackward'],
       copyRows: exports.copyRows as RnnWasm['copyRows'],
@@ -419,10 +426,8 @@ export function createRnnWasm(): RnnWasm | null {
       f32: new Float32Array(memory.buffer),
       f64: new Float64Array(memory.buffer),
       ensure(n: number): void {
-        const pages = Math.ceil((n * 4) / 65536);
-        const have = memory.buffer.byteLength / 65536;
-        if (pages <= have) return;
-        memory.grow(pages - have);
+        if (kernel.f32.length >= n) return;
+        gemm.ensure(n);
         kernel.f32 = new Float32Array(memory.buffer);
         kernel.f64 = new Float64Array(memory.buffer);
       },

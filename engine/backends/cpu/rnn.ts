@@ -14,9 +14,13 @@
 import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.ts';
 import { f32, out } from './cpu-backend.ts';
 import { expm1Into, sigmoidFast as sigmoid, tanhFast as tanh } from './fast-math.ts';
-import { WASM_NR } from './gemm-wasm.ts';
+import { WASM_MR, WASM_NR } from './gemm-wasm.ts';
 import { gemm, gemmKernel, gemmPacked, gemmStrided, packStrided, type PackPanels, type StoreBlock } from './matmul.ts';
 import { createRnnWasm } from './rnn-wasm.ts';
+
+// Module-level copies: imported bindings may be read through accessors in some loaders.
+const MR = WASM_MR;
+const NR = WASM_NR;
 
 export type RnnMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
 
@@ -62,15 +66,15 @@ class Rhs {
   /** PackPanels for gemmPacked: a copy of the cached panels when the request is whole-depth. */
   readonly pack: PackPanels = (view, d, p0, kc, j0, nc) => {
     const { k, n } = this;
-    if (p0 !== 0 || kc !== k || j0 % WASM_NR !== 0 || (nc % WASM_NR !== 0 && j0 + nc !== n)) {
+    if (p0 !== 0 || kc !== k || j0 % NR !== 0 || (nc % NR !== 0 && j0 + nc !== n)) {
       this.packer(view, d, p0, kc, j0, nc);
       return;
     }
     if (!this.panels) {
-      this.panels = new Float32Array(Math.ceil(n / WASM_NR) * WASM_NR * k);
+      this.panels = new Float32Array(Math.ceil(n / NR) * NR * k);
       this.packer(this.panels, 0, 0, k, 0, n);
     }
-    const w = Math.ceil(nc / WASM_NR) * WASM_NR;
+    const w = Math.ceil(nc / NR) * NR;
     view.set(this.panels.subarray(j0 * k, (j0 + w) * k), d);
   };
 }
@@ -261,9 +265,37 @@ class Gather {
 const gather = new Gather();
 
 /**
+ * Below this many multiply-adds per step product the LSTM runs its step products on the
+ * gate module's own GEMM kernel (one thread, the weight packed once per call, operands
+ * packed in the module); larger ones go through matmul.ts, which may split them between
+ * threads (its threshold for that is the same 2^23).
+ */
+const RESIDENT_MAX_MACS = 1 << 23;
+
+/**
+ * Packs `rows` rows of k floats (row i at src + i*srcLd) as 6-row GEMM panels (k-major,
+ * panel q at dst + q*panel), all float offsets in the module's memory: full panels in the
+ * module, the rows of a last partial panel by a plain loop.
+ */
+function packPanels6(src: number, srcLd: number, rows: number, k: number, dst: number, panel: number): void {
+  const g = gateWasm!;
+  const full = Math.floor(rows / MR);
+  if (full > 0) g.gemm.transposePanels6(src * 4, srcLd * 4, k, full, dst * 4, panel * 4);
+  const m = g.f32;
+  const d = dst + full * panel;
+  for (let i = full * MR; i < rows; i++) {
+    const s = src + i * srcLd;
+    const l = d + i - full * MR;
+    for (let p = 0; p < k; p++) m[l + p * MR] = m[s + p];
+  }
+}
+
+/**
  * The LSTM forward with the gate pass in the WebAssembly module, which holds the sequence:
- * the operands [x_t, h] of every step (x copied in once, h written by the previous step's
- * gate pass), the saved activations and the outputs. Same outputs as the JS path.
+ * the step operands [x_t, h] (x copied in once, h from the previous step's gate pass), the
+ * saved activations and the outputs. y_t is kept at slot t + 1 of T + 2 slots, h0 in slot
+ * 0 (or T + 1 when reverse), so that the hidden states each step read are one contiguous
+ * block. Same outputs as the JS path.
  */
 function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
   const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
@@ -272,41 +304,73 @@ function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
   const GH = 4 * H;
   const K = I + H;
   const NH = N * H;
-  const ldMax = Math.ceil(GH / WASM_NR) * WASM_NR;
-  // A has a slot per step and one more for the last step's unused h.
-  const [oA, oX, oB, oC0, oHw, oG, oCells, oTanh, oY, end] = regions((T + 1) * N * K, T * N * I, GH, NH, N * ldMax, T * N * GH, T * NH, T * NH, T * NH);
+  const own = N * GH * K < RESIDENT_MAX_MACS;
+  // own GEMM: A as 6-row panels per step (slot T for the last step's unused h), B as 8-column panels
+  const mTiles = Math.ceil(N / MR);
+  const Np = mTiles * MR;
+  const GHp = Math.ceil(GH / NR) * NR;
+  const ldMax = own ? GHp : Math.ceil(GH / NR) * NR;
+  const [oA, oX, oB, oC0, oHw, oG, oCells, oTanh, oY, oWs, oPB, end] = regions(
+    own ? (T + 1) * Np * K : (T + 1) * N * K, T * N * I, GH, NH, (own ? Np : N) * ldMax, T * N * GH, T * NH, T * NH, (T + 2) * NH,
+    own ? GHp * K : 0, own ? GHp * K : 0,
+  );
   k.ensure(end + 4);
   const mem = k.f32;
-  mem.set(x, oX);
-  copyRowsIn(oX, I, oA, K, T * N, I);
   const first = reverse ? T - 1 : 0;
-  mem.set(h0, oY); // staged where y goes, copied into the first step's operand
-  copyRowsIn(oY, H, oA + first * N * K + I, K, N, H);
+  const ySlot = (t: number) => oY + (t + 1) * NH;
+  const oH0 = reverse ? ySlot(T) : ySlot(-1);
+  mem.set(x, oX);
+  mem.set(h0, oH0);
   mem.set(c0 as Float32Array, oC0);
   if (bIh && bHh) for (let j = 0; j < GH; j++) mem[oB + j] = bIh[j] + bHh[j];
   else mem.fill(0, oB, oB + GH);
-  const wCat = new Float32Array(GH * K);
-  for (let j = 0; j < GH; j++) {
-    wCat.set(wIh.subarray(j * I, (j + 1) * I), j * K);
-    wCat.set(wHh.subarray(j * H, (j + 1) * H), j * K + I);
+  let rhs: Rhs | null = null;
+  if (own) {
+    // W = [W_ih, W_hh] (GH x K, zero rows up to GHp) transposed into panels
+    mem.fill(0, oWs + GH * K, oWs + GHp * K);
+    for (let j = 0; j < GH; j++) {
+      mem.set(wIh.subarray(j * I, (j + 1) * I), oWs + j * K);
+      mem.set(wHh.subarray(j * H, (j + 1) * H), oWs + j * K + I);
+    }
+    k.gemm.transposePanels8(oWs * 4, K * 4, K, GHp / NR, oPB * 4, K * NR * 4);
+    mem.fill(0, oA, oA + (T + 1) * Np * K);
+    for (let t = 0; t < T; t++) packPanels6(oX + t * N * I, I, N, I, oA + t * Np * K, K * MR);
+    packPanels6(oH0, H, N, H, oA + first * Np * K + I * MR, K * MR);
+  } else {
+    copyRowsIn(oX, I, oA, K, T * N, I);
+    copyRowsIn(oH0, H, oA + first * N * K + I, K, N, H);
+    const wCat = new Float32Array(GH * K);
+    for (let j = 0; j < GH; j++) {
+      wCat.set(wIh.subarray(j * I, (j + 1) * I), j * K);
+      wCat.set(wHh.subarray(j * H, (j + 1) * H), j * K + I);
+    }
+    rhs = new Rhs(wCat, K, GH, 1, K);
   }
-  const rhs = new Rhs(wCat, K, GH, 1, K);
   let prevT = -1;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const next = s === T - 1 ? T : reverse ? t - 1 : t + 1;
-    gather.reset(oHw, N, GH);
-    product(N, GH, K, mem, oA + t * N * K, K, 1, rhs, gather.store);
+    let hwLd = GHp;
+    if (own) {
+      k.gemm.block(K, (oA + t * Np * K) * 4, oPB * 4, oHw * 4, GHp * 4, mTiles, GHp / NR, K * NR * 4, 1);
+    } else {
+      gather.reset(oHw, N, GH);
+      product(N, GH, K, mem, oA + t * N * K, K, 1, rhs!, gather.store);
+      hwLd = gather.ld;
+    }
     const cPrev = prevT < 0 ? oC0 : oCells + prevT * NH;
-    k.lstmForward(N, H, oHw * 4, gather.ld * 4, oB * 4, cPrev * 4, (oG + t * N * GH) * 4, (oCells + t * NH) * 4,
-      (oTanh + t * NH) * 4, (oY + t * NH) * 4, (oA + next * N * K + I) * 4, K * 4);
+    // h goes to y and, on the JS-driven path, straight into the next step's operand
+    const hNext = own ? ySlot(t) : oA + next * N * K + I;
+    k.lstmForward(N, H, oHw * 4, hwLd * 4, oB * 4, cPrev * 4, (oG + t * N * GH) * 4, (oCells + t * NH) * 4,
+      (oTanh + t * NH) * 4, ySlot(t) * 4, hNext * 4, (own ? H : K) * 4);
+    if (own && s < T - 1) packPanels6(ySlot(t), H, N, H, oA + next * Np * K + I * MR, K * MR);
     prevT = t;
   }
-  const y = mem.slice(oY, oY + T * NH);
+  const y = mem.slice(ySlot(0), ySlot(T));
   const cells = mem.slice(oCells, oCells + T * NH);
   const gates = mem.slice(oG, oG + T * N * GH);
   const tanhCells = mem.slice(oTanh, oTanh + T * NH);
-  resident = { x, h0, c0: c0 as Float32Array, gates, cells, tanhCells, y, reverse, oA, oG, oCells, oTanh, oC0, end };
+  resident = { x, h0, c0: c0 as Float32Array, gates, cells, tanhCells, y, reverse, oY, oG, oCells, oTanh, oC0, end };
   return [
     out(y, [T, N, H]),
     out(y.slice(prevT * NH, (prevT + 1) * NH), [N, H]),
@@ -330,7 +394,8 @@ interface Resident {
   tanhCells: Float32Array;
   y: Float32Array;
   reverse: boolean;
-  oA: number;
+  /** T + 2 slots of N x H: h0 and y (see lstmForwardWasm). */
+  oY: number;
   oG: number;
   oCells: number;
   oTanh: number;
@@ -342,8 +407,8 @@ let resident: Resident | null = null;
 
 /**
  * The LSTM backward with the gate pass in the WebAssembly module: per step the gate
- * gradients and dh = dGates W_hh; then dx = dGates W_ih, [dW_ih, dW_hh] = dGates^T [x_t, h]
- * in one product, and the bias gradient summed in float64.
+ * gradients and dh = dGates W_hh; then dx = dGates W_ih, [dW_ih, dW_hh] = dGates^T [x_t, h_prev]
+ * and the bias gradient summed in float64.
  */
 function lstmBackwardWasm(
   li: LayerInputs, reverse: boolean, y: Float32Array, saved: Float32Array[], dy: Float32Array, dhT: Float32Array, dcT: Float32Array,
@@ -354,64 +419,83 @@ function lstmBackwardWasm(
   const GH = 4 * H;
   const K = I + H;
   const NH = N * H;
-  const ldMax = Math.max(Math.ceil(H / WASM_NR) * WASM_NR, H);
+  const own = N * GH * K < RESIDENT_MAX_MACS;
+  const mTiles = Math.ceil(N / MR);
+  const Np = mTiles * MR;
+  const Hp = Math.ceil(H / NR) * NR;
   const [gates, cells, tanhCells] = saved;
   const r = resident;
   resident = null;
-  let oA: number, oG: number, oCells: number, oTanh: number, oC0: number, base: number;
+  let oY: number, oG: number, oCells: number, oTanh: number, oC0: number, base: number;
   if (r && r.x === x && r.h0 === h0 && r.c0 === c0 && r.gates === gates && r.cells === cells && r.tanhCells === tanhCells && r.y === y && r.reverse === reverse) {
-    // The forward's operands [x_t, h_prev] and activations are still in place.
-    ({ oA, oG, oCells, oTanh, oC0 } = r);
+    // The forward's states and activations are still in place.
+    ({ oY, oG, oCells, oTanh, oC0 } = r);
     base = r.end;
   } else {
-    let oX: number, oY: number, oH0: number;
-    [oA, oX, oY, oH0, oG, oCells, oTanh, oC0, base] = regions(T * N * K, T * N * I, T * NH, NH, T * N * GH, T * NH, T * NH, NH);
+    [oY, oG, oCells, oTanh, oC0, base] = regions((T + 2) * NH, T * N * GH, T * NH, T * NH, NH);
     k.ensure(base);
     const mem = k.f32;
     mem.set(gates, oG);
     mem.set(cells, oCells);
     mem.set(tanhCells, oTanh);
     mem.set(c0 as Float32Array, oC0);
-    // The operands [x_t, h_prev] of every step.
-    mem.set(x, oX);
-    copyRowsIn(oX, I, oA, K, T * N, I);
-    mem.set(y, oY);
-    mem.set(h0, oH0);
-    const first = reverse ? T - 1 : 0;
-    copyRowsIn(oH0, H, oA + first * N * K + I, K, N, H);
-    if (T > 1) {
-      if (reverse) copyRowsIn(oY + NH, H, oA + I, K, (T - 1) * N, H);
-      else copyRowsIn(oY, H, oA + N * K + I, K, (T - 1) * N, H);
-    }
+    mem.set(y, oY + NH);
+    mem.set(h0, reverse ? oY + (T + 1) * NH : oY);
   }
-  const [oDy, oDh, oDc0, oDc1, oDA, oDb, end] = regions(T * NH, N * ldMax, NH, NH, T * N * GH, 2 * GH).map((o) => o + base);
+  const [oDy, oDh, oDc0, oDc1, oDA, oDb, oWs, oPB, oPA, oX, oXH, end] = regions(
+    T * NH, Np * Math.max(Hp, H), NH, NH, T * N * GH, 2 * GH, own ? GH * Hp : 0, own ? GH * Hp : 0, own ? Np * GH : 0, T * N * I, T * N * K,
+  ).map((o) => o + base);
   k.ensure(end + 4);
   const mem = k.f32;
   mem.set(dy, oDy);
   mem.set(dhT, oDh);
   mem.set(dcT, oDc0);
-  const whh = new Rhs(wHh, GH, H, H, 1);
+  let whh: Rhs | null = null;
+  if (own) {
+    // B = W_hh (GH x H, zero columns up to Hp) as 8-column panels
+    if (Hp === H) mem.set(wHh, oWs);
+    else {
+      mem.fill(0, oWs, oWs + GH * Hp);
+      for (let j = 0; j < GH; j++) mem.set(wHh.subarray(j * H, (j + 1) * H), oWs + j * Hp);
+    }
+    k.gemm.copyPanels8(oWs * 4, Hp * 4, GH, Hp / NR, oPB * 4, GH * NR * 4);
+    mem.fill(0, oPA, oPA + Np * GH);
+  } else {
+    whh = new Rhs(wHh, GH, H, H, 1);
+  }
   let dhLd = H;
   let dcIn = oDc0;
   let dcOut = oDc1;
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     const cPrev = s === 0 ? oC0 : oCells + (reverse ? t + 1 : t - 1) * NH;
+    const dA = oDA + t * N * GH;
     k.lstmBackward(N, H, oDh * 4, dhLd * 4, (oDy + t * NH) * 4, (oG + t * N * GH) * 4, cPrev * 4, (oTanh + t * NH) * 4,
-      dcIn * 4, dcOut * 4, (oDA + t * N * GH) * 4);
+      dcIn * 4, dcOut * 4, dA * 4);
     [dcIn, dcOut] = [dcOut, dcIn];
     if (s === 0 && !gradH0) break;
-    gather.reset(oDh, N, H);
-    product(N, H, GH, mem, oDA + t * N * GH, GH, 1, whh, gather.store);
-    dhLd = gather.ld;
+    if (own) {
+      packPanels6(dA, GH, N, GH, oPA, GH * MR);
+      k.gemm.block(GH, oPA * 4, oPB * 4, oDh * 4, Hp * 4, mTiles, Hp / NR, GH * NR * 4, 1);
+      dhLd = Hp;
+    } else {
+      gather.reset(oDh, N, H);
+      product(N, H, GH, mem, dA, GH, 1, whh!, gather.store);
+      dhLd = gather.ld;
+    }
   }
   const dh0 = new Float32Array(NH);
   if (gradH0) for (let n = 0; n < N; n++) dh0.set(mem.subarray(oDh + n * dhLd, oDh + n * dhLd + H), n * H);
   const dc0 = mem.slice(dcIn, dcIn + NH);
   const dx = new Float32Array(T * N * I);
   if (gradX) gemm(T * N, I, GH, mem, oDA, GH, 1, wIh, 0, I, dx, 0);
+  // [dW_ih, dW_hh] = dGates^T [x_t, h_prev] in one product; the hidden states the steps
+  // read are one block: h0, y_0 .. y_T-2 (reverse: y_1 .. y_T-1, h0)
+  mem.set(x, oX);
+  copyRowsIn(oX, I, oXH, K, T * N, I);
+  copyRowsIn(reverse ? oY + 2 * NH : oY, H, oXH + I, K, T * N, H);
   const dW = new Float32Array(GH * K);
-  gemm(GH, K, T * N, mem, oDA, 1, GH, mem, oA, K, dW, 0);
+  gemm(GH, K, T * N, mem, oDA, 1, GH, mem, oXH, K, dW, 0);
   const dWih = new Float32Array(GH * I);
   const dWhh = new Float32Array(GH * H);
   for (let j = 0; j < GH; j++) {
