@@ -161,10 +161,15 @@ export interface Padded {
  * Writes `planes` planes of src (from element srcOff) into the padded buffer at f32[xp...]:
  * one block copy into the staging area f32[stage...], then the module's strided row copy
  * for the interior and the same copy from the zero row at f32[zero...] (at least Wp
- * floats) for the borders.
+ * floats) for the borders; without padding, one block copy straight into place.
  */
 export function copyPadded(k: ConvWasm, xp: number, stage: number, zero: number, src: Float32Array, srcOff: number, planes: number, p: Padded): void {
   const { H, W, Hp, Wp, pt, pl } = p;
+  if (Hp === H && Wp === W && pt === 0 && pl === 0) {
+    // No padding: the planes as they are.
+    k.f32.set(src.subarray(srcOff, srcOff + planes * H * W), xp);
+    return;
+  }
   const r0 = Math.min(Hp, Math.max(0, pt));
   const r1 = Math.max(r0, Math.min(Hp, H + pt));
   const s0 = Math.min(Wp, Math.max(0, pl));
@@ -332,6 +337,7 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const len = outH * Wp;
   const nTiles = Math.ceil(len / NR);
   const ldc = nTiles * NR;
+  if (sh === 1 && sw === 1 && rowWise(a, ldc)) return shiftedRows(a, L, dst);
   const mr = tileRows(rows);
   const id = mr === 4 ? BLOCK_SHIFTED4 : BLOCK_SHIFTED;
   const idFirst = mr === 4 ? BLOCK_SHIFTED4_Z : BLOCK_SHIFTED_Z;
@@ -420,6 +426,139 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       // Drop the padded columns, then one block copy out.
       k.copy2d(4 * CM, 4 * Wp, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
       dst.set(f32.subarray(STAGE, STAGE + rows * P), (n * O + g * rows) * P);
+    }
+  }
+  return true;
+}
+
+/** Kernel rows i < kh whose input row oh - pt + i*dh lies in [0, H), for output row oh: [i0, i1). */
+function tapRows(oh: number, kh: number, dh: number, pt: number, H: number): [number, number] {
+  const i0 = Math.min(kh, Math.max(0, Math.ceil((pt - oh) / dh)));
+  const i1 = Math.max(i0, Math.min(kh, Math.floor((H - 1 + pt - oh) / dh) + 1));
+  return [i0, i1];
+}
+
+/**
+ * Whether a stride-1 convolution runs output row by output row (shiftedRows): it skips the
+ * kernel rows that read only padding (the top and bottom rows of a padded convolution, a
+ * large share for input gradients) and computes ceil(outW / 8) tiles per row instead of the
+ * padded rows' extra columns. Taken where that does at most 85% of the multiply-adds.
+ */
+function rowWise(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'pt' | 'H' | 'outH' | 'outW'>, ldc: number): boolean {
+  const { cs, kh, kw, dh, pt, H, outH, outW } = a;
+  let depth = 0;
+  for (let oh = 0; oh < outH; oh++) {
+    const [i0, i1] = tapRows(oh, kh, dh, pt, H);
+    depth += 1 + (i1 - i0) * cs * kw;
+  }
+  return depth * Math.ceil(outW / NR) * NR < 0.85 * (1 + cs * kh * kw) * ldc;
+}
+
+/** Whether shiftedConv2d runs this stride-1 convolution output row by output row (for tests). */
+export function shiftedConvRowWise(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'dw' | 'pt' | 'pl' | 'H' | 'W' | 'outH' | 'outW'>): boolean {
+  const L = lowering(a.H, a.W, a.cs, a.kh, a.kw, 1, 1, a.dh, a.dw, a.pt, a.pl, a.outH, a.outW);
+  return rowWise(a, Math.ceil((a.outH * L.Wq) / NR) * NR);
+}
+
+/**
+ * shiftedConv2d at stride 1, one output row per kernel call: the depth is ordered (kernel
+ * row, channel, kernel column) after the bias, so that the kernel rows that read input
+ * rows (not padding) are one range of it. Weight panels and offsets are stored once per
+ * first kernel row i0 (the bias, then kernel rows i0..kh-1; i0 = kh: the bias alone).
+ */
+function shiftedRows(a: ShiftedConv, L: Lowering, dst: Float32Array): boolean {
+  const k = kernel as ConvWasm;
+  const { src, N, H, W, groups, cs, rows, kh, kw, dh, pt, outH, outW, weight, flipped, bias } = a;
+  const khw = kh * kw;
+  const rowDepth = cs * kw;
+  const Kfull = 1 + kh * rowDepth;
+  const mr = tileRows(rows);
+  const mTiles = Math.ceil(rows / mr);
+  const mPad = mTiles * mr;
+  const tilesPerRow = Math.ceil(outW / NR);
+  const pitch = tilesPerRow * NR;
+  const ldc = outH * pitch;
+  const P = outH * outW;
+  // Depth of the panels for first kernel row i0: the bias and kernel rows i0..kh-1.
+  const depthFrom = (i0: number) => 1 + (kh - i0) * rowDepth;
+  const starts: number[] = [];
+  let total = 0;
+  // (i0 = kh: the bias alone, for output rows that read only padding.)
+  for (let i0 = 0; i0 <= kh; i0++) {
+    starts.push(total);
+    total += depthFrom(i0);
+  }
+  // After the planes, ones for the bias entry: row oh reads them from ones + oh*Wq.
+  const ones = round16(L.planeSize);
+  const onesLength = round16((outH - 1) * L.Wq + pitch);
+  const { at, total: floats } = layout([groups * mPad * total, total, Math.max(cs * H * W, rows * P), L.Wq + 16, ones + onesLength + mPad * ldc]);
+  const [PA, OFFS, STAGE, ZERO, XP] = at;
+  if (!k.ensure(floats)) return false;
+  const f32 = k.f32;
+  const i32 = k.i32;
+  const CM = XP + ones + onesLength;
+  // Offsets in (i, c, j) order after the ones row, for each i0.
+  const full = new Int32Array(Kfull);
+  writeOffsets(full, 1, cs, L);
+  const order = (i: number, c: number, j: number) => (c * kh + i) * kw + j; // index in writeOffsets' (c, i, j) order
+  for (let i0 = 0; i0 <= kh; i0++) {
+    let d = OFFS + starts[i0];
+    i32[d++] = 4 * ones;
+    for (let i = i0; i < kh; i++) for (let c = 0; c < cs; c++) for (let j = 0; j < kw; j++) i32[d++] = full[1 + order(i, c, j)];
+  }
+  const og = flipped ? cs : rows;
+  const cg = flipped ? rows : cs;
+  // Panels: [group][i0][row tile][depth][mr].
+  for (let g = 0; g < groups; g++) {
+    for (let i0 = 0; i0 <= kh; i0++) {
+      const kd = depthFrom(i0);
+      const base = PA + g * mPad * total + starts[i0] * mPad;
+      for (let r = 0; r < mPad; r++) {
+        let d = base + Math.floor(r / mr) * kd * mr + (r % mr);
+        f32[d] = r < rows && bias ? bias[g * rows + r] : 0;
+        d += mr;
+        for (let i = i0; i < kh; i++) {
+          for (let c = 0; c < cs; c++) {
+            for (let j = 0; j < kw; j++, d += mr) {
+              const tap = i * kw + j;
+              if (r >= rows) f32[d] = 0;
+              else if (!flipped) f32[d] = weight[((g * rows + r) * cs + c) * khw + tap];
+              else f32[d] = weight[((g * og + c) * cg + r) * khw + khw - 1 - tap];
+            }
+          }
+        }
+      }
+    }
+  }
+  f32.fill(0, ZERO, ZERO + L.Wq + 16);
+  f32.fill(1, XP + ones, XP + ones + onesLength);
+  const first = mr === 4 ? k.shifted4Z : k.shiftedZ;
+  const rest = mr === 4 ? k.shifted4 : k.shifted;
+  const S = groups * cs;
+  const O = groups * rows;
+  const Wq = L.Wq;
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < groups; g++) {
+      copyIn(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, L);
+      for (let oh = 0; oh < outH; oh++) {
+        const [i0, i1] = tapRows(oh, kh, dh, pt, H);
+        const kd = depthFrom(i0);
+        const used = 1 + (i1 - i0) * rowDepth;
+        const base = PA + g * mPad * total + starts[i0] * mPad;
+        for (let t = 0; t < mTiles; t++) {
+          const c = 4 * (CM + t * mr * ldc + oh * pitch);
+          for (let d0 = 0; d0 < used; d0 += KC) {
+            const kc = Math.min(KC, used - d0);
+            (d0 === 0 ? first : rest)(kc, 4 * (base + t * kd * mr + d0 * mr), 4 * (OFFS + starts[i0] + d0), 4 * (XP + oh * Wq), c, 4 * ldc, 1, tilesPerRow);
+          }
+        }
+      }
+      const out = (n * O + g * rows) * P;
+      if (pitch === outW) dst.set(f32.subarray(CM, CM + rows * P), out);
+      else {
+        k.copy2d(4 * CM, 4 * pitch, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
+        dst.set(f32.subarray(STAGE, STAGE + rows * P), out);
+      }
     }
   }
   return true;
