@@ -1,7 +1,7 @@
 /**
  * WebAssembly SIMD kernels for the memory-bound steps of a conv net's training step: ReLU and
- * its gradient, the gradient of 2x2 stride-2 max pooling (from the forward's argmax) and row
- * sums (bias gradients and other reductions over contiguous rows). Each wrapper streams its
+ * its gradient, 2x2 stride-2 max pooling with argmax and its gradient (from that argmax),
+ * and row sums (bias gradients and other reductions over contiguous rows). Each wrapper streams its
  * arrays through a small module memory a cache-sized chunk at a time and returns false where
  * WebAssembly SIMD is missing, so the caller runs its plain loop instead. Results are
  * bit-identical to the plain loops, except that row sums add in float64 in another order.
@@ -28,7 +28,7 @@ const OP = {
 };
 const SIMD = {
   load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11, f64x2ExtractLane: 0x21,
-  i32x4Eq: 0x37, f32x4Ne: 0x42, f32x4Gt: 0x44, and: 0x4e, or: 0x50, f32x4Add: 0xe4,
+  i32x4Eq: 0x37, f32x4Ne: 0x42, f32x4Gt: 0x44, and: 0x4e, or: 0x50, bitselect: 0x52, f32x4Add: 0xe4,
   f64x2PromoteLow: 0x5f, i32x4Add: 0xae, i32x4Sub: 0xb1, f64x2Add: 0xf0,
 };
 
@@ -189,6 +189,74 @@ function maxPool2GradBody(): number[] {
 }
 
 /**
+ * maxPool2(src, W, planeBytes, outH, groups, planes, dv, di, rowBytes): 2x2, stride-2 max
+ * pooling of `planes` planes (W wide, planeBytes apart from src) into values dv and int32
+ * indices di (h W + w in the plane), output rows rowBytes apart, 4 outputs a step and
+ * `groups` steps a row: a row's last step may write up to 3 entries into the next row,
+ * which that row then rewrites (and reads up to 8 floats past the window). In each window
+ * (top-left, top-right, bottom-left, bottom-right) a candidate replaces the best when
+ * greater or NaN, as the plain loop: the first maximum wins, the last NaN propagates.
+ */
+function maxPool2Body(): number[] {
+  const [SRC, W, SP, OH, G, PL, DV, DI, DR] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [WB, IT, JT, P, BOT, QV, QI, ROW] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [V0, V1, A, B, BEST, AT, M, IV, K1, KW, KW1, K8, LANES, CI] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
+  const f = new Fn();
+  const even = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const odd = even.map((b) => b + 4);
+  const splatConst = (dst: number, v: number) => f.op(OP.i32Const, ...sleb(v)).simd(SIMD.i32x4Splat).set(dst);
+  /** best, at = candidate c (index IV + kIdx) where c > best or c is NaN. */
+  const take = (c: number, kIdx: number) => {
+    f.get(c, BEST).simd(SIMD.f32x4Gt).get(c, c).simd(SIMD.f32x4Ne).simd(SIMD.or).set(M);
+    f.get(c, BEST, M).simd(SIMD.bitselect).set(BEST);
+    f.get(IV, kIdx).simd(SIMD.i32x4Add).set(CI);
+    f.get(CI, AT, M).simd(SIMD.bitselect).set(AT);
+  };
+  /** A, B = the even and odd columns of the 8 floats at addr. */
+  const pair = (addr: number) => {
+    f.get(addr).load(0).set(V0);
+    f.get(addr).load(16).set(V1);
+    f.get(V0, V1).simd(SIMD.shuffle, ...even).set(A);
+    f.get(V0, V1).simd(SIMD.shuffle, ...odd).set(B);
+  };
+  f.get(W).op(OP.i32Const, 2, OP.i32Shl).set(WB);
+  splatConst(K1, 1);
+  splatConst(K8, 8);
+  f.get(W).simd(SIMD.i32x4Splat).set(KW);
+  f.get(KW, K1).simd(SIMD.i32x4Add).set(KW1);
+  f.simd(SIMD.const, ...[0, 2, 4, 6].flatMap((v) => [v, 0, 0, 0])).set(LANES);
+  f.loop(); // planes
+  f.op(OP.i32Const, 0).set(ROW);
+  f.get(OH).set(IT);
+  f.loop(); // output rows; ROW = 2 oh W
+  f.get(SRC, ROW).op(OP.i32Const, 2, OP.i32Shl, OP.i32Add).set(P);
+  f.get(ROW).simd(SIMD.i32x4Splat).get(LANES).simd(SIMD.i32x4Add).set(IV);
+  f.get(DV).set(QV);
+  f.get(DI).set(QI);
+  f.get(G).set(JT);
+  f.loop(); // 4 outputs
+  pair(P);
+  f.get(A).set(BEST);
+  f.get(IV).set(AT);
+  take(B, K1);
+  f.get(P, WB).op(OP.i32Add).set(BOT);
+  pair(BOT);
+  take(A, KW);
+  take(B, KW1);
+  f.get(QV, BEST).store();
+  f.get(QI, AT).store();
+  f.addConst(P, 32).addConst(QV, 16).addConst(QI, 16);
+  f.get(IV, K8).simd(SIMD.i32x4Add).set(IV);
+  f.countDown(JT);
+  f.addLocal(DV, DR).addLocal(DI, DR);
+  f.get(ROW, W).op(OP.i32Const, 1, OP.i32Shl, OP.i32Add).set(ROW);
+  f.countDown(IT);
+  f.addLocal(SRC, SP);
+  f.countDown(PL);
+  return f.encode(8, 14);
+}
+
+/**
  * rowSums(src, n4, rows, rowBytes, dst): for each of `rows` rows (rowBytes apart) the
  * float64 sum of its first 4*n4 floats, stored as float64 at dst (n4 may be 0).
  */
@@ -218,14 +286,14 @@ function rowSumsBody(): number[] {
   return f.encode(2, 4);
 }
 
-const EXPORTS = ['relu', 'reluGrad', 'maxPool2Grad', 'rowSums'] as const;
+const EXPORTS = ['relu', 'reluGrad', 'maxPool2Grad', 'rowSums', 'maxPool2'] as const;
 
-/** The module: one memory and the four kernels above. */
+/** The module: one memory and the five kernels above. */
 export function poolSimdModuleBytes(): Uint8Array {
   const i32 = 0x7f;
   const type = (n: number) => [0x60, n, ...Array<number>(n).fill(i32), 0];
-  const types = [type(3), type(4), type(10), type(5)];
-  const bodies = [reluBody(), reluGradBody(), maxPool2GradBody(), rowSumsBody()];
+  const types = [type(3), type(4), type(10), type(5), type(9)];
+  const bodies = [reluBody(), reluGradBody(), maxPool2GradBody(), rowSumsBody(), maxPool2Body()];
   const exports = [
     ...EXPORTS.flatMap((name, i) => [...leb(name.length), ...ascii(name), 0, i]),
     3, ...ascii('mem'), 2, 0,
@@ -233,7 +301,7 @@ export function poolSimdModuleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [types.length, ...types.flat()]),
-    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(3, [5, 0, 1, 2, 3, 4]),
     ...section(5, [1, 0, 2]),
     ...section(7, [EXPORTS.length + 1, ...exports]),
     ...section(10, [bodies.length, ...bodies.flat()]),
@@ -251,6 +319,7 @@ interface Kernels {
   reluGrad(dy: number, x: number, dst: number, n4: number): void;
   maxPool2Grad(dy: number, idx: number, dst: number, W: number, outH: number, groups: number, planes: number, dyRow: number, dstPlane: number, tail: number): void;
   rowSums(src: number, n4: number, rows: number, rowBytes: number, dst: number): void;
+  maxPool2(src: number, W: number, planeBytes: number, outH: number, groups: number, planes: number, dv: number, di: number, rowBytes: number): void;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   f32: Float32Array;
   i32: Int32Array;
@@ -335,6 +404,34 @@ export function reluGradSimd(dy: Float32Array, x: Float32Array, r: Float32Array)
     f32.set(x.subarray(i, i + len), CHUNK);
     k.reluGrad(0, 4 * CHUNK, 8 * CHUNK, (len + 3) >> 2);
     r.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), i);
+  }
+  return true;
+}
+
+/**
+ * 2x2, stride-2 max pooling of windows inside the input (2 outH <= H, 2 outW <= W) into
+ * values y and indices idx (h W + w in the plane), as the plain loop; false when SIMD is
+ * unavailable.
+ */
+export function maxPool2Simd(
+  x: Float32Array, planes: number, H: number, W: number, outH: number, outW: number, y: Float32Array, idx: Int32Array,
+): boolean {
+  const HW = H * W;
+  const P = outH * outW;
+  if (planes * HW < MIN_VALUES || 2 * outH > H || 2 * outW > W) return false;
+  const chunk = Math.max(1, Math.floor((2 * CHUNK) / HW));
+  const SRC = 0;
+  const DV = SRC + chunk * HW + 2 * W + 16;
+  const DI = DV + chunk * P + 4;
+  const k = module(4 * (DI + chunk * P + 4));
+  if (!k) return false;
+  const { f32, i32 } = k;
+  for (let p0 = 0; p0 < planes; p0 += chunk) {
+    const n = Math.min(chunk, planes - p0);
+    f32.set(x.subarray(p0 * HW, (p0 + n) * HW), SRC);
+    k.maxPool2(4 * SRC, W, 4 * HW, outH, (outW + 3) >> 2, n, 4 * DV, 4 * DI, 4 * outW);
+    y.set(f32.subarray(DV, DV + n * P), p0 * P);
+    idx.set(i32.subarray(DI, DI + n * P), p0 * P);
   }
   return true;
 }

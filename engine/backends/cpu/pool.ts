@@ -7,9 +7,8 @@
  */
 import { registerKernel } from '../../core/backend.ts';
 import { poolWindow as windowOf, type PoolWindow as Window } from '../kernel-attrs.ts';
-import { CONV_MEM_BASE, convWasm } from './conv-wasm.ts';
 import { f32, i32, out } from './cpu-backend.ts';
-import { maxPool2GradSimd } from './pool-simd.ts';
+import { maxPool2GradSimd, maxPool2Simd } from './pool-simd.ts';
 
 let fastPaths = true;
 let wasmPool = true;
@@ -34,39 +33,12 @@ function allInside(p: Window, H: number, W: number): boolean {
   return p.ph === 0 && p.pw === 0 && (p.outH - 1) * p.sh + (p.kh - 1) * p.dh < H && (p.outW - 1) * p.sw + (p.kw - 1) * p.dw < W;
 }
 
-/** Input floats per call of the WebAssembly 2x2 max pooling (about 1 MB). */
-const POOL_CHUNK = 1 << 18;
-
-/**
- * 2x2, stride-2 max pooling (windows inside the input) on the WebAssembly kernel, a chunk
- * of planes at a time; false where WebAssembly SIMD is missing.
- */
-function maxPool2Wasm(xv: Float32Array, planes: number, H: number, W: number, outH: number, outW: number, y: Float32Array, idx: Int32Array): boolean {
-  const k = convWasm();
-  if (!k) return false;
-  const HW = H * W;
-  const P = outH * outW;
-  const chunk = Math.max(1, Math.floor(POOL_CHUNK / HW));
-  const SRC = CONV_MEM_BASE;
-  const DV = SRC + Math.ceil((chunk * HW + 2 * W + 16) / 16) * 16;
-  const DI = DV + Math.ceil((chunk * P + 4) / 16) * 16;
-  if (!k.ensure(DI + chunk * P + 4)) return false;
-  for (let p0 = 0; p0 < planes; p0 += chunk) {
-    const n = Math.min(chunk, planes - p0);
-    k.f32.set(xv.subarray(p0 * HW, (p0 + n) * HW), SRC);
-    k.maxPool2(4 * SRC, W, 4 * HW, outH, Math.ceil(outW / 4), n, 4 * DV, 4 * DI, 4 * outW);
-    y.set(k.f32.subarray(DV, DV + n * P), p0 * P);
-    idx.set(k.i32.subarray(DI, DI + n * P), p0 * P);
-  }
-  return true;
-}
-
 /** Max pooling with every window inside the input; the 2x2, stride-2 window is unrolled. */
 function maxPoolInside(xv: Float32Array, planes: number, H: number, W: number, p: Window, y: Float32Array, idx: Int32Array): void {
   const { kh, kw, sh, sw, dh, dw, outH, outW } = p;
   let o = 0;
   if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1) {
-    if (wasmPool && maxPool2Wasm(xv, planes, H, W, outH, outW, y, idx)) return;
+    if (wasmPool && maxPool2Simd(xv, planes, H, W, outH, outW, y, idx)) return;
     for (let pl = 0; pl < planes; pl++) {
       const base = pl * H * W;
       for (let oh = 0; oh < outH; oh++) {

@@ -1,8 +1,9 @@
 /**
- * The WebAssembly SIMD kernels (ReLU and its gradient, 2x2 stride-2 max-pool gradient, row
- * sums) give what the plain loops give: bit for bit for ReLU and pooling (-0, NaN and
- * infinities included), and the float64 sums for reductions; on lengths and shapes that
- * leave partial SIMD groups, partial chunks and odd rows and columns.
+ * The WebAssembly SIMD kernels (ReLU and its gradient, 2x2 stride-2 max pooling and its
+ * gradient, row sums) and the unrolled 2x2 average pooling give what the plain loops give:
+ * bit for bit for ReLU and pooling (-0, NaN and infinities included), and the float64 sums
+ * for reductions; on lengths and shapes that leave partial SIMD groups, partial chunks and
+ * odd rows and columns.
  */
 import { describe, expect, it } from 'vitest';
 import { fromValues, tensor } from '../../../core/engine.ts';
@@ -13,7 +14,7 @@ import { mul } from '../../../ops/elementwise.ts';
 import { avgPool2d, maxPool2d, maxPool2dWithIndices } from '../../../ops/pool.ts';
 import { sum } from '../../../ops/reduce.ts';
 import { assertGradcheck } from '../../../testing/gradcheck.ts';
-import { maxPool2GradSimd, poolSimdModuleBytes, reluGradSimd, reluSimd, rowSumsSimd, setPoolSimd } from '../pool-simd.ts';
+import { maxPool2GradSimd, maxPool2Simd, poolSimdModuleBytes, reluGradSimd, reluSimd, rowSumsSimd, setPoolSimd } from '../pool-simd.ts';
 import { setPoolFastPaths } from '../pool.ts';
 import '../register.ts';
 
@@ -49,6 +50,7 @@ it('the module validates, and every kernel runs (Node has WebAssembly SIMD), so 
   expect(reluSimd(x, new Float32Array(1000))).toBe(true);
   expect(reluGradSimd(x, x, new Float32Array(1000))).toBe(true);
   expect(maxPool2GradSimd(x.subarray(0, 250), new Int32Array(250), new Float32Array(1000), 10, 10, 10, 5, 5)).toBe(true);
+  expect(maxPool2Simd(x, 10, 10, 10, 5, 5, new Float32Array(250), new Int32Array(250))).toBe(true);
   expect(rowSumsSimd(x, 0, 10, 100, new Float64Array(10))).toBe(true);
   const was = setPoolSimd(false);
   expect(reluSimd(x, new Float32Array(1000))).toBe(false);
@@ -84,14 +86,14 @@ describe('ReLU and its gradient', () => {
   });
 });
 
-describe('2x2 stride-2 max-pool gradient', () => {
+describe('2x2 stride-2 max pooling and its gradient', () => {
   const shapes = [
     [1, 1, 2, 2], [2, 3, 9, 11], [3, 5, 16, 17], [2, 4, 8, 8], [1, 2, 23, 9], [1, 70, 30, 34], [4, 6, 28, 28], [2, 16, 10, 10], [1, 3, 3, 40],
     [3, 4, 5, 5], [4, 3, 7, 6], [1, 9, 6, 13],
   ];
   for (const shape of shapes) {
     for (const special of [false, true]) {
-      it(`gradient bit for bit against the scatter-add on ${shape}${special ? ', input with NaN and infinities, dy with -0 and NaN' : ', ties'}`, () => {
+      it(`values, argmax and gradient bit for bit against the plain loops on ${shape}${special ? ', input with NaN and infinities, dy with -0 and NaN' : ', ties'}`, () => {
         const n = shape.reduce((a, b) => a * b, 1);
         const x = fromValues(values(n, special ? 9 : 0, !special), shape);
         const outShape = [shape[0], shape[1], Math.floor(shape[2] / 2), Math.floor(shape[3] / 2)];
