@@ -40,8 +40,8 @@ export interface RnnWasm {
   f32: Float32Array;
   /** Float64 view of the same memory. */
   f64: Float64Array;
-  /** Grows the memory to hold at least `floats` float32s. */
-  ensure(floats: number): void;
+  /** Grows the memory to hold at least `floats` float32s; false where it cannot grow that far. */
+  ensure(floats: number): boolean;
 }
 
 const OP = {
@@ -425,11 +425,16 @@ export function createRnnWasm(): RnnWasm | null {
       colSums: exports.colSums as RnnWasm['colSums'],
       f32: new Float32Array(memory.buffer),
       f64: new Float64Array(memory.buffer),
-      ensure(n: number): void {
-        if (kernel.f32.length >= n) return;
-        gemm.ensure(n);
+      ensure(n: number): boolean {
+        if (kernel.f32.length >= n) return true;
+        try {
+          gemm.ensure(n);
+        } catch {
+          return false; // past the 4 GiB of a 32-bit memory, or the engine's limit
+        }
         kernel.f32 = new Float32Array(memory.buffer);
         kernel.f64 = new Float64Array(memory.buffer);
+        return kernel.f32.length >= n;
       },
     };
     return kernel;

@@ -295,9 +295,10 @@ function packPanels6(src: number, srcLd: number, rows: number, k: number, dst: n
  * the step operands [x_t, h] (x copied in once, h from the previous step's gate pass), the
  * saved activations and the outputs. y_t is kept at slot t + 1 of T + 2 slots, h0 in slot
  * 0 (or T + 1 when reverse), so that the hidden states each step read are one contiguous
- * block. Same outputs as the JS path.
+ * block. Same outputs as the JS path; null, leaving it to the JS path, where the memory
+ * cannot grow to hold the sequence.
  */
-function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
+function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] | null {
   const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
   const k = gateWasm!;
   resident = null;
@@ -314,7 +315,7 @@ function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] {
     own ? (T + 1) * Np * K : (T + 1) * N * K, T * N * I, GH, NH, (own ? Np : N) * ldMax, T * N * GH, T * NH, T * NH, (T + 2) * NH,
     own ? GHp * K : 0, own ? GHp * K : 0,
   );
-  k.ensure(end + 4);
+  if (!k.ensure(end + 4)) return null;
   const mem = k.f32;
   const first = reverse ? T - 1 : 0;
   const ySlot = (t: number) => oY + (t + 1) * NH;
@@ -408,12 +409,12 @@ let resident: Resident | null = null;
 /**
  * The LSTM backward with the gate pass in the WebAssembly module: per step the gate
  * gradients and dh = dGates W_hh; then dx = dGates W_ih, [dW_ih, dW_hh] = dGates^T [x_t, h_prev]
- * and the bias gradient summed in float64.
+ * and the bias gradient summed in float64. Null where the memory cannot grow that far.
  */
 function lstmBackwardWasm(
   li: LayerInputs, reverse: boolean, y: Float32Array, saved: Float32Array[], dy: Float32Array, dhT: Float32Array, dcT: Float32Array,
   gradX: boolean, gradH0: boolean,
-): TensorInfo[] {
+): TensorInfo[] | null {
   const { x, h0, c0, wIh, wHh, T, N, I, H } = li;
   const k = gateWasm!;
   const GH = 4 * H;
@@ -433,7 +434,7 @@ function lstmBackwardWasm(
     base = r.end;
   } else {
     [oY, oG, oCells, oTanh, oC0, base] = regions((T + 2) * NH, T * N * GH, T * NH, T * NH, NH);
-    k.ensure(base);
+    if (!k.ensure(base)) return null;
     const mem = k.f32;
     mem.set(gates, oG);
     mem.set(cells, oCells);
@@ -445,7 +446,7 @@ function lstmBackwardWasm(
   const [oDy, oDh, oDc0, oDc1, oDA, oDb, oWs, oPB, oPA, oX, oXH, end] = regions(
     T * NH, Np * Math.max(Hp, H), NH, NH, T * N * GH, 2 * GH, own ? GH * Hp : 0, own ? GH * Hp : 0, own ? Np * GH : 0, T * N * I, T * N * K,
   ).map((o) => o + base);
-  k.ensure(end + 4);
+  if (!k.ensure(end + 4)) return null;
   const mem = k.f32;
   mem.set(dy, oDy);
   mem.set(dhT, oDh);
@@ -518,7 +519,10 @@ registerKernel('RnnLayer', 'cpu', (inputs, attrs) => {
   const mode = attrs.mode as RnnMode;
   const reverse = attrs.reverse as boolean;
   const li = readInputs(inputs, attrs);
-  if (mode === 'lstm' && lstmInWasm(li.T, li.N, li.H)) return lstmForwardWasm(li, reverse);
+  if (mode === 'lstm' && lstmInWasm(li.T, li.N, li.H)) {
+    const res = lstmForwardWasm(li, reverse);
+    if (res) return res;
+  }
   const { x, h0, c0, wIh, wHh, bIh, bHh, T, N, I, H } = li;
   const G = gateCount(mode);
   const GH = G * H;
@@ -685,7 +689,8 @@ registerKernel('RnnLayerGrad', 'cpu', (inputs, attrs) => {
   k += nSaved;
   const dy = f32(inputs[k++]);
   if (mode === 'lstm' && lstmInWasm(T, N, H)) {
-    return lstmBackwardWasm(li, reverse, y, saved, dy, f32(inputs[k]), f32(inputs[k + 1]), gradX, gradH0);
+    const res = lstmBackwardWasm(li, reverse, y, saved, dy, f32(inputs[k]), f32(inputs[k + 1]), gradX, gradH0);
+    if (res) return res;
   }
   const dh = Float32Array.from(f32(inputs[k++]));
   const dc = mode === 'lstm' ? Float32Array.from(f32(inputs[k++])) : null;
