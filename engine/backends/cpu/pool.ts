@@ -20,7 +20,7 @@ export function setPoolFastPaths(on: boolean): boolean {
   return was;
 }
 
-/** Turns the WebAssembly 2x2 max pooling on or off (for tests); returns the previous setting. */
+/** Turns the WebAssembly 2x2 stride-2 max pooling (forward and gradient) on or off (for tests); returns the previous setting. */
 export function setPoolWasm(on: boolean): boolean {
   const was = wasmPool;
   wasmPool = on;
