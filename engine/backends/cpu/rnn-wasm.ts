@@ -51,10 +51,10 @@ const OP = {
   simd: 0xfd,
 };
 const V = {
-  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, f32Splat: 0x13,
-  and: 0x4e, xor: 0x51, promoteLow: 0x5f, nearest: 0x6a, i32Shl: 0xab, i32Add: 0xae,
-  fAbs: 0xe0, fAdd: 0xe4, fSub: 0xe5, fMul: 0xe6, fDiv: 0xe7, fMin: 0xe8, fMax: 0xe9,
-  dAdd: 0xf0, truncSat: 0xf8,
+  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d,
+  and: 0x4e, xor: 0x51, promoteLow: 0x5f, i32Shl: 0xab, i32Add: 0xae,
+  fAbs: 0xe0, fAdd: 0xe4, fSub: 0xe5, fMul: 0xe6, fDiv: 0xe7, fPmin: 0xea, fPmax: 0xeb,
+  dAdd: 0xf0,
 };
 
 /** A function body under construction: i32 params, then i32 and v128 locals. */
@@ -103,6 +103,18 @@ class Fn {
     return this.op(OP.simd, ...leb(op), ...imm);
   }
 
+  private readonly consts = new Map<number, number>();
+
+  /** Pushes four float32s x from a local set once at the function's start. */
+  k4(x: number): this {
+    let l = this.consts.get(x);
+    if (l === undefined) {
+      l = this.v();
+      this.consts.set(x, l);
+    }
+    return this.get(l);
+  }
+
   /** v128.const of four float32s. */
   f4(x: number): this {
     const b = new Uint8Array(new Float32Array([x, x, x, x]).buffer);
@@ -145,7 +157,9 @@ class Fn {
   }
 
   encode(): number[] {
-    const body = [2, ...leb(this.i32Locals), 0x7f, ...leb(this.vLocals), 0x7b, ...this.code, OP.end];
+    const init = new Fn(0, 0, 0);
+    for (const [x, l] of this.consts) init.f4(x).set(l);
+    const body = [2, ...leb(this.i32Locals), 0x7f, ...leb(this.vLocals), 0x7b, ...init.code, ...this.code, OP.end];
     return [...leb(body.length), ...body];
   }
 }
@@ -164,44 +178,44 @@ function sleb(n: number): number[] {
   }
 }
 
-/** Temporaries of the inline expm1. */
-interface ExpTemps {
-  k: number;
-  r: number;
-}
+/** 1.5 * 2^23: adding it rounds a float32 of magnitude below 2^22 to an integer, held in the low mantissa bits. */
+const ROUND = 12582912;
 
-/** Leaves expm1(x) on the stack, x being on the stack on entry (see the file comment). */
-function expm1(f: Fn, t: ExpTemps): void {
-  // clamp (min/max keep NaN)
-  f.f4(88).simd(V.fMin).f4(-88).simd(V.fMax).tee(t.r);
-  f.f4(Math.LOG2E).simd(V.fMul).simd(V.nearest).set(t.k);
-  // r = (x - k ln2_hi) - k ln2_lo
-  f.get(t.r).get(t.k).f4(0.693359375).simd(V.fMul).simd(V.fSub);
-  f.get(t.k).f4(-2.12194440e-4).simd(V.fMul).simd(V.fSub).set(t.r);
+/**
+ * expm1 of each local in xs, in place, the steps of all of them interleaved (independent
+ * dependency chains side by side); k[q], p[q] are temporaries for xs[q]. The clamp uses
+ * pmin/pmax with x first, which give x when it is NaN; k = round(x / ln 2) and 2^k come
+ * from the bits of x / ln 2 + 1.5 * 2^23 (k in the low mantissa bits, shifted into the
+ * exponent field).
+ */
+function expm1Many(f: Fn, xs: number[], k: number[], p: number[]): void {
+  const each = (emit: (q: number) => void) => xs.forEach((_, q) => emit(q));
+  each((q) => f.get(xs[q]).k4(88).simd(V.fPmin).k4(-88).simd(V.fPmax).set(xs[q]));
+  each((q) => f.get(xs[q]).k4(Math.LOG2E).simd(V.fMul).k4(ROUND).simd(V.fAdd).set(k[q]));
+  // r = (x - k ln2_hi) - k ln2_lo, with k = (x / ln 2 + ROUND) - ROUND (in p for now)
+  each((q) => f.get(k[q]).k4(ROUND).simd(V.fSub).set(p[q]));
+  each((q) => f.get(xs[q]).get(p[q]).k4(0.693359375).simd(V.fMul).simd(V.fSub).get(p[q]).k4(-2.12194440e-4).simd(V.fMul).simd(V.fSub).set(xs[q]));
   // p = r (1 + r (1/2 + r (1/6 + ... + r / 5040)))
-  f.get(t.r).f4(1 / 5040).simd(V.fMul);
-  for (const coef of [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1]) f.f4(coef).simd(V.fAdd).get(t.r).simd(V.fMul);
-  // s = 2^k from its bits; k now holds s
-  f.get(t.k).simd(V.truncSat, 1).u4(127).simd(V.i32Add, 1).c(23).simd(V.i32Shl, 1).tee(t.k);
+  each((q) => f.get(xs[q]).k4(1 / 5040).simd(V.fMul).set(p[q]));
+  for (const coef of [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1]) each((q) => f.get(p[q]).k4(coef).simd(V.fAdd).get(xs[q]).simd(V.fMul).set(p[q]));
+  // s = 2^k: (the bits holding k << 23) + (127 << 23)
+  each((q) => f.get(k[q]).c(23).simd(V.i32Shl, 1).u4(127 << 23).simd(V.i32Add, 1).set(k[q]));
   // s p + (s - 1)
-  f.simd(V.fMul).get(t.k).f4(1).simd(V.fSub).simd(V.fAdd);
+  each((q) => f.get(k[q]).get(p[q]).simd(V.fMul).get(k[q]).k4(1).simd(V.fSub).simd(V.fAdd).set(xs[q]));
 }
 
-/** Leaves sigmoid(local a) on the stack. */
-function sigmoid(f: Fn, a: number, t: ExpTemps): void {
-  f.f4(0).get(a).simd(V.fSub);
-  expm1(f, t);
-  f.set(t.r);
-  f.f4(1).f4(2).get(t.r).simd(V.fAdd).simd(V.fDiv);
+/** Temporaries of tanh. */
+interface TanhTemps {
+  x: number;
+  k: number;
+  p: number;
 }
 
-/** Leaves tanh(local a) on the stack. */
-function tanh(f: Fn, a: number, t: ExpTemps, e: number): void {
-  f.get(a).simd(V.fAbs).f4(-2).simd(V.fMul);
-  expm1(f, t);
-  f.set(e);
-  f.f4(0).get(e).simd(V.fSub).f4(2).get(e).simd(V.fAdd).simd(V.fDiv);
-  // the sign of a
+/** Leaves tanh(local a) on the stack: -e / (2 + e), e = expm1(-2|a|), with the sign of a. */
+function tanh(f: Fn, a: number, t: TanhTemps): void {
+  f.get(a).simd(V.fAbs).k4(-2).simd(V.fMul).set(t.x);
+  expm1Many(f, [t.x], [t.k], [t.p]);
+  f.k4(0).get(t.x).simd(V.fSub).k4(2).get(t.x).simd(V.fAdd).simd(V.fDiv);
   f.get(a).u4(0x80000000).simd(V.and).simd(V.xor);
 }
 
@@ -234,14 +248,16 @@ function gateAddr(f: Fn, base: number, jb: number, hb: number, q: number): void 
 }
 
 function lstmForwardBody(): number[] {
-  const f = new Fn(12, 5, 13);
+  const f = new Fn(12, 5, 40);
   const [N, H, HW, HWLD, BIAS, CP, GATES, CELLS, TANH, Y, HN, HNLD] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const jb = f.i32();
   const hb = f.i32();
   const gb = f.i32();
   const [ai, af, ag, ao, vi, vf, vg, vo, c, tc] = [f.v(), f.v(), f.v(), f.v(), f.v(), f.v(), f.v(), f.v(), f.v(), f.v()];
-  const t: ExpTemps = { k: f.v(), r: f.v() };
-  const e = f.v();
+  const xs = [f.v(), f.v(), f.v(), f.v()];
+  const ks = [vi, vf, vg, vo];
+  const ps = [f.v(), f.v(), f.v(), f.v()];
+  const t: TanhTemps = { x: xs[0], k: ks[0], p: ps[0] };
   f.get(H).c(2).op(OP.i32Shl).set(hb);
   f.get(H).c(4).op(OP.i32Shl).set(gb);
   rowsAndGroups(f, N, hb, jb, () => {
@@ -252,14 +268,14 @@ function lstmForwardBody(): number[] {
       gateAddr(f, BIAS, jb, hb, q);
       f.simd(V.load, 0, 0).simd(V.fAdd).set(dst);
     }
-    sigmoid(f, ai, t);
-    f.set(vi);
-    sigmoid(f, af, t);
-    f.set(vf);
-    tanh(f, ag, t, e);
-    f.set(vg);
-    sigmoid(f, ao, t);
-    f.set(vo);
+    // expm1 of -a (sigmoids) and -2|a| (tanh) for the four gates at once
+    for (const [q, a] of [[0, ai], [1, af], [3, ao]]) f.k4(0).get(a).simd(V.fSub).set(xs[q]);
+    f.get(ag).simd(V.fAbs).k4(-2).simd(V.fMul).set(xs[2]);
+    expm1Many(f, xs, ks, ps);
+    // sigmoid = 1 / (2 + e); tanh = -e / (2 + e) with the sign of a
+    for (const [q, v] of [[0, vi], [1, vf], [3, vo]]) f.k4(1).k4(2).get(xs[q]).simd(V.fAdd).simd(V.fDiv).set(v);
+    f.k4(0).get(xs[2]).simd(V.fSub).k4(2).get(xs[2]).simd(V.fAdd).simd(V.fDiv);
+    f.get(ag).u4(0x80000000).simd(V.and).simd(V.xor).set(vg);
     for (const [q, v] of [[0, vi], [1, vf], [2, vg], [3, vo]]) {
       gateAddr(f, GATES, jb, hb, q);
       f.get(v).simd(V.store, 0, 0);
@@ -267,7 +283,7 @@ function lstmForwardBody(): number[] {
     // c = f cPrev + i g
     f.get(vf).load(CP, jb).simd(V.fMul).get(vi).get(vg).simd(V.fMul).simd(V.fAdd).set(c);
     f.store(CELLS, jb, c);
-    tanh(f, c, t, e);
+    tanh(f, c, t);
     f.set(tc);
     f.store(TANH, jb, tc);
     f.get(vo).get(tc).simd(V.fMul).set(c);
