@@ -11,8 +11,9 @@
  * gathered straight into the GEMM's packed panels and the input gradient's blocks are
  * scattered straight into dx, which halves the memory traffic around the product.
  *
- * Where WebAssembly SIMD is in use, the forward pass, the weight gradient and the stride-1
- * input gradient (any padding, dilation and groups) take neither route: 3x3, stride-1,
+ * Where WebAssembly SIMD is in use, the forward pass and both gradients (any stride,
+ * padding, dilation and groups; a strided input gradient one phase of dx at a time, see
+ * stridedInputGradient) take neither route: 3x3, stride-1,
  * one-group convolutions with 4 or more input channels run by Winograd's F(2x2, 3x3)
  * (conv-winograd.ts), the others on conv-shifted.ts, which reads the receptive fields in
  * place from a zero-padded copy of each sample (and can split the work with helper
@@ -198,6 +199,72 @@ function isPointwise(kh: number, kw: number, g: Geometry, H: number, W: number, 
   return kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && outH === H && outW === W;
 }
 
+/** Kernel taps t < k whose input index lands on phase a: (a + p - t*d) divisible by s; first tap, step and count. */
+function phaseTaps(a: number, p: number, d: number, s: number, k: number): { t0: number; step: number; count: number } {
+  let t0 = 0;
+  while (t0 < k && (((a + p - t0 * d) % s) + s) % s !== 0) t0++;
+  let step = 1;
+  while ((step * d) % s !== 0) step++;
+  return { t0, step, count: t0 < k ? Math.floor((k - 1 - t0) / step) + 1 : 0 };
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * The input gradient of a strided convolution on the shifted-read kernels, one phase of
+ * dx at a time: the entries dx[.., sh*u + a, sw*v + b] receive dy only through the kernel
+ * taps i with (a + pt - i*dh) divisible by sh (and likewise j), each reading dy row
+ * u + (a + pt - i*dh)/sh. That is a stride-1 input gradient of dy with the sub-kernel of
+ * those taps (dilation dh/gcd(sh, dh)), computed into a phase buffer and spread into dx.
+ * Returns false where the shifted-read kernels are off.
+ */
+function stridedInputGradient(
+  dy: Float32Array, w: Float32Array, [N, C, H, W]: number[], [O, cg, kh, kw]: number[], [outH, outW]: number[], g: Geometry, dx: Float32Array,
+): boolean {
+  const og = O / g.groups;
+  let phase = new Float32Array(0);
+  for (let a = 0; a < Math.min(g.sh, H); a++) {
+    const ti = phaseTaps(a, g.pt, g.dh, g.sh, kh);
+    const Hu = Math.ceil((H - a) / g.sh);
+    for (let b = 0; b < Math.min(g.sw, W); b++) {
+      const tj = phaseTaps(b, g.pl, g.dw, g.sw, kw);
+      const Wv = Math.ceil((W - b) / g.sw);
+      // No tap reaches this phase: its entries stay 0.
+      if (ti.count === 0 || tj.count === 0) continue;
+      const sub = new Float32Array(O * cg * ti.count * tj.count);
+      for (let o = 0; o < O; o++) {
+        for (let c = 0; c < cg; c++) {
+          for (let u = 0; u < ti.count; u++) {
+            for (let v = 0; v < tj.count; v++) {
+              sub[((o * cg + c) * ti.count + u) * tj.count + v] = w[((o * cg + c) * kh + ti.t0 + u * ti.step) * kw + tj.t0 + v * tj.step];
+            }
+          }
+        }
+      }
+      // dy row of the last tap (the lowest): (a + pt - i_last*dh) / sh; the sub-kernel reads from there upward.
+      const eMin = (a + g.pt - (ti.t0 + (ti.count - 1) * ti.step) * g.dh) / g.sh;
+      const fMin = (b + g.pl - (tj.t0 + (tj.count - 1) * tj.step) * g.dw) / g.sw;
+      if (phase.length < N * C * Hu * Wv) phase = new Float32Array(N * C * Hu * Wv);
+      const a1 = {
+        src: dy, N, H: outH, W: outW, groups: g.groups, cs: og, rows: cg, kh: ti.count, kw: tj.count, sh: 1, sw: 1,
+        dh: g.dh / gcd(g.sh, g.dh), dw: g.dw / gcd(g.sw, g.dw), pt: -eMin, pl: -fMin, outH: Hu, outW: Wv, weight: sub, flipped: true, bias: null,
+      };
+      if (!winogradConv2d(a1, phase) && !shiftedConv2d(a1, phase)) {
+        dx.fill(0);
+        return false;
+      }
+      for (let plane = 0; plane < N * C; plane++) {
+        for (let u = 0; u < Hu; u++) {
+          const from = (plane * Hu + u) * Wv;
+          const to = (plane * H + a + u * g.sh) * W + b;
+          for (let v = 0; v < Wv; v++) dx[to + v * g.sw] = phase[from + v];
+        }
+      }
+    }
+  }
+  return true;
+}
+
 /** Conv2D: inputs x [N, C, H, W], w [O, C/groups, kh, kw], optional bias [O]; attrs + outH, outW. */
 registerKernel('Conv2D', 'cpu', (inputs, attrs) => {
   const [x, w, bias] = inputs;
@@ -259,6 +326,7 @@ registerKernel('Conv2DBackpropInput', 'cpu', (inputs, attrs) => {
     const a = { ...shifted, weight: wv, flipped: true, bias: null };
     if (winogradConv2d(a, dx) || shiftedConv2d(a, dx)) return out(dx, [N, C, H, W]);
   }
+  if (gemmKernel() === 'wasm' && stridedInputGradient(dyv, wv, [N, C, H, W], [O, cg, kh, kw], [outH, outW], g, dx)) return out(dx, [N, C, H, W]);
   const pointwise = isPointwise(kh, kw, g, H, W, outH, outW);
   const L: Lowering = { H, W, kh, kw, outH, outW, g };
   const dcol = pointwise ? dx : scratchOf(K * P);

@@ -1,12 +1,13 @@
 /**
  * The WebAssembly convolution path (conv-shifted.ts): forward, input gradient (stride 1)
- * and weight gradient against direct-loop definitions, over padding (symmetric, 'same'
+ * and weight gradient (and the CPU kernel's strided input gradient, phase by phase) against direct-loop definitions, over padding (symmetric, 'same'
  * with its odd extra element, larger than the kernel), strides (phase planes), dilation,
  * groups, channel counts off the tiles, and sizes that cross the depth, row and pixel
  * blocking, for the whole padded grid and row by row (which skips padding); the kernels called through the ops agree with the GEMM path; threads give
  * bit-identical results.
  */
 import { describe, expect, it } from 'vitest';
+import { apply, fromValues } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
@@ -135,7 +136,7 @@ describe('stride-1 WebAssembly convolution kernels', () => {
       const gotY = new Float32Array(y.length);
       expect(shiftedConv2d({ ...geom, ...stride, src: x, N: c.N, H: c.H, W: c.W, cs: cg, rows: og, pt: c.pad[0], pl: c.pad[2], outH, outW, flipped: false, bias }, gotY)).toBe(true);
       expectClose(gotY, y, 'forward');
-      // The input gradient runs here at stride 1 only (strided ones take the GEMM path).
+      // shiftedConv2d takes the input gradient at stride 1 only (conv.ts splits strided ones into phases).
       if (!strided) {
         const gotDx = new Float32Array(dx.length);
         const pt = c.dh * (c.kh - 1) - c.pad[0];
@@ -144,6 +145,10 @@ describe('stride-1 WebAssembly convolution kernels', () => {
         expectClose(gotDx, dx, 'input gradient');
       }
       expect(shiftedConv2d({ ...geom, ...stride, src: dy, N: c.N, H: outH, W: outW, cs: og, rows: cg, pt: 0, pl: 0, outH: c.H, outW: c.W, flipped: true, bias: null }, new Float32Array(dx.length))).toBe(!strided);
+      // The CPU kernel: a strided input gradient runs phase by phase on the same kernels.
+      const attrs = { strideH: stride.sh, strideW: stride.sw, padTop: c.pad[0], padLeft: c.pad[2], dilationH: c.dh, dilationW: c.dw, groups: c.groups, inputShape: [c.N, c.C, c.H, c.W] };
+      const kernelDx = apply('Conv2DBackpropInput', [fromValues(dy, [c.N, c.O, outH, outW]), fromValues(w, [c.O, cg, c.kh, c.kw])], attrs);
+      expectClose(kernelDx.dataSync() as Float32Array, dx, 'input gradient (kernel)');
       const gotDw = new Float32Array(dw.length);
       expect(shiftedConv2dFilter({ x, dy, N: c.N, H: c.H, W: c.W, groups: c.groups, cg, og, kh: c.kh, kw: c.kw, ...stride, dh: c.dh, dw: c.dw, pt: c.pad[0], pl: c.pad[2], outH, outW }, gotDw)).toBe(true);
       expectClose(gotDw, dw, 'weight gradient');
