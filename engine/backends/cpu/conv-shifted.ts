@@ -613,7 +613,16 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
   const items = N * groups;
   const itemFloats = round16(planeSize) + round16(oTiles * len * NR);
   const perRound = Math.max(1, Math.min(items, Math.floor(ROUND_FLOATS / itemFloats)));
-  const qChunks = Math.ceil(len / QC);
+  // Pixel runs per kernel call: chunks of QC padded pixels, or where the padded columns are
+  // a fifth of each row or more, each output row's own pixels (the padded ones, zero in dy, skipped).
+  const runs: [number, number][] = [];
+  const rowRuns = (Wp - outW) * 5 >= Wp && outW >= NR;
+  for (let r0 = 0; r0 < (rowRuns ? outH : 1); r0++) {
+    const from = rowRuns ? r0 * Wp : 0;
+    const to = rowRuns ? from + outW : len;
+    for (let q0 = from; q0 < to; q0 += QC) runs.push([q0, Math.min(QC, to - q0)]);
+  }
+  const qChunks = runs.length;
   const h = helpers(k);
   const maxParts = h ? h.count + 1 : 1;
   const { at, total } = layout([kTiles * mr, groups * cmSize, Math.max(cg * H * W, og * P), maxParts * perRound * qChunks * 9, Wp + 16, perRound * itemFloats]);
@@ -656,9 +665,17 @@ export function shiftedConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array): 
         const XP = ITEMS + j * itemFloats;
         const DT = XP + round16(planeSize);
         const cm = CM + g * cmSize;
-        for (let q0 = 0; q0 < len; q0 += QC, e += 9) {
-          const ql = Math.min(QC, len - q0);
-          i32.set([id, ql, 4 * (DT + q0 * NR), 4 * len * NR, 4 * (XP + q0), 4 * (OFFS + t0 * mr), 4 * (cm + t0 * mr * ldc), 4 * ldc, (t1 - t0) | (oTiles << 16)], e);
+        for (const [q0, ql] of runs) {
+          i32[e] = id;
+          i32[e + 1] = ql;
+          i32[e + 2] = 4 * (DT + q0 * NR);
+          i32[e + 3] = 4 * len * NR;
+          i32[e + 4] = 4 * (XP + q0);
+          i32[e + 5] = 4 * (OFFS + t0 * mr);
+          i32[e + 6] = 4 * (cm + t0 * mr * ldc);
+          i32[e + 7] = 4 * ldc;
+          i32[e + 8] = (t1 - t0) | (oTiles << 16);
+          e += 9;
         }
       }
       lists.push({ at: start, count: t1 > t0 ? (e - start) / 9 : 0 });
