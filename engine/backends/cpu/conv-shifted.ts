@@ -337,7 +337,8 @@ export function shiftedConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const len = outH * Wp;
   const nTiles = Math.ceil(len / NR);
   const ldc = nTiles * NR;
-  if (sh === 1 && sw === 1 && rowWise(a, ldc)) return shiftedRows(a, L, dst);
+  const R = sh === 1 && sw === 1 ? rowGroups(a, Wp) : 0;
+  if (R > 0) return shiftedRows(a, L, R, dst);
   const mr = tileRows(rows);
   const id = mr === 4 ? BLOCK_SHIFTED4 : BLOCK_SHIFTED;
   const idFirst = mr === 4 ? BLOCK_SHIFTED4_Z : BLOCK_SHIFTED_Z;
@@ -438,35 +439,63 @@ function tapRows(oh: number, kh: number, dh: number, pt: number, H: number): [nu
   return [i0, i1];
 }
 
-/**
- * Whether a stride-1 convolution runs output row by output row (shiftedRows): it skips the
- * kernel rows that read only padding (the top and bottom rows of a padded convolution, a
- * large share for input gradients) and computes ceil(outW / 8) tiles per row instead of the
- * padded rows' extra columns. Taken where that does at most 85% of the multiply-adds.
- */
-function rowWise(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'pt' | 'H' | 'outH' | 'outW'>, ldc: number): boolean {
-  const { cs, kh, kw, dh, pt, H, outH, outW } = a;
-  let depth = 0;
-  for (let oh = 0; oh < outH; oh++) {
+/** Kernel rows that read input rows for some output row in [oh0, oh1): the union of tapRows. */
+function groupTaps(oh0: number, oh1: number, kh: number, dh: number, pt: number, H: number): [number, number] {
+  let lo = kh;
+  let hi = 0;
+  for (let oh = oh0; oh < oh1; oh++) {
     const [i0, i1] = tapRows(oh, kh, dh, pt, H);
-    depth += 1 + (i1 - i0) * cs * kw;
+    if (i1 > i0) {
+      lo = Math.min(lo, i0);
+      hi = Math.max(hi, i1);
+    }
   }
-  return depth * Math.ceil(outW / NR) * NR < 0.85 * (1 + cs * kh * kw) * ldc;
-}
-
-/** Whether shiftedConv2d runs this stride-1 convolution output row by output row (for tests). */
-export function shiftedConvRowWise(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'dw' | 'pt' | 'pl' | 'H' | 'W' | 'outH' | 'outW'>): boolean {
-  const L = lowering(a.H, a.W, a.cs, a.kh, a.kw, 1, 1, a.dh, a.dw, a.pt, a.pl, a.outH, a.outW);
-  return rowWise(a, Math.ceil((a.outH * L.Wq) / NR) * NR);
+  return lo < hi ? [lo, hi] : [kh, kh];
 }
 
 /**
- * shiftedConv2d at stride 1, one output row per kernel call: the depth is ordered (kernel
- * row, channel, kernel column) after the bias, so that the kernel rows that read input
- * rows (not padding) are one range of it. Weight panels and offsets are stored once per
- * first kernel row i0 (the bias, then kernel rows i0..kh-1; i0 = kh: the bias alone).
+ * Output rows per kernel call for a stride-1 convolution run by groups of output rows
+ * (shiftedRows), or 0 to run the whole padded grid at once. A group of R rows computes
+ * whole 8-pixel tiles over its (R - 1) padded rows and its last row's outW pixels, and
+ * skips the kernel rows that read only padding for all its rows (the top and bottom rows
+ * of a padded convolution, a large share for input gradients); one row per group skips
+ * most padding, two or more waste fewer pixels where rows are short. Taken where the best
+ * R does at most 85% of the grid's multiply-adds.
  */
-function shiftedRows(a: ShiftedConv, L: Lowering, dst: Float32Array): boolean {
+function rowGroups(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'pt' | 'H' | 'outH' | 'outW'>, Wq: number): number {
+  const { cs, kh, kw, dh, pt, H, outH, outW } = a;
+  let best = 0;
+  let bestCost = 0.85 * (1 + cs * kh * kw) * Math.ceil((outH * Wq) / NR) * NR;
+  for (let R = 1; R <= Math.min(4, outH); R++) {
+    let cost = 0;
+    for (let oh = 0; oh < outH; oh += R) {
+      const r = Math.min(R, outH - oh);
+      const [i0, i1] = groupTaps(oh, oh + r, kh, dh, pt, H);
+      cost += (1 + (i1 - i0) * cs * kw) * Math.ceil(((r - 1) * Wq + outW) / NR) * NR;
+    }
+    if (cost < bestCost) {
+      best = R;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+/** Output rows per kernel call with which shiftedConv2d runs this stride-1 convolution, 0 for the whole padded grid (for tests). */
+export function shiftedConvRowGroups(a: Pick<ShiftedConv, 'cs' | 'kh' | 'kw' | 'dh' | 'dw' | 'pt' | 'pl' | 'H' | 'W' | 'outH' | 'outW'>): number {
+  const L = lowering(a.H, a.W, a.cs, a.kh, a.kw, 1, 1, a.dh, a.dw, a.pt, a.pl, a.outH, a.outW);
+  return rowGroups(a, L.Wq);
+}
+
+/**
+ * shiftedConv2d at stride 1, R output rows per kernel call (see rowGroups): the depth is
+ * ordered (kernel row, channel, kernel column) after the bias, so that the kernel rows
+ * that read input rows (not padding) are one range of it. Weight panels and offsets are
+ * stored once per first kernel row i0 (the bias, then kernel rows i0..kh-1; i0 = kh: the
+ * bias alone). The output keeps the padded grid's layout (rows Wq apart); a group's last
+ * tile may run into the next group's first pixels, which that group then sets.
+ */
+function shiftedRows(a: ShiftedConv, L: Lowering, R: number, dst: Float32Array): boolean {
   const k = kernel as ConvWasm;
   const { src, N, H, W, groups, cs, rows, kh, kw, dh, pt, outH, outW, weight, flipped, bias } = a;
   const khw = kh * kw;
@@ -475,9 +504,9 @@ function shiftedRows(a: ShiftedConv, L: Lowering, dst: Float32Array): boolean {
   const mr = tileRows(rows);
   const mTiles = Math.ceil(rows / mr);
   const mPad = mTiles * mr;
-  const tilesPerRow = Math.ceil(outW / NR);
-  const pitch = tilesPerRow * NR;
-  const ldc = outH * pitch;
+  const Wq = L.Wq;
+  // Output rows Wq apart, with room for the last group's tiles.
+  const ldc = round16(outH * Wq + NR);
   const P = outH * outW;
   // Depth of the panels for first kernel row i0: the bias and kernel rows i0..kh-1.
   const depthFrom = (i0: number) => 1 + (kh - i0) * rowDepth;
@@ -488,9 +517,9 @@ function shiftedRows(a: ShiftedConv, L: Lowering, dst: Float32Array): boolean {
     starts.push(total);
     total += depthFrom(i0);
   }
-  // After the planes, ones for the bias entry: row oh reads them from ones + oh*Wq.
+  // After the planes, ones for the bias entry: the group from row oh reads them from ones + oh*Wq.
   const ones = round16(L.planeSize);
-  const onesLength = round16((outH - 1) * L.Wq + pitch);
+  const onesLength = ldc;
   const { at, total: floats } = layout([groups * mPad * total, total, Math.max(cs * H * W, rows * P), L.Wq + 16, ones + onesLength + mPad * ldc]);
   const [PA, OFFS, STAGE, ZERO, XP] = at;
   if (!k.ensure(floats)) return false;
@@ -536,29 +565,27 @@ function shiftedRows(a: ShiftedConv, L: Lowering, dst: Float32Array): boolean {
   const rest = mr === 4 ? k.shifted4 : k.shifted;
   const S = groups * cs;
   const O = groups * rows;
-  const Wq = L.Wq;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       copyIn(k, XP, STAGE, ZERO, src, (n * S + g * cs) * H * W, cs, L);
-      for (let oh = 0; oh < outH; oh++) {
-        const [i0, i1] = tapRows(oh, kh, dh, pt, H);
+      for (let oh = 0; oh < outH; oh += R) {
+        const r = Math.min(R, outH - oh);
+        const [i0, i1] = groupTaps(oh, oh + r, kh, dh, pt, H);
+        const tiles = Math.ceil(((r - 1) * Wq + outW) / NR);
         const kd = depthFrom(i0);
         const used = 1 + (i1 - i0) * rowDepth;
         const base = PA + g * mPad * total + starts[i0] * mPad;
         for (let t = 0; t < mTiles; t++) {
-          const c = 4 * (CM + t * mr * ldc + oh * pitch);
+          const c = 4 * (CM + t * mr * ldc + oh * Wq);
           for (let d0 = 0; d0 < used; d0 += KC) {
             const kc = Math.min(KC, used - d0);
-            (d0 === 0 ? first : rest)(kc, 4 * (base + t * kd * mr + d0 * mr), 4 * (OFFS + starts[i0] + d0), 4 * (XP + oh * Wq), c, 4 * ldc, 1, tilesPerRow);
+            (d0 === 0 ? first : rest)(kc, 4 * (base + t * kd * mr + d0 * mr), 4 * (OFFS + starts[i0] + d0), 4 * (XP + oh * Wq), c, 4 * ldc, 1, tiles);
           }
         }
       }
       const out = (n * O + g * rows) * P;
-      if (pitch === outW) dst.set(f32.subarray(CM, CM + rows * P), out);
-      else {
-        k.copy2d(4 * CM, 4 * pitch, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
-        dst.set(f32.subarray(STAGE, STAGE + rows * P), out);
-      }
+      k.copy2d(4 * CM, 4 * Wq, 4 * ldc, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
+      dst.set(f32.subarray(STAGE, STAGE + rows * P), out);
     }
   }
   return true;

@@ -3,7 +3,7 @@
  * and weight gradient (and the CPU kernel's strided input gradient, phase by phase) against direct-loop definitions, over padding (symmetric, 'same'
  * with its odd extra element, larger than the kernel), strides (phase planes), dilation,
  * groups, channel counts off the tiles, and sizes that cross the depth, row and pixel
- * blocking, for the whole padded grid and row by row (which skips padding); the kernels called through the ops agree with the GEMM path; threads give
+ * blocking, for the whole padded grid and by groups of output rows (which skip padding); the kernels called through the ops agree with the GEMM path; threads give
  * bit-identical results.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import type { Tensor } from '../../../core/tensor.ts';
 import { conv2d, convTranspose2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
 import {
-  setShiftedConv, setShiftedConvBackoff, setShiftedConvThreads, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers, shiftedConvRowWise,
+  setShiftedConv, setShiftedConvBackoff, setShiftedConvThreads, shiftedConv2d, shiftedConv2dFilter, shiftedConvEnabled, shiftedConvHelpers, shiftedConvRowGroups,
 } from '../conv-shifted.ts';
 import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 import { sum } from '../../../ops/reduce.ts';
@@ -50,7 +50,9 @@ const cases: Case[] = [
   { name: 'depthwise, 13 channels', N: 2, C: 13, H: 6, W: 7, O: 13, kh: 3, kw: 3, groups: 13, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
   { name: 'depth over one block (K 360), 100 rows', N: 1, C: 40, H: 6, W: 5, O: 100, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
   { name: 'more than 512 pixels, 17 channels', N: 2, C: 2, H: 30, W: 27, O: 17, kh: 3, kw: 2, groups: 1, dh: 1, dw: 1, pad: [0, 0, 1, 1] },
-  { name: 'LeNet-like: the input gradient runs row by row (5x5, 14x14 -> 10x10, 6 -> 16 channels)', N: 2, C: 6, H: 14, W: 14, O: 16, kh: 5, kw: 5, groups: 1, dh: 1, dw: 1, pad: [0, 0, 0, 0] },
+  { name: 'LeNet-like: rows by pairs forward, one by one for the input gradient (5x5, 14x14 -> 10x10, 6 -> 16 channels)', N: 2, C: 6, H: 14, W: 14, O: 16, kh: 5, kw: 5, groups: 1, dh: 1, dw: 1, pad: [0, 0, 0, 0] },
+  { name: 'rows by threes, then a last single row: 3x3 valid, 9x6 -> 7x4', N: 2, C: 3, H: 9, W: 6, O: 5, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [0, 0, 0, 0] },
+  { name: 'rows by pairs, padding 2, odd output 9x8', N: 1, C: 3, H: 7, W: 8, O: 7, kh: 3, kw: 3, groups: 1, dh: 1, dw: 1, pad: [2, 2, 2, 2] },
   { name: 'row by row: dilation 2, padding 4, groups 2, depth over one block per row', N: 1, C: 84, H: 5, W: 4, O: 6, kh: 3, kw: 3, groups: 2, dh: 2, dw: 2, pad: [4, 3, 4, 4] },
   { name: 'stride 2, 3x3 pad 1 (odd input)', N: 2, C: 3, H: 9, W: 11, O: 8, kh: 3, kw: 3, groups: 1, sh: 2, sw: 2, dh: 1, dw: 1, pad: [1, 1, 1, 1] },
   { name: 'stride 3x2, 5x4 kernel, dilation 2x1, groups 2, no padding', N: 2, C: 4, H: 17, W: 12, O: 6, kh: 5, kw: 4, groups: 2, sh: 3, sw: 2, dh: 2, dw: 1, pad: [0, 0, 0, 0] },
@@ -96,19 +98,23 @@ describe('stride-1 WebAssembly convolution kernels', () => {
   it('are available where WebAssembly SIMD is (Node has it)', () => {
     expect(available).toBe(true);
   });
-  it('run padded convolutions output row by output row where that skips enough padding', () => {
-    const rowWise = (c: Case, input: boolean) => {
+  it('run convolutions by groups of output rows where that skips enough padding or padded pixels', () => {
+    const groupsOf = (c: Case, input: boolean) => {
       const [outH, outW] = outSize(c);
       const k = { kh: c.kh, kw: c.kw, dh: c.dh, dw: c.dw };
-      if (!input) return shiftedConvRowWise({ ...k, cs: c.C / c.groups, pt: c.pad[0], pl: c.pad[2], H: c.H, W: c.W, outH, outW });
-      return shiftedConvRowWise({ ...k, cs: c.O / c.groups, pt: c.dh * (c.kh - 1) - c.pad[0], pl: c.dw * (c.kw - 1) - c.pad[2], H: outH, W: outW, outH: c.H, outW: c.W });
+      if (!input) return shiftedConvRowGroups({ ...k, cs: c.C / c.groups, pt: c.pad[0], pl: c.pad[2], H: c.H, W: c.W, outH, outW });
+      return shiftedConvRowGroups({ ...k, cs: c.O / c.groups, pt: c.dh * (c.kh - 1) - c.pad[0], pl: c.dw * (c.kw - 1) - c.pad[2], H: outH, W: outW, outH: c.H, outW: c.W });
     };
     const lenet = cases.find((c) => c.name.startsWith('LeNet-like'))!;
-    expect(rowWise(lenet, true)).toBe(true);
-    expect(rowWise(lenet, false)).toBe(false);
+    // The input gradient (padded by 4): one row per call skips the most padding.
+    expect(groupsOf(lenet, true)).toBe(1);
+    // The forward (rows of 14 padded pixels, 10 valid): two rows per call waste fewest pixels.
+    expect(groupsOf(lenet, false)).toBe(2);
     const dilated = cases.find((c) => c.name.startsWith('row by row'))!;
-    expect(rowWise(dilated, false)).toBe(true);
-    expect(rowWise(cases[0], false)).toBe(false);
+    expect(groupsOf(dilated, false)).toBeGreaterThan(0);
+    expect(groupsOf(cases[0], false)).toBe(0);
+    expect(groupsOf(cases.find((c) => c.name.startsWith('rows by threes'))!, false)).toBe(3);
+    expect(groupsOf(cases.find((c) => c.name.startsWith('rows by pairs'))!, false)).toBe(2);
   });
 
   for (const c of cases) {
