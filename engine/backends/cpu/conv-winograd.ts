@@ -39,6 +39,12 @@ export function setWinogradConv(on: boolean): boolean {
 const COLUMNS = 256;
 const V_FLOATS = 4096;
 
+/**
+ * Floats of the module's memory (256 MB) beyond which a call leaves the convolution to the
+ * direct path, which needs about a quarter of that (the transformed planes are 4x the input).
+ */
+const MAX_FLOATS = 1 << 26;
+
 /** Input channels (forward: channels of the source) from which the transforms pay off. */
 const MIN_CHANNELS = 4;
 
@@ -120,7 +126,7 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const yPlane = 4 * TH * TW;
   const { at, total } = layout([16 * mPad * cs, cs, Math.max(cs * H * W, rows * P), Wp + 16, cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, rows * yPlane, rows]);
   const [UA, OFFS, STAGE, ZERO, XP, V, M, Y, BIAS] = at;
-  if (!k.ensure(total)) return false;
+  if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
   // U[xi] as mr-row panels: [xi][row tile][c][mr]; rows past `rows` are zero.
@@ -190,7 +196,7 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
   const dPanels = oTiles * Ts * NR;
   const { at, total } = layout([kPad, Math.max(C * H * W, O * P), Wp + 16, C * Hp * Wp, O * dyPlane, 16 * C * Ts, 16 * dPanels, 16 * kPad * ldc]);
   const [OFFS, STAGE, ZERO, XP, DYP, V, D, S] = at;
-  if (!k.ensure(total)) return false;
+  if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
   // Row tiles past C read row 0 into rows of S that are dropped.
