@@ -18,6 +18,12 @@
  * - `shiftedT(len, pb, pbs, xb, offs, c, ldc, kTiles, oTiles)`: C[k, o] += sum_q X[xb + off(k) + q] D[q, o]
  *   with D stored as 8-column panels (q-major, one every `pbs` bytes) and `offs` holding
  *   6 offsets per k tile: the weight gradient (D = the output gradient, transposed).
+ * - `shiftedZ` and `shifted4Z`: `shifted` and `shifted4` that set C to the product (its
+ *   old values are not read).
+ *
+ * The same product kernels serve Winograd's F(2x2, 3x3) (conv-winograd.ts), with three
+ * transforms here: `winoIn` (input tiles), `winoOut` (output tiles and bias) and `winoDy`
+ * (output-gradient tiles, for the weight gradient), four tiles per SIMD step.
  *
  * Two helpers share the memory: `maxPool2` (2x2, stride-2 max pooling with argmax, four
  * windows per step, branch-free) and `copy2d` (strided copies of rows, for the padded
