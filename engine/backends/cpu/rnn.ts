@@ -220,6 +220,14 @@ function lstmInWasm(T: number, N: number, H: number): boolean {
 }
 
 /**
+ * A copy of mem[from, to) in a new array: through ArrayBuffer.slice, whose new buffer is
+ * not zero-filled before the copy (TypedArray.slice's is).
+ */
+function copyOut(mem: Float32Array, from: number, to: number): Float32Array {
+  return new Float32Array(mem.buffer.slice(mem.byteOffset + from * 4, mem.byteOffset + to * 4));
+}
+
+/**
  * Copies `rows` rows of n floats inside the module's memory (float offsets and strides):
  * in the module for n >= 4, else by a plain loop.
  */
@@ -367,10 +375,10 @@ function lstmForwardWasm(li: LayerInputs, reverse: boolean): TensorInfo[] | null
     if (own && s < T - 1) packPanels6(ySlot(t), H, N, H, oA + next * Np * K + I * MR, K * MR);
     prevT = t;
   }
-  const y = mem.slice(ySlot(0), ySlot(T));
-  const cells = mem.slice(oCells, oCells + T * NH);
-  const gates = mem.slice(oG, oG + T * N * GH);
-  const tanhCells = mem.slice(oTanh, oTanh + T * NH);
+  const y = copyOut(mem, ySlot(0), ySlot(T));
+  const cells = copyOut(mem, oCells, oCells + T * NH);
+  const gates = copyOut(mem, oG, oG + T * N * GH);
+  const tanhCells = copyOut(mem, oTanh, oTanh + T * NH);
   resident = { x, h0, c0: c0 as Float32Array, gates, cells, tanhCells, y, reverse, oY, oG, oCells, oTanh, oC0, end };
   return [
     out(y, [T, N, H]),
