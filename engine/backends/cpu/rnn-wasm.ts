@@ -1,7 +1,9 @@
 /**
  * WebAssembly SIMD kernels for the LSTM gate passes (rnn.ts), assembled here from bytes like
- * gemm-wasm.ts (no build step, no file to load), with a memory of their own that holds a
- * layer's whole sequence while its kernel runs. Four functions, all addresses and strides
+ * gemm-wasm.ts (no build step, no file to load). They import the memory of a GEMM kernel
+ * instance of their own (createWasmGemmKernel), which holds a layer's whole sequence while
+ * its kernel runs, so that the step products and the gate passes work on the same data.
+ * Four functions, all addresses and strides
  * in bytes, float32 rows with H values each (H >= 4; 4 lanes at a time, the last group
  * of a row overlapping the one before it when 4 does not divide H, which is harmless
  * because every output is a pure function of inputs that no call overwrites):
@@ -22,7 +24,10 @@
  * sign of a, as in fast-math.ts but in float32: expm1(x) = s p + (s - 1), s = 2^k,
  * k = round(x / ln 2), p the degree-7 Taylor polynomial of e^r - 1 at r = x - k ln 2
  * (ln 2 in two parts so that r is exact), x clamped to [-88, 88]; a few float32 ulps from
- * the float64 functions, and NaN stays NaN.
+ * the float64 functions, and NaN stays NaN. The forward evaluates the four gates'
+ * exponentials side by side.
+ *
+ * Where WebAssembly SIMD is missing, `createRnnWasm` returns null and rnn.ts runs its JS passes.
  */
 import { ascii, createWasmGemmKernel, leb, section, type WasmGemmKernel } from './gemm-wasm.ts';
 

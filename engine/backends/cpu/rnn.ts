@@ -8,6 +8,11 @@
  * projection of all steps is a single GEMM (bias added as its blocks are stored) and the
  * step's GEMM is the recurrent product.
  *
+ * With WebAssembly SIMD (and hidden size >= 4) the LSTM runs its gate passes in rnn-wasm.ts's
+ * module instead, whose memory holds the layer's sequence; step products below 2^23
+ * multiply-adds run on the module's own GEMM kernel instance on that memory (the weight
+ * packed once per call, each step's operand packed in place), larger ones on matmul.ts.
+ *
  * Layout: x [T, N, I] (time-major), h0/c0 [N, H], weight_ih [G*H, I], weight_hh [G*H, H],
  * biases [G*H], with G = 4 (gates i, f, g, o), 3 (r, z, n) or 1.
  */
