@@ -63,7 +63,7 @@ export function shiftedConvHelpers(): number {
  * is installed, the module's memory is shared and the cores were not found busy lately.
  * Helpers are started on first need and kept (for the first host installed).
  */
-function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
+export function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
   const host = gemmThreadHost();
   if (!threadsOn || threads < 2 || !host?.startTeam || !k.threads) return null;
@@ -96,7 +96,7 @@ export function setShiftedConvBackoff(enabled: boolean): void {
  * Runs lists of kernel calls (BLOCK_LIST entries, 9 int32s each): part 0 on this thread,
  * part q on helper q, all at once, and returns when every part is done.
  */
-function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number; count: number }[]): void {
+export function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number; count: number }[]): void {
   const live = parts.filter((p) => p.count > 0);
   if (!h || live.length < 2) {
     for (const p of live) k.block(BLOCK_LIST, 4 * p.at, p.count, 0, 0, 0, 0, 0, 0);
@@ -112,7 +112,7 @@ function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number
 }
 
 /** How many threads share `macs` multiply-adds of `units` independent units. */
-function partsFor(h: { count: number } | null, units: number, macs: number): number {
+export function partsFor(h: { count: number } | null, units: number, macs: number): number {
   return h ? Math.max(1, Math.min(h.count + 1, units, Math.floor(macs / MIN_PART_MACS))) : 1;
 }
 

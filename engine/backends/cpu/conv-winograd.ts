@@ -18,8 +18,8 @@
  * Output sizes are rounded up to whole tiles (four tiles per SIMD step along a row); the
  * extra outputs are computed on zero padding and dropped.
  */
-import { copyPadded, type ShiftedConv, type ShiftedFilterGrad, shiftedConvEnabled, tileRows } from './conv-shifted.ts';
-import { CONV_MEM_BASE, CONV_NR as NR, type ConvWasm, convWasm } from './conv-wasm.ts';
+import { copyPadded, helpers, partsFor, runParts, type ShiftedConv, type ShiftedFilterGrad, shiftedConvEnabled, tileRows } from './conv-shifted.ts';
+import { BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, BLOCK_SHIFTED_Z, BLOCK_SHIFTED4_Z, CONV_MEM_BASE, CONV_NR as NR, type ConvWasm, convWasm } from './conv-wasm.ts';
 
 const kernel = convWasm();
 
@@ -64,6 +64,20 @@ function layout(sizes: number[]): { at: number[]; total: number } {
     p += Math.ceil(s / 16) * 16;
   }
   return { at, total: p };
+}
+
+/**
+ * Runs the 16 products listed at i32[list...] (BLOCK_LIST entries), each of `macs`
+ * multiply-adds: on this thread, or split by entries between helper threads where
+ * convolution threads are on (each product writes its own output: the same results).
+ */
+function products(k: ConvWasm, h: ReturnType<typeof helpers>, list: number, macs: number): void {
+  const parts = partsFor(h, 16, 16 * macs);
+  runParts(k, h, Array.from({ length: parts }, (_, q) => {
+    const x0 = Math.floor((q * 16) / parts);
+    const x1 = Math.floor(((q + 1) * 16) / parts);
+    return { at: list + 9 * x0, count: x1 - x0 };
+  }));
 }
 
 /**
@@ -124,8 +138,8 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const mPad = mTiles * mr;
   const P = outH * outW;
   const yPlane = 4 * TH * TW;
-  const { at, total } = layout([16 * mPad * cs, cs, Math.max(cs * H * W, rows * P), Wp + 16, cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, rows * yPlane, rows]);
-  const [UA, OFFS, STAGE, ZERO, XP, V, M, Y, BIAS] = at;
+  const { at, total } = layout([16 * mPad * cs, cs, Math.max(cs * H * W, rows * P), Wp + 16, cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, rows * yPlane, rows, 16 * 9]);
+  const [UA, OFFS, STAGE, ZERO, XP, V, M, Y, BIAS, LIST] = at;
   if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
@@ -145,7 +159,8 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   // The columns past the tiles in each row of V (read by the last 8-tile column) must be finite.
   f32.fill(0, V, V + 16 * cs * Ts);
   for (let r = 0; r < rows; r++) f32[BIAS + r] = bias ? bias[r] : 0;
-  const product = mr === 4 ? k.shifted4Z : k.shiftedZ;
+  const product = mr === 4 ? BLOCK_SHIFTED4_Z : BLOCK_SHIFTED_Z;
+  const h = helpers(k);
   const padded = { H, W, Hp, Wp, pt, pl };
   const compact = outW === 2 * TW && outH === 2 * TH;
   for (let n0 = 0; n0 < N; n0 += B) {
@@ -157,8 +172,9 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
     }
     const nTiles = Math.ceil((b * T) / NR);
     for (let x = 0; x < 16; x++) {
-      product(cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, nTiles);
+      i32.set([product, cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, nTiles], LIST + 9 * x);
     }
+    products(k, h, LIST, mPad * cs * nTiles * NR);
     for (let s = 0; s < b; s++) {
       for (let r = 0; r < rows; r++) k.winoOut(4 * (M + r * Ts + s * T), 4 * mPad * Ts, 4 * (Y + r * yPlane), 8 * TW, TH, G4, 4 * (BIAS + r), 4 * TR);
       const at = (n0 + s) * rows * P;
@@ -194,8 +210,8 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
   const P = outH * outW;
   const dyPlane = 4 * TH * TW;
   const dPanels = oTiles * Ts * NR;
-  const { at, total } = layout([kPad, Math.max(C * H * W, O * P), Wp + 16, C * Hp * Wp, O * dyPlane, 16 * C * Ts, 16 * dPanels, 16 * kPad * ldc]);
-  const [OFFS, STAGE, ZERO, XP, DYP, V, D, S] = at;
+  const { at, total } = layout([kPad, Math.max(C * H * W, O * P), Wp + 16, C * Hp * Wp, O * dyPlane, 16 * C * Ts, 16 * dPanels, 16 * kPad * ldc, 16 * 9]);
+  const [OFFS, STAGE, ZERO, XP, DYP, V, D, S, LIST] = at;
   if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
@@ -205,7 +221,11 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
   // Channels past O in the last panel stay zero.
   f32.fill(0, D, D + 16 * dPanels);
   f32.fill(0, S, S + 16 * kPad * ldc);
-  const shiftedT = mr === 4 ? k.shiftedT4 : k.shiftedT;
+  const product = mr === 4 ? BLOCK_SHIFTED_T4 : BLOCK_SHIFTED_T;
+  const h = helpers(k);
+  for (let xi = 0; xi < 16; xi++) {
+    i32.set([product, T, 4 * (D + xi * dPanels), 4 * Ts * NR, 4 * (V + xi * C * Ts), 4 * OFFS, 4 * (S + xi * kPad * ldc), 4 * ldc, kTiles | (oTiles << 16)], LIST + 9 * xi);
+  }
   const padded = { H, W, Hp, Wp, pt, pl };
   const dyPadded = { H: outH, W: outW, Hp: 2 * TH, Wp: 2 * TW, pt: 0, pl: 0 };
   for (let n = 0; n < N; n++) {
@@ -215,9 +235,7 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
     for (let o = 0; o < O; o++) {
       k.winoDy(4 * (DYP + o * dyPlane), 8 * TW, 4 * (D + (o >> 3) * Ts * NR + (o & 7)), 4 * dPanels, TH, G4, 4 * NR, 4 * NR * TR);
     }
-    for (let xi = 0; xi < 16; xi++) {
-      shiftedT(T, 4 * (D + xi * dPanels), 4 * Ts * NR, 4 * (V + xi * C * Ts), 4 * OFFS, 4 * (S + xi * kPad * ldc), 4 * ldc, kTiles, oTiles);
-    }
+    products(k, h, LIST, T * kPad * ldc);
   }
   // dW = G^T S G for each (o, c); S[xi][c][o].
   const s = new Float64Array(16);

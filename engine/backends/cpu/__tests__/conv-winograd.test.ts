@@ -3,8 +3,8 @@
  * weight gradient against direct-loop definitions in float64, over padding (none, 1, 2,
  * asymmetric, larger than the kernel: a cropped source for the input gradient), odd and
  * even output sizes (partial tiles, rows of tiles that are not a multiple of four), channel
- * counts off the GEMM's row tiles and output-channel panels, and a batch; the ops give the
- * same results as the direct (shifted-read) path.
+ * counts off the GEMM's row tiles and output-channel panels, and a batch; helper threads
+ * give bit-identical results; the ops give the same results as the direct (shifted-read) path.
  */
 import { describe, expect, it } from 'vitest';
 import { Generator } from '../../../core/random.ts';
@@ -13,7 +13,9 @@ import { conv2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
 import { sum } from '../../../ops/reduce.ts';
+import { setShiftedConvBackoff, setShiftedConvThreads, shiftedConvHelpers } from '../conv-shifted.ts';
 import { setWinogradConv, winogradApplies, winogradConv2d, winogradConv2dFilter } from '../conv-winograd.ts';
+import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 
 const gen = new Generator(11);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform(-1, 1));
@@ -104,6 +106,39 @@ describe('Winograd F(2x2, 3x3) convolution kernels', () => {
       expectClose(gotDw, dw, 'weight gradient');
     });
   }
+
+  it('give bit-identical forward and gradients on one, two and three threads', () => {
+    expect(gemmThreadHost()).not.toBeNull();
+    const [N, C, H, W, O] = [3, 16, 18, 17, 24];
+    const x = rnd(N * C * H * W);
+    const w = rnd(O * C * 9);
+    const dy = rnd(N * O * H * W);
+    const geom = { groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, weight: w };
+    const run = (threads: number) => {
+      setGemmThreads(threads);
+      const y = new Float32Array(N * O * H * W);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      expect(winogradConv2d({ ...geom, src: x, N, H, W, cs: C, rows: O, pt: 1, pl: 1, outH: H, outW: W, flipped: false, bias: null }, y)).toBe(true);
+      expect(winogradConv2d({ ...geom, src: dy, N, H, W, cs: O, rows: C, pt: 1, pl: 1, outH: H, outW: W, flipped: true, bias: null }, dx)).toBe(true);
+      expect(winogradConv2dFilter({ x, dy, N, H, W, groups: 1, cg: C, og: O, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, outH: H, outW: W }, dw)).toBe(true);
+      return [y, dx, dw].map((a) => Array.from(a));
+    };
+    setShiftedConvBackoff(false);
+    const threadsWere = setShiftedConvThreads(true);
+    try {
+      const one = run(1);
+      const two = run(2);
+      const three = run(3);
+      expect(shiftedConvHelpers()).toBeGreaterThanOrEqual(2);
+      expect(two).toEqual(one);
+      expect(three).toEqual(one);
+    } finally {
+      setGemmThreads(null);
+      setShiftedConvBackoff(true);
+      setShiftedConvThreads(threadsWere);
+    }
+  });
 
   it('give the same forward and gradients through the ops as the direct path', () => {
     const run = (on: boolean) => {
