@@ -137,7 +137,7 @@ export function tileRows(rows: number): number {
 }
 
 /** Region allocator over the module's memory (after its reserved start), in floats, each region 64-byte aligned. */
-function layout(sizes: number[]): { at: number[]; total: number } {
+export function layout(sizes: number[]): { at: number[]; total: number } {
   const at: number[] = [];
   let p = CONV_MEM_BASE;
   for (const s of sizes) {
