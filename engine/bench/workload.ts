@@ -15,6 +15,15 @@ import type { Tensor } from '../core/tensor.ts';
  */
 export type InputLayout = 'flat' | 'image' | 'rows';
 
+/**
+ * A TensorFlow.js model the benchmark trains: a LayersModel, or a model written with ops on
+ * trainable variables (where TensorFlow.js has no such layer). `apply` returns logits [N, 10].
+ */
+export interface TfModel {
+  apply(x: tfjs.Tensor, kwargs: { training: boolean }): unknown;
+  dispose(): unknown;
+}
+
 /** A model built by the engine: its trainable parameters and its forward pass to logits [N, 10]. */
 export interface EngineModel {
   parameters: Tensor[];
@@ -29,8 +38,8 @@ export interface Workload {
   input: InputLayout;
   /** Builds the model with the engine's ops (or nn modules), initialised from `gen`. */
   engine(gen: Generator): EngineModel;
-  /** The same model in TensorFlow.js layers (channels-last for images); omit when it has none. */
-  tfjs?(tf: typeof tfjs): tfjs.LayersModel;
+  /** The same model in TensorFlow.js (channels-last for images); omit when it cannot be written there. */
+  tfjs?(tf: typeof tfjs): TfModel;
   /**
    * The same model for PyTorch: Python source that assigns `model` (an nn.Module taking the
    * input layout above and returning logits); `torch`, `nn` and `F` are in scope.
