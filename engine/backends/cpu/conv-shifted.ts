@@ -30,17 +30,31 @@ export function shiftedConvEnabled(): boolean {
 }
 
 /**
- * Whether convolutions use helper threads at all (parallel.ts's thread setting then says
- * how many). Off by default: on the shared 2-core machine where this was measured, two
+ * Whether the direct (shifted-read) kernels split their kernel calls between helper threads
+ * (parallel.ts's thread setting then says how many). Off by default: on the shared 2-core machine where this was measured, two
  * threads trained the 3-conv CNN at 0.66-0.87x of one thread (the helpers' parts came back
  * late), while the GEMM's threads were neutral there.
  */
 let threadsOn = false;
 
-/** Turns the convolutions' helper threads on or off; returns the previous setting. */
+/** Turns the direct kernels' helper threads on or off; returns the previous setting. */
 export function setShiftedConvThreads(on: boolean): boolean {
   const was = threadsOn;
   threadsOn = on;
+  return was;
+}
+
+/**
+ * Whether the Winograd convolutions split large batches between the calling thread and the
+ * helpers (each thread runs whole samples: transforms and products; see conv-winograd.ts).
+ * On by default where threads are available (parallel.ts's thread setting says how many).
+ */
+let batchThreadsOn = true;
+
+/** Turns the batch split of the Winograd convolutions on or off; returns the previous setting. */
+export function setConvBatchThreads(on: boolean): boolean {
+  const was = batchThreadsOn;
+  batchThreadsOn = on;
   return was;
 }
 
@@ -59,14 +73,14 @@ export function shiftedConvHelpers(): number {
 
 /**
  * The helper threads for this call (threads - 1 of them, from parallel.ts's setting), or
- * null for one thread: where threads are on, a thread host that can start a second team
- * is installed, the module's memory is shared and the cores were not found busy lately.
+ * null for one thread: where threads are on (`batch`: the batch split's setting), a
+ * thread host that can start a second team is installed, the module's memory is shared and the cores were not found busy lately.
  * Helpers are started on first need and kept (for the first host installed).
  */
-export function helpers(k: ConvWasm): { team: GemmTeam; count: number } | null {
+export function helpers(k: ConvWasm, batch = false): { team: GemmTeam; count: number } | null {
   const threads = Math.min(gemmThreads(), MAX_THREADS);
   const host = gemmThreadHost();
-  if (!threadsOn || threads < 2 || !host?.startTeam || !k.threads) return null;
+  if (!(batch ? batchThreadsOn : threadsOn) || threads < 2 || !host?.startTeam || !k.threads) return null;
   if (backoff.skip()) return null;
   // Helpers serve the first host's team for good: a later host (rare) gets one thread,
   // since two helpers on one control slot would both run its calls.

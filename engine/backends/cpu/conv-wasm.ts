@@ -743,10 +743,21 @@ export const BLOCK_LIST = 4;
 /** shiftedZ and shifted4Z (C set to the product). */
 export const BLOCK_SHIFTED_Z = 5;
 export const BLOCK_SHIFTED4_Z = 6;
+/**
+ * The transforms and copies, so that a list can hold a whole sample's work (conv-winograd.ts's
+ * batch split): copy2d with a7 = len, a8 = rows | planes << 16; winoIn, winoOut, winoDy and
+ * toPanels with their eight arguments.
+ */
+export const BLOCK_COPY2D = 7;
+export const BLOCK_WINO_IN = 8;
+export const BLOCK_WINO_OUT = 9;
+export const BLOCK_WINO_DY = 10;
+export const BLOCK_TO_PANELS = 11;
 
 /**
  * block(id, a1..a8): shifted / shifted4 / shiftedZ / shifted4Z (a1..a8), or shiftedT / shiftedT4 with
- * kTiles = a8 & 0xffff and oTiles = a8 >>> 16 (a1..a7 the others), or a list of such calls.
+ * kTiles = a8 & 0xffff and oTiles = a8 >>> 16 (a1..a7 the others), copy2d likewise (rows and
+ * planes in a8), the transforms (a1..a8), or a list of such calls.
  */
 function blockBody(): number[] {
   const f = new Body();
@@ -785,6 +796,21 @@ function blockBody(): number[] {
   ifId(BLOCK_SHIFTED4_Z);
   call(12, false);
   f.code.push(OP.else);
+  ifId(BLOCK_COPY2D);
+  call(3, true);
+  f.code.push(OP.else);
+  ifId(BLOCK_WINO_IN);
+  call(8, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_WINO_OUT);
+  call(9, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_WINO_DY);
+  call(10, false);
+  f.code.push(OP.else);
+  ifId(BLOCK_TO_PANELS);
+  call(6, false);
+  f.code.push(OP.else);
   // BLOCK_LIST: a1 = list address, a2 = entries.
   f.ifNonZero(2);
   f.loop();
@@ -796,7 +822,7 @@ function blockBody(): number[] {
   f.addConst(1, 36);
   f.countDownEnd(2);
   f.end();
-  f.code.push(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
+  for (let i = 0; i < 11; i++) f.code.push(OP.end);
   return f.encode(0, 0);
 }
 

@@ -17,9 +17,21 @@
  *
  * Output sizes are rounded up to whole tiles (four tiles per SIMD step along a row); the
  * extra outputs are computed on zero padding and dropped.
+ *
+ * Threads: a round of samples is copied into the module's memory at once and its work is
+ * written as lists of kernel calls (transforms, products and copies; see conv-wasm.ts's
+ * `block`), one list per part. Forward and input gradient: each part takes whole products
+ * (their samples' transforms included), so every output has the same bits on any number of
+ * threads. Weight gradient: the samples are split into PARTIALS ranges, each summed into its
+ * own buffer, and the buffers are added in order; the ranges do not depend on the threads,
+ * so neither do the bits. Where helpers run (conv-shifted.ts's `helpers`, the batch setting)
+ * and a call is large enough, the parts run at once on the calling thread and the helpers.
  */
-import { copyPadded, helpers, layout, partsFor, runParts, type ShiftedConv, type ShiftedFilterGrad, shiftedConvEnabled, tileRows } from './conv-shifted.ts';
-import { BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, BLOCK_SHIFTED_Z, BLOCK_SHIFTED4_Z, CONV_NR as NR, type ConvWasm, convWasm } from './conv-wasm.ts';
+import { helpers, layout, type Padded, runParts, type ShiftedConv, type ShiftedFilterGrad, shiftedConvEnabled, tileRows } from './conv-shifted.ts';
+import {
+  BLOCK_COPY2D, BLOCK_SHIFTED_T, BLOCK_SHIFTED_T4, BLOCK_SHIFTED_Z, BLOCK_SHIFTED4_Z, BLOCK_WINO_DY, BLOCK_WINO_IN, BLOCK_WINO_OUT, CONV_NR as NR, type ConvWasm,
+  convWasm,
+} from './conv-wasm.ts';
 
 const kernel = convWasm();
 
@@ -60,17 +72,95 @@ export function winogradApplies(a: { kh: number; kw: number; sh: number; sw: num
 }
 
 /**
- * Runs the 16 products listed at i32[list...] (BLOCK_LIST entries), each of `macs`
- * multiply-adds: on this thread, or split by entries between helper threads where
- * convolution threads are on (each product writes its own output: the same results).
+ * Multiply-adds per thread from which a call's samples are split between threads (each
+ * thread runs whole samples: transforms and products, on its own buffers).
  */
-function products(k: ConvWasm, h: ReturnType<typeof helpers>, list: number, macs: number): void {
-  const parts = partsFor(h, 16, 16 * macs);
-  runParts(k, h, Array.from({ length: parts }, (_, q) => {
-    const x0 = Math.floor((q * 16) / parts);
-    const x1 = Math.floor(((q + 1) * 16) / parts);
-    return { at: list + 9 * x0, count: x1 - x0 };
-  }));
+const MIN_PART_MACS = 1 << 22;
+
+let minPartMacs = MIN_PART_MACS;
+
+/** Sets MIN_PART_MACS (for tests that must exercise the split on small calls); null restores it. Returns the previous value. */
+export function setWinogradSplitMin(macs: number | null): number {
+  const was = minPartMacs;
+  minPartMacs = macs ?? MIN_PART_MACS;
+  return was;
+}
+
+/**
+ * Floats of staged inputs and outputs per round of samples (64 MB): a round's samples are
+ * copied into the module's memory at once, so that every thread reads its own from there.
+ */
+const ROUND_FLOATS = 1 << 24;
+
+/**
+ * Partial sums of the weight gradient: the samples of each round are split into this many
+ * ranges, each summed into its own buffer (on its own thread where helpers run), and the
+ * partials are added in order at the end. The split does not depend on threads, so the
+ * weight gradient has the same bits on one thread or more.
+ */
+const PARTIALS = 2;
+
+/** Kernel calls (BLOCK_LIST entries, 9 int32s each) written from int32 index e on. */
+class Calls {
+  constructor(
+    private readonly i32: Int32Array,
+    public e: number,
+  ) {}
+
+  add(id: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number): void {
+    const i32 = this.i32;
+    const e = this.e;
+    i32[e] = id;
+    i32[e + 1] = a1;
+    i32[e + 2] = a2;
+    i32[e + 3] = a3;
+    i32[e + 4] = a4;
+    i32[e + 5] = a5;
+    i32[e + 6] = a6;
+    i32[e + 7] = a7;
+    i32[e + 8] = a8;
+    this.e = e + 9;
+  }
+
+  /** copy2d as a list entry (rows and planes under 65536). */
+  copy(src: number, srcRow: number, srcPlane: number, dst: number, dstRow: number, dstPlane: number, len: number, rows: number, planes: number): void {
+    this.add(BLOCK_COPY2D, src, srcRow, srcPlane, dst, dstRow, dstPlane, len, rows | (planes << 16));
+  }
+}
+
+/**
+ * copyPadded (conv-shifted.ts) as list entries, from planes already in the module's memory at
+ * f32[src...] into f32[xp...]; returns where the padded planes are (src itself where nothing is padded).
+ */
+function padCalls(c: Calls, xp: number, zero: number, src: number, planes: number, p: Padded): number {
+  const { H, W, Hp, Wp, pt, pl } = p;
+  if (Hp === H && Wp === W && pt === 0 && pl === 0) return src;
+  const r0 = Math.min(Hp, Math.max(0, pt));
+  const r1 = Math.max(r0, Math.min(Hp, H + pt));
+  const s0 = Math.min(Wp, Math.max(0, pl));
+  const s1 = Math.max(s0, Math.min(Wp, W + pl));
+  const plane = 4 * Hp * Wp;
+  const zeros = (at: number, len: number, rows: number) => {
+    if (len > 0 && rows > 0) c.copy(4 * zero, 0, 0, 4 * at, 4 * Wp, plane, len, rows, planes);
+  };
+  zeros(xp, Wp, r0);
+  zeros(xp + r1 * Wp, Wp, Hp - r1);
+  zeros(xp + r0 * Wp, s0, r1 - r0);
+  zeros(xp + r0 * Wp + s1, Wp - s1, r1 - r0);
+  if (r0 >= r1 || s0 >= s1) return xp;
+  const from = src + (r0 - pt) * W + s0 - pl;
+  c.copy(4 * from, 4 * W, 4 * H * W, 4 * (xp + r0 * Wp + s0), 4 * Wp, plane, s1 - s0, r1 - r0, planes);
+  return xp;
+}
+
+/** Ranges [from, to) of `count` units for `parts` parts, in order. */
+function ranges(count: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, q) => [Math.floor((q * count) / parts), Math.floor(((q + 1) * count) / parts)]);
+}
+
+/** Threads (parts) for `units` independent units of `macs` multiply-adds in all. */
+function threadParts(h: ReturnType<typeof helpers>, units: number, macs: number): number {
+  return h ? Math.max(1, Math.min(h.count + 1, units, Math.floor(macs / minPartMacs))) : 1;
 }
 
 /**
@@ -131,8 +221,26 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const mPad = mTiles * mr;
   const P = outH * outW;
   const yPlane = 4 * TH * TW;
-  const { at, total } = layout([16 * mPad * cs, cs, Math.max(cs * H * W, rows * P), Wp + 16, cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, rows * yPlane, rows, 16 * 9]);
-  const [UA, OFFS, STAGE, ZERO, XP, V, M, Y, BIAS, LIST] = at;
+  const compact = outW === 2 * TW && outH === 2 * TH;
+  if (Math.max(Hp, H, outH, cs, rows) >= 0x10000) return false;
+  // A round: whole products of B samples, staged in and out together.
+  const inSize = cs * H * W;
+  const outSize = rows * P;
+  const perRound = Math.min(N, Math.max(B, Math.floor(ROUND_FLOATS / (inSize + outSize) / B) * B));
+  const productsPerRound = Math.ceil(perRound / B);
+  // Threads take whole products (B samples each, with their transforms).
+  const h = helpers(k, true);
+  const macs = 16 * mPad * cs * Math.ceil((B * T) / NR) * NR * productsPerRound;
+  const maxParts = threadParts(h, productsPerRound, macs);
+  // Entries per part: per sample at most 5 copies, cs input and rows output transforms and
+  // 1 copy out; 16 products per product round.
+  const listInts = 9 * (perRound * (6 + cs + rows) + 16 * productsPerRound);
+  const own = [cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, compact ? 0 : rows * yPlane, listInts];
+  const sizes = [16 * mPad * cs, cs, Wp + 16, rows, perRound * inSize, perRound * outSize];
+  for (let q = 0; q < maxParts; q++) sizes.push(...own);
+  const { at, total } = layout(sizes);
+  const [UA, OFFS, ZERO, BIAS, SRC, DST] = at;
+  const part = (q: number) => at.slice(6 + 5 * q, 11 + 5 * q);
   if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
@@ -149,34 +257,40 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   }
   for (let c = 0; c < cs; c++) i32[OFFS + c] = 4 * c * Ts;
   f32.fill(0, ZERO, ZERO + Wp + 16);
-  // The columns past the tiles in each row of V (read by the last 8-tile column) must be finite.
-  f32.fill(0, V, V + 16 * cs * Ts);
   for (let r = 0; r < rows; r++) f32[BIAS + r] = bias ? bias[r] : 0;
+  // The columns past the tiles in each row of V (read by the last 8-tile column) must be finite.
+  for (let q = 0; q < maxParts; q++) f32.fill(0, part(q)[1], part(q)[1] + 16 * cs * Ts);
   const product = mr === 4 ? BLOCK_SHIFTED4_Z : BLOCK_SHIFTED_Z;
-  const h = helpers(k);
   const padded = { H, W, Hp, Wp, pt, pl };
-  const compact = outW === 2 * TW && outH === 2 * TH;
-  for (let n0 = 0; n0 < N; n0 += B) {
-    const b = Math.min(B, N - n0);
-    // Samples in order: each one's overflow tiles are overwritten by the next.
-    for (let s = 0; s < b; s++) {
-      copyPadded(k, XP, STAGE, ZERO, src, (n0 + s) * cs * H * W, cs, padded);
-      for (let c = 0; c < cs; c++) k.winoIn(4 * (XP + c * Hp * Wp), 4 * Wp, 4 * (V + c * Ts + s * T), 4 * cs * Ts, TH, G4, 4 * TR, 0);
-    }
-    const nTiles = Math.ceil((b * T) / NR);
-    for (let x = 0; x < 16; x++) {
-      i32.set([product, cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, nTiles], LIST + 9 * x);
-    }
-    products(k, h, LIST, mPad * cs * nTiles * NR);
-    for (let s = 0; s < b; s++) {
-      for (let r = 0; r < rows; r++) k.winoOut(4 * (M + r * Ts + s * T), 4 * mPad * Ts, 4 * (Y + r * yPlane), 8 * TW, TH, G4, 4 * (BIAS + r), 4 * TR);
-      const at = (n0 + s) * rows * P;
-      if (compact) dst.set(f32.subarray(Y, Y + rows * P), at);
-      else {
-        k.copy2d(4 * Y, 8 * TW, 4 * yPlane, 4 * STAGE, 4 * outW, 4 * P, outW, outH, rows);
-        dst.set(f32.subarray(STAGE, STAGE + rows * P), at);
+  for (let r0 = 0; r0 < N; r0 += perRound) {
+    const count = Math.min(perRound, N - r0);
+    f32.set(src.subarray(r0 * inSize, (r0 + count) * inSize), SRC);
+    const nProducts = Math.ceil(count / B);
+    const parts = Math.min(maxParts, nProducts);
+    const lists = ranges(nProducts, parts).map(([p0, p1], q) => {
+      const [XP, V, M, Y, LIST] = part(q);
+      const c = new Calls(i32, LIST);
+      for (let p = p0; p < p1; p++) {
+        const s0 = p * B;
+        const b = Math.min(B, count - s0);
+        // Samples in order: each one's overflow tiles are overwritten by the next.
+        for (let s = 0; s < b; s++) {
+          const xp = padCalls(c, XP, ZERO, SRC + (s0 + s) * inSize, cs, padded);
+          for (let ch = 0; ch < cs; ch++) c.add(BLOCK_WINO_IN, 4 * (xp + ch * Hp * Wp), 4 * Wp, 4 * (V + ch * Ts + s * T), 4 * cs * Ts, TH, G4, 4 * TR, 0);
+        }
+        const nTiles = Math.ceil((b * T) / NR);
+        for (let x = 0; x < 16; x++) c.add(product, cs, 4 * (UA + x * mPad * cs), 4 * OFFS, 4 * (V + x * cs * Ts), 4 * (M + x * mPad * Ts), 4 * Ts, mTiles, nTiles);
+        for (let s = 0; s < b; s++) {
+          const out = DST + (s0 + s) * outSize;
+          const y = compact ? out : Y;
+          for (let r = 0; r < rows; r++) c.add(BLOCK_WINO_OUT, 4 * (M + r * Ts + s * T), 4 * mPad * Ts, 4 * (y + r * yPlane), 8 * TW, TH, G4, 4 * (BIAS + r), 4 * TR);
+          if (!compact) c.copy(4 * Y, 8 * TW, 4 * yPlane, 4 * out, 4 * outW, 4 * P, outW, outH, rows);
+        }
       }
-    }
+      return { at: LIST, count: (c.e - LIST) / 9 };
+    });
+    runParts(k, parts > 1 ? h : null, lists);
+    dst.set(f32.subarray(DST, DST + count * outSize), r0 * outSize);
   }
   return true;
 }
@@ -203,32 +317,64 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
   const P = outH * outW;
   const dyPlane = 4 * TH * TW;
   const dPanels = oTiles * Ts * NR;
-  const { at, total } = layout([kPad, Math.max(C * H * W, O * P), Wp + 16, C * Hp * Wp, O * dyPlane, 16 * C * Ts, 16 * dPanels, 16 * kPad * ldc, 16 * 9]);
-  const [OFFS, STAGE, ZERO, XP, DYP, V, D, S, LIST] = at;
+  if (Math.max(Hp, H, 2 * TH, outH, C, O) >= 0x10000) return false;
+  const inSize = C * H * W;
+  const dySize = O * P;
+  const perRound = Math.min(N, Math.max(PARTIALS, Math.floor(ROUND_FLOATS / (inSize + dySize))));
+  const sSize = 16 * kPad * ldc;
+  // Entries per partial: per sample at most 5 + 5 copies, C input and O gradient transforms, 16 products.
+  const listInts = 9 * Math.ceil(perRound / PARTIALS) * (10 + C + O + 16);
+  const own = [C * Hp * Wp, O * dyPlane, 16 * C * Ts, 16 * dPanels, sSize, listInts];
+  const sizes = [kPad, Wp + 16, perRound * inSize, perRound * dySize];
+  for (let q = 0; q < PARTIALS; q++) sizes.push(...own);
+  const { at, total } = layout(sizes);
+  const [OFFS, ZERO, SRC, DYS] = at;
+  const part = (q: number) => at.slice(4 + 6 * q, 10 + 6 * q);
   if (total > MAX_FLOATS || !k.ensure(total)) return false;
   const f32 = k.f32;
   const i32 = k.i32;
   // Row tiles past C read row 0 into rows of S that are dropped.
   for (let c = 0; c < kPad; c++) i32[OFFS + c] = c < C ? 4 * c * Ts : 0;
   f32.fill(0, ZERO, ZERO + Wp + 16);
-  // Channels past O in the last panel stay zero.
-  f32.fill(0, D, D + 16 * dPanels);
-  f32.fill(0, S, S + 16 * kPad * ldc);
-  const product = mr === 4 ? BLOCK_SHIFTED_T4 : BLOCK_SHIFTED_T;
-  const h = helpers(k);
-  for (let xi = 0; xi < 16; xi++) {
-    i32.set([product, T, 4 * (D + xi * dPanels), 4 * Ts * NR, 4 * (V + xi * C * Ts), 4 * OFFS, 4 * (S + xi * kPad * ldc), 4 * ldc, kTiles | (oTiles << 16)], LIST + 9 * xi);
+  for (let q = 0; q < PARTIALS; q++) {
+    const [, , , D, S] = part(q);
+    // Channels past O in the last panel stay zero.
+    f32.fill(0, D, D + 16 * dPanels);
+    f32.fill(0, S, S + sSize);
   }
+  const product = mr === 4 ? BLOCK_SHIFTED_T4 : BLOCK_SHIFTED_T;
+  const h = helpers(k, true);
   const padded = { H, W, Hp, Wp, pt, pl };
   const dyPadded = { H: outH, W: outW, Hp: 2 * TH, Wp: 2 * TW, pt: 0, pl: 0 };
-  for (let n = 0; n < N; n++) {
-    copyPadded(k, XP, STAGE, ZERO, x, n * C * H * W, C, padded);
-    for (let c = 0; c < C; c++) k.winoIn(4 * (XP + c * Hp * Wp), 4 * Wp, 4 * (V + c * Ts), 4 * C * Ts, TH, G4, 4 * TR, 0);
-    copyPadded(k, DYP, STAGE, ZERO, dy, n * O * P, O, dyPadded);
-    for (let o = 0; o < O; o++) {
-      k.winoDy(4 * (DYP + o * dyPlane), 8 * TW, 4 * (D + (o >> 3) * Ts * NR + (o & 7)), 4 * dPanels, TH, G4, 4 * NR, 4 * NR * TR);
-    }
-    products(k, h, LIST, T * kPad * ldc);
+  for (let r0 = 0; r0 < N; r0 += perRound) {
+    const count = Math.min(perRound, N - r0);
+    f32.set(x.subarray(r0 * inSize, (r0 + count) * inSize), SRC);
+    f32.set(dy.subarray(r0 * dySize, (r0 + count) * dySize), DYS);
+    // Each partial sums its own range of samples (the same ranges whichever thread runs it).
+    const lists = ranges(count, PARTIALS).map(([n0, n1], q) => {
+      const [XP, DYP, V, D, S, LIST] = part(q);
+      const c = new Calls(i32, LIST);
+      for (let n = n0; n < n1; n++) {
+        const xp = padCalls(c, XP, ZERO, SRC + n * inSize, C, padded);
+        for (let ch = 0; ch < C; ch++) c.add(BLOCK_WINO_IN, 4 * (xp + ch * Hp * Wp), 4 * Wp, 4 * (V + ch * Ts), 4 * C * Ts, TH, G4, 4 * TR, 0);
+        const dyp = padCalls(c, DYP, ZERO, DYS + n * dySize, O, dyPadded);
+        for (let o = 0; o < O; o++) {
+          c.add(BLOCK_WINO_DY, 4 * (dyp + o * dyPlane), 8 * TW, 4 * (D + (o >> 3) * Ts * NR + (o & 7)), 4 * dPanels, TH, G4, 4 * NR, 4 * NR * TR);
+        }
+        for (let xi = 0; xi < 16; xi++) {
+          c.add(product, T, 4 * (D + xi * dPanels), 4 * Ts * NR, 4 * (V + xi * C * Ts), 4 * OFFS, 4 * (S + xi * kPad * ldc), 4 * ldc, kTiles | (oTiles << 16));
+        }
+      }
+      return { at: LIST, count: (c.e - LIST) / 9, macs: (n1 - n0) * 16 * T * kPad * ldc };
+    });
+    const parts = threadParts(h, PARTIALS, lists.reduce((m, l) => m + l.macs, 0));
+    runParts(k, parts > 1 ? h : null, lists);
+  }
+  // The partials in order: S = S_0 + S_1 + ...
+  const S = part(0)[4];
+  for (let q = 1; q < PARTIALS; q++) {
+    const Sq = part(q)[4];
+    for (let i = 0; i < sSize; i++) f32[S + i] += f32[Sq + i];
   }
   // dW = G^T S G for each (o, c); S[xi][c][o].
   const s = new Float64Array(16);

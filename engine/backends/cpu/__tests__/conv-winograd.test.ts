@@ -3,8 +3,8 @@
  * weight gradient against direct-loop definitions in float64, over padding (none, 1, 2,
  * asymmetric, larger than the kernel: a cropped source for the input gradient), odd and
  * even output sizes (partial tiles, rows of tiles that are not a multiple of four), channel
- * counts off the GEMM's row tiles and output-channel panels, and a batch; helper threads
- * give bit-identical results; the ops give the same results as the direct (shifted-read) path.
+ * counts off the GEMM's row tiles and output-channel panels, and a batch; batches split
+ * between helper threads (1, 3 and 65 samples) give bit-identical results; the ops give the same results as the direct (shifted-read) path.
  */
 import { describe, expect, it } from 'vitest';
 import { Generator } from '../../../core/random.ts';
@@ -13,8 +13,8 @@ import { conv2d } from '../../../ops/conv.ts';
 import { randn } from '../../../ops/creation.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
 import { sum } from '../../../ops/reduce.ts';
-import { setShiftedConvBackoff, setShiftedConvThreads, shiftedConvHelpers } from '../conv-shifted.ts';
-import { setWinogradConv, winogradApplies, winogradConv2d, winogradConv2dFilter } from '../conv-winograd.ts';
+import { setConvBatchThreads, setShiftedConvBackoff, shiftedConvHelpers } from '../conv-shifted.ts';
+import { setWinogradConv, setWinogradSplitMin, winogradApplies, winogradConv2d, winogradConv2dFilter } from '../conv-winograd.ts';
 import { gemmThreadHost, setGemmThreads } from '../parallel.ts';
 
 const gen = new Generator(11);
@@ -107,38 +107,84 @@ describe('Winograd F(2x2, 3x3) convolution kernels', () => {
     });
   }
 
-  it('give bit-identical forward and gradients on one, two and three threads', () => {
-    expect(gemmThreadHost()).not.toBeNull();
-    const [N, C, H, W, O] = [3, 16, 18, 17, 24];
-    const x = rnd(N * C * H * W);
-    const w = rnd(O * C * 9);
-    const dy = rnd(N * O * H * W);
-    const geom = { groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, weight: w };
-    const run = (threads: number) => {
-      setGemmThreads(threads);
-      const y = new Float32Array(N * O * H * W);
-      const dx = new Float32Array(x.length);
-      const dw = new Float32Array(w.length);
-      expect(winogradConv2d({ ...geom, src: x, N, H, W, cs: C, rows: O, pt: 1, pl: 1, outH: H, outW: W, flipped: false, bias: null }, y)).toBe(true);
-      expect(winogradConv2d({ ...geom, src: dy, N, H, W, cs: O, rows: C, pt: 1, pl: 1, outH: H, outW: W, flipped: true, bias: null }, dx)).toBe(true);
-      expect(winogradConv2dFilter({ x, dy, N, H, W, groups: 1, cg: C, og: O, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, outH: H, outW: W }, dw)).toBe(true);
-      return [y, dx, dw].map((a) => Array.from(a));
-    };
-    setShiftedConvBackoff(false);
-    const threadsWere = setShiftedConvThreads(true);
-    try {
-      const one = run(1);
-      const two = run(2);
-      const three = run(3);
-      expect(shiftedConvHelpers()).toBeGreaterThanOrEqual(2);
-      expect(two).toEqual(one);
-      expect(three).toEqual(one);
-    } finally {
-      setGemmThreads(null);
-      setShiftedConvBackoff(true);
-      setShiftedConvThreads(threadsWere);
-    }
-  });
+  // Batches that split unevenly: one sample (one thread has nothing), three, 65; with
+  // products of several samples (12x12 -> 10x10: five per product) and of one (18x17, padded).
+  for (const [N, C, H, W, O, pad] of [
+    [1, 16, 18, 17, 24, 1],
+    [3, 16, 18, 17, 24, 1],
+    [65, 8, 12, 12, 12, 0],
+    [3, 32, 12, 12, 20, 0],
+  ] as const) {
+    it(`split a batch of ${N} (${C} -> ${O} channels, ${H}x${W}, padding ${pad}) between threads with bit-identical results`, () => {
+      expect(gemmThreadHost()).not.toBeNull();
+      const outH = H + 2 * pad - 2;
+      const outW = W + 2 * pad - 2;
+      const x = rnd(N * C * H * W);
+      const w = rnd(O * C * 9);
+      const b = rnd(O);
+      const dy = rnd(N * O * outH * outW);
+      const geom = { groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, weight: w };
+      const run = (threads: number) => {
+        setGemmThreads(threads);
+        const y = new Float32Array(N * O * outH * outW);
+        const dx = new Float32Array(x.length);
+        const dw = new Float32Array(w.length);
+        expect(winogradConv2d({ ...geom, src: x, N, H, W, cs: C, rows: O, pt: pad, pl: pad, outH, outW, flipped: false, bias: b }, y)).toBe(true);
+        expect(winogradConv2d({ ...geom, src: dy, N, H: outH, W: outW, cs: O, rows: C, pt: 2 - pad, pl: 2 - pad, outH: H, outW: W, flipped: true, bias: null }, dx)).toBe(true);
+        const filter = { x, dy, N, H, W, groups: 1, cg: C, og: O, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: pad, pl: pad, outH, outW };
+        expect(winogradConv2dFilter(filter, dw)).toBe(true);
+        return { y, dx, dw };
+      };
+      setShiftedConvBackoff(false);
+      const splitWas = setConvBatchThreads(true);
+      const minWas = setWinogradSplitMin(1);
+      try {
+        const one = run(1);
+        const two = run(2);
+        const twoAgain = run(2);
+        const three = run(3);
+        expect(shiftedConvHelpers()).toBeGreaterThanOrEqual(2);
+        // Forward and input gradient: each sample's output is computed whole by one thread.
+        expect(two.y).toEqual(one.y);
+        expect(two.dx).toEqual(one.dx);
+        expect(three.y).toEqual(one.y);
+        expect(three.dx).toEqual(one.dx);
+        // Weight gradient: fixed partial sums over fixed ranges of samples, added in order.
+        expect(two.dw).toEqual(one.dw);
+        expect(twoAgain.dw).toEqual(two.dw);
+        expect(three.dw).toEqual(one.dw);
+        // And the values are the definition's (float64 direct loops).
+        const ref = new Float64Array(w.length);
+        for (let n = 0; n < N; n++) {
+          for (let o = 0; o < O; o++) {
+            for (let oh = 0; oh < outH; oh++) {
+              for (let ow = 0; ow < outW; ow++) {
+                const g = dy[((n * O + o) * outH + oh) * outW + ow];
+                for (let c = 0; c < C; c++) {
+                  for (let i = 0; i < 3; i++) {
+                    const ih = oh - pad + i;
+                    if (ih < 0 || ih >= H) continue;
+                    for (let j = 0; j < 3; j++) {
+                      const iw = ow - pad + j;
+                      if (iw >= 0 && iw < W) ref[((o * C + c) * 3 + i) * 3 + j] += g * x[((n * C + c) * H + ih) * W + iw];
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        let worst = 0;
+        for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(one.dw[i] - ref[i]) / (1 + Math.abs(ref[i])));
+        expect(worst).toBeLessThan(1e-4);
+      } finally {
+        setGemmThreads(null);
+        setShiftedConvBackoff(true);
+        setConvBatchThreads(splitWas);
+        setWinogradSplitMin(minWas);
+      }
+    });
+  }
 
   it('give the same forward and gradients through the ops as the direct path', () => {
     const run = (on: boolean) => {
