@@ -114,11 +114,20 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
         const sr = l * S;
         const J = keysOf(causal, l, S);
         let mx = -Infinity;
-        for (let j = 0; j < J; j++) {
-          let x = sc[sr + j] * scale;
-          if (mask && maskStrides) x += mask[mb + l * maskStrides[2] + j * maskStrides[3]];
-          sc[sr + j] = x;
-          if (x > mx) mx = x;
+        if (mask && maskStrides) {
+          const mr = mb + l * maskStrides[2];
+          const ms = maskStrides[3];
+          for (let j = 0; j < J; j++) {
+            const x = sc[sr + j] * scale + mask[mr + j * ms];
+            sc[sr + j] = x;
+            if (x > mx) mx = x;
+          }
+        } else {
+          for (let j = 0; j < J; j++) {
+            const x = sc[sr + j] * scale;
+            sc[sr + j] = x;
+            if (x > mx) mx = x;
+          }
         }
         if (mx === -Infinity || Number.isNaN(mx)) {
           // Every key blocked (or a NaN score): the row is NaN, as softmax over -Infinity is.
@@ -133,8 +142,15 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
           sum += ex;
         }
         const inv = 1 / sum;
-        for (let j = 0; j < J; j++) probs[wr + j] = sc[sr + j] * inv;
-        if (drop) for (let j = 0; j < J; j++) weights[wr + j] = probs[wr + j] * drop[wr + j];
+        if (drop) {
+          for (let j = 0; j < J; j++) {
+            const pr = Math.fround(sc[sr + j] * inv);
+            probs[wr + j] = pr;
+            weights[wr + j] = pr * drop[wr + j];
+          }
+        } else {
+          for (let j = 0; j < J; j++) probs[wr + j] = sc[sr + j] * inv;
+        }
       }
       // out = W V, written at the output's strides
       gemmStrided(L, Ev, S, weights, w0, S, 1, V, vb, v[4], 1, res, ob, outStrides[2]);
@@ -188,12 +204,26 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
         const sr = l * S;
         const J = keysOf(causal, l, S);
         let r = 0;
-        for (let j = 0; j < J; j++) {
-          let g = dS[sr + j];
-          if (dW) g += dW[wr + j];
-          if (drop) g *= drop[wr + j];
-          dS[sr + j] = g;
-          r += g * P[wr + j];
+        if (dW && drop) {
+          for (let j = 0; j < J; j++) {
+            const g = (dS[sr + j] + dW[wr + j]) * drop[wr + j];
+            dS[sr + j] = g;
+            r += g * P[wr + j];
+          }
+        } else if (dW) {
+          for (let j = 0; j < J; j++) {
+            const g = dS[sr + j] + dW[wr + j];
+            dS[sr + j] = g;
+            r += g * P[wr + j];
+          }
+        } else if (drop) {
+          for (let j = 0; j < J; j++) {
+            const g = dS[sr + j] * drop[wr + j];
+            dS[sr + j] = g;
+            r += g * P[wr + j];
+          }
+        } else {
+          for (let j = 0; j < J; j++) r += dS[sr + j] * P[wr + j];
         }
         for (let j = 0; j < J; j++) dS[sr + j] = P[wr + j] * (dS[sr + j] - r) * scale;
         for (let j = J; j < S; j++) dS[sr + j] = 0;

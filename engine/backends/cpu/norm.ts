@@ -253,10 +253,18 @@ registerKernel('AddLayerNorm', 'cpu', (inputs, attrs) => {
     }
     const is = 1 / Math.sqrt(ss / inner + eps);
     rstd[row] = is;
-    for (let i = 0; i < inner; i++) {
-      const h = (sum[i] - m) * is;
-      xhat[base + i] = h;
-      y[base + i] = wv && bv ? h * wv[i] + bv[i] : h;
+    if (wv && bv) {
+      for (let i = 0; i < inner; i++) {
+        const h = (sum[i] - m) * is;
+        xhat[base + i] = h;
+        y[base + i] = h * wv[i] + bv[i];
+      }
+    } else {
+      for (let i = 0; i < inner; i++) {
+        const h = (sum[i] - m) * is;
+        xhat[base + i] = h;
+        y[base + i] = h;
+      }
     }
   }
   return [out(y, x.shape), out(xhat, x.shape), out(rstd, [rows])];
@@ -287,22 +295,42 @@ registerKernel('AddLayerNormGrad', 'cpu', (inputs, attrs) => {
     const is = rv[row];
     let sg = 0;
     let sgx = 0;
-    for (let i = 0; i < inner; i++) {
-      const h = hv[base + i];
-      const d = dyv[base + i];
-      const g = wv ? d * wv[i] : d;
-      sg += g;
-      sgx += g * h;
-      dw[i] += d * h;
-      db[i] += d;
+    if (wv) {
+      for (let i = 0; i < inner; i++) {
+        const h = hv[base + i];
+        const d = dyv[base + i];
+        const g = d * wv[i];
+        sg += g;
+        sgx += g * h;
+        dw[i] += d * h;
+        db[i] += d;
+      }
+    } else {
+      for (let i = 0; i < inner; i++) {
+        const h = hv[base + i];
+        const d = dyv[base + i];
+        sg += d;
+        sgx += d * h;
+        dw[i] += d * h;
+        db[i] += d;
+      }
     }
     const mg = sg / inner;
     const mgx = sgx / inner;
-    for (let i = 0; i < inner; i++) {
-      const g = wv ? dyv[base + i] * wv[i] : dyv[base + i];
-      const v = is * (g - mg - hv[base + i] * mgx);
-      dx[base + i] = v;
-      if (dr && mv) dr[base + i] = v * mv[base + i];
+    if (wv && dr && mv) {
+      for (let i = 0; i < inner; i++) {
+        const v = is * (dyv[base + i] * wv[i] - mg - hv[base + i] * mgx);
+        dx[base + i] = v;
+        dr[base + i] = v * mv[base + i];
+      }
+    } else if (wv) {
+      for (let i = 0; i < inner; i++) dx[base + i] = is * (dyv[base + i] * wv[i] - mg - hv[base + i] * mgx);
+    } else {
+      for (let i = 0; i < inner; i++) {
+        const v = is * (dyv[base + i] - mg - hv[base + i] * mgx);
+        dx[base + i] = v;
+        if (dr && mv) dr[base + i] = v * mv[base + i];
+      }
     }
   }
   const res = [out(dx, dy.shape)];
