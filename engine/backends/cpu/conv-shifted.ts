@@ -108,21 +108,40 @@ export function setShiftedConvBackoff(enabled: boolean): void {
 
 /**
  * Runs lists of kernel calls (BLOCK_LIST entries, 9 int32s each): part 0 on this thread,
- * part q on helper q, all at once, and returns when every part is done.
+ * part q on helper q, all at once, and returns when every part is done. `before(q)` runs
+ * on this thread just before part q starts (the helpers' parts first, so that it can copy
+ * a part's inputs in while earlier parts run), `after(q)` once part q is done (this
+ * thread's part first, while the helpers may still run theirs).
  */
-export function runParts(k: ConvWasm, h: { team: GemmTeam } | null, parts: { at: number; count: number }[]): void {
-  const live = parts.filter((p) => p.count > 0);
+export function runParts(
+  k: ConvWasm,
+  h: { team: GemmTeam } | null,
+  parts: { at: number; count: number }[],
+  before?: (q: number) => void,
+  after?: (q: number) => void,
+): void {
+  const live = parts.map((p, q) => ({ ...p, q })).filter((p) => p.count > 0);
   if (!h || live.length < 2) {
-    for (const p of live) k.block(BLOCK_LIST, 4 * p.at, p.count, 0, 0, 0, 0, 0, 0);
+    for (const p of live) {
+      before?.(p.q);
+      k.block(BLOCK_LIST, 4 * p.at, p.count, 0, 0, 0, 0, 0, 0);
+      after?.(p.q);
+    }
     return;
   }
   const s0 = clock ? clock.now() : 0;
   h.team.begin();
-  for (let q = 1; q < live.length; q++) h.team.post(q, [BLOCK_LIST, 4 * live[q].at, live[q].count, 0, 0, 0, 0, 0, 0]);
+  for (let w = 1; w < live.length; w++) {
+    before?.(live[w].q);
+    h.team.post(w, [BLOCK_LIST, 4 * live[w].at, live[w].count, 0, 0, 0, 0, 0, 0]);
+  }
+  before?.(live[0].q);
   k.block(BLOCK_LIST, 4 * live[0].at, live[0].count, 0, 0, 0, 0, 0, 0);
+  after?.(live[0].q);
   const s1 = clock ? clock.now() : 0;
-  for (let q = 1; q < live.length; q++) h.team.wait(q);
+  for (let w = 1; w < live.length; w++) h.team.wait(w);
   if (clock) backoff.note(s1 - s0, clock.now() - s1);
+  for (let w = 1; w < live.length; w++) after?.(live[w].q);
 }
 
 /** How many threads share `macs` multiply-adds of `units` independent units. */

@@ -20,9 +20,9 @@
  *
  * Threads: a round of samples is copied into the module's memory at once and its work is
  * written as lists of kernel calls (transforms, products and copies; see conv-wasm.ts's
- * `block`), one list per part. Forward and input gradient: each part takes whole products
- * (their samples' transforms included), so every output has the same bits on any number of
- * threads. Weight gradient: the samples are split into PARTIALS ranges, each summed into its
+ * `block`), one list per part. Forward and input gradient: each part takes an even share of
+ * the samples (their transforms and products), and each output has the same bits on any
+ * number of threads (a product's columns do not depend on each other). Weight gradient: the samples are split into PARTIALS ranges, each summed into its
  * own buffer, and the buffers are added in order; the ranges do not depend on the threads,
  * so neither do the bits. Where helpers run (conv-shifted.ts's `helpers`, the batch setting)
  * and a call is large enough, the parts run at once on the calling thread and the helpers.
@@ -223,18 +223,18 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const yPlane = 4 * TH * TW;
   const compact = outW === 2 * TW && outH === 2 * TH;
   if (Math.max(Hp, H, outH, cs, rows) >= 0x10000) return false;
-  // A round: whole products of B samples, staged in and out together.
+  // A round: samples staged in and out together (whole products of B samples where it is less than N).
   const inSize = cs * H * W;
   const outSize = rows * P;
   const perRound = Math.min(N, Math.max(B, Math.floor(ROUND_FLOATS / (inSize + outSize) / B) * B));
   const productsPerRound = Math.ceil(perRound / B);
-  // Threads take whole products (B samples each, with their transforms).
+  // Threads take whole samples (their transforms and products).
   const h = helpers(k, true);
   const macs = 16 * mPad * cs * Math.ceil((B * T) / NR) * NR * productsPerRound;
-  const maxParts = threadParts(h, productsPerRound, macs);
+  const maxParts = threadParts(h, perRound, macs);
   // Entries per part: per sample at most 5 copies, cs input and rows output transforms and
-  // 1 copy out; 16 products per product round.
-  const listInts = 9 * (perRound * (6 + cs + rows) + 16 * productsPerRound);
+  // 1 copy out; 16 per product (at most one more than productsPerRound in a part's share).
+  const listInts = 9 * (perRound * (6 + cs + rows) + 16 * (productsPerRound + 1));
   const own = [cs * Hp * Wp, 16 * cs * Ts, 16 * mPad * Ts, compact ? 0 : rows * yPlane, listInts];
   const sizes = [16 * mPad * cs, cs, Wp + 16, rows, perRound * inSize, perRound * outSize];
   for (let q = 0; q < maxParts; q++) sizes.push(...own);
@@ -264,15 +264,15 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
   const padded = { H, W, Hp, Wp, pt, pl };
   for (let r0 = 0; r0 < N; r0 += perRound) {
     const count = Math.min(perRound, N - r0);
-    f32.set(src.subarray(r0 * inSize, (r0 + count) * inSize), SRC);
-    const nProducts = Math.ceil(count / B);
-    const parts = Math.min(maxParts, nProducts);
-    const lists = ranges(nProducts, parts).map(([p0, p1], q) => {
+    // Each part takes an even share of the samples, in products of up to B samples (each
+    // tile's output does not depend on the other columns of its product).
+    const parts = Math.min(maxParts, count);
+    const shares = ranges(count, parts);
+    const lists = shares.map(([n0, n1], q) => {
       const [XP, V, M, Y, LIST] = part(q);
       const c = new Calls(i32, LIST);
-      for (let p = p0; p < p1; p++) {
-        const s0 = p * B;
-        const b = Math.min(B, count - s0);
+      for (let s0 = n0; s0 < n1; s0 += B) {
+        const b = Math.min(B, n1 - s0);
         // Samples in order: each one's overflow tiles are overwritten by the next.
         for (let s = 0; s < b; s++) {
           const xp = padCalls(c, XP, ZERO, SRC + (s0 + s) * inSize, cs, padded);
@@ -289,8 +289,20 @@ export function winogradConv2d(a: ShiftedConv, dst: Float32Array): boolean {
       }
       return { at: LIST, count: (c.e - LIST) / 9 };
     });
-    runParts(k, parts > 1 ? h : null, lists);
-    dst.set(f32.subarray(DST, DST + count * outSize), r0 * outSize);
+    // Each part's samples are copied in just before it starts and out as soon as it is done.
+    runParts(
+      k,
+      parts > 1 ? h : null,
+      lists,
+      (q) => {
+        const [s0, s1] = shares[q];
+        k.f32.set(src.subarray((r0 + s0) * inSize, (r0 + s1) * inSize), SRC + s0 * inSize);
+      },
+      (q) => {
+        const [s0, s1] = shares[q];
+        dst.set(k.f32.subarray(DST + s0 * outSize, DST + s1 * outSize), (r0 + s0) * outSize);
+      },
+    );
   }
   return true;
 }
@@ -348,10 +360,9 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
   const dyPadded = { H: outH, W: outW, Hp: 2 * TH, Wp: 2 * TW, pt: 0, pl: 0 };
   for (let r0 = 0; r0 < N; r0 += perRound) {
     const count = Math.min(perRound, N - r0);
-    f32.set(x.subarray(r0 * inSize, (r0 + count) * inSize), SRC);
-    f32.set(dy.subarray(r0 * dySize, (r0 + count) * dySize), DYS);
     // Each partial sums its own range of samples (the same ranges whichever thread runs it).
-    const lists = ranges(count, PARTIALS).map(([n0, n1], q) => {
+    const samples = ranges(count, PARTIALS);
+    const lists = samples.map(([n0, n1], q) => {
       const [XP, DYP, V, D, S, LIST] = part(q);
       const c = new Calls(i32, LIST);
       for (let n = n0; n < n1; n++) {
@@ -368,7 +379,12 @@ export function winogradConv2dFilter(a: ShiftedFilterGrad, dwOut: Float32Array):
       return { at: LIST, count: (c.e - LIST) / 9, macs: (n1 - n0) * 16 * T * kPad * ldc };
     });
     const parts = threadParts(h, PARTIALS, lists.reduce((m, l) => m + l.macs, 0));
-    runParts(k, parts > 1 ? h : null, lists);
+    // Each part's samples are copied in just before it starts.
+    runParts(k, parts > 1 ? h : null, lists, (q) => {
+      const [n0, n1] = samples[q];
+      k.f32.set(x.subarray((r0 + n0) * inSize, (r0 + n1) * inSize), SRC + n0 * inSize);
+      k.f32.set(dy.subarray((r0 + n0) * dySize, (r0 + n1) * dySize), DYS + n0 * dySize);
+    });
   }
   // The partials in order: S = S_0 + S_1 + ...
   const S = part(0)[4];
