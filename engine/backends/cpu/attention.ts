@@ -23,6 +23,7 @@ import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.
 import { sizeOf } from '../../core/shape.ts';
 import { f32, out } from './cpu-backend.ts';
 import { expFast } from './fast-math.ts';
+import { AttentionBlocks } from './attention-wasm.ts';
 import { gemmStrided } from './matmul.ts';
 
 type View = [src: number, off: number, sB: number, sH: number, sL: number];
@@ -88,6 +89,15 @@ function scores(n: number): Float32Array {
   return scoreScratch;
 }
 
+/** dst[off + i*rs + j] += view[c + i*ldc + j] for i < m, j < n (a product's block added into place). */
+function addBlock(view: Float32Array, c: number, ldc: number, m: number, n: number, dst: Float32Array, off: number, rs: number): void {
+  for (let i = 0; i < m; i++) {
+    const d = off + i * rs;
+    const t = c + i * ldc;
+    for (let j = 0; j < n; j++) dst[d + j] += view[t + j];
+  }
+}
+
 registerKernel('Attention', 'cpu', (inputs, attrs) => {
   const s = setup(inputs, attrs);
   const { B, heads, L, S, E, Ev, q, k, v, outStrides, maskStrides, scale, causal, sources, mask, drop } = s;
@@ -98,6 +108,7 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
   const weights = drop ? new Float32Array(probs.length) : probs;
   const res = new Float32Array(sizeOf(attrs.outShape as number[]));
   const sc = scores(L * S);
+  const mod = AttentionBlocks.open(sources, Math.max(q[4], k[4], v[4]), L, S, E, Ev);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
       const qb = q[1] + b * q[2] + h * q[3];
@@ -107,8 +118,15 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
       const mb = maskStrides ? b * maskStrides[0] + h * maskStrides[1] : 0;
       const w0 = (b * heads + h) * L * S;
       // scores = Q K^T
-      sc.fill(0, 0, L * S);
-      gemmStrided(L, S, E, Q, qb, q[4], 1, K, kb, 1, k[4], sc, 0, S);
+      if (mod) {
+        const c = mod.product(L, S, E, mod.at[q[0]] + qb, q[4], true, mod.at[k[0]] + kb, k[4], true);
+        const view = mod.k.view;
+        const ldc = mod.ldc(S);
+        for (let l = 0; l < L; l++) for (let j = 0; j < S; j++) sc[l * S + j] = 0 + view[c + l * ldc + j];
+      } else {
+        sc.fill(0, 0, L * S);
+        gemmStrided(L, S, E, Q, qb, q[4], 1, K, kb, 1, k[4], sc, 0, S);
+      }
       for (let l = 0; l < L; l++) {
         const wr = w0 + l * S;
         const sr = l * S;
@@ -153,7 +171,14 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
         }
       }
       // out = W V, written at the output's strides
-      gemmStrided(L, Ev, S, weights, w0, S, 1, V, vb, v[4], 1, res, ob, outStrides[2]);
+      if (mod) {
+        const view = mod.k.view;
+        view.set(weights.subarray(w0, w0 + L * S), mod.w);
+        const c = mod.product(L, Ev, S, mod.w, S, true, mod.at[v[0]] + vb, v[4], false);
+        addBlock(view, c, mod.ldc(Ev), L, Ev, res, ob, outStrides[2]);
+      } else {
+        gemmStrided(L, Ev, S, weights, w0, S, 1, V, vb, v[4], 1, res, ob, outStrides[2]);
+      }
     }
   }
   const wShape = attrs.weightsShape as number[];
@@ -178,6 +203,8 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
   const dV = grads[v[0]];
   const W = drop ? new Float32Array(L * S) : null;
   const dS = scores(L * S);
+  const mod = AttentionBlocks.open([...sources, dO], Math.max(q[4], k[4], v[4], outStrides[2]), L, S, E, Ev);
+  const dOAt = mod ? mod.at[sources.length] : 0;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
       const qb = q[1] + b * q[2] + h * q[3];
@@ -193,11 +220,23 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
         wArr = W;
         wOff = 0;
       }
-      // dV += W'^T dO
-      gemmStrided(S, Ev, L, wArr, wOff, 1, S, dO, ob, outStrides[2], 1, dV, vb, v[4]);
-      // dW' = dO V^T (+ the weights' own gradient)
-      dS.fill(0, 0, L * S);
-      gemmStrided(L, S, Ev, dO, ob, outStrides[2], 1, V, vb, 1, v[4], dS, 0, S);
+      if (mod) {
+        // dV += W'^T dO; dW' = dO V^T
+        let view = mod.k.view;
+        view.set(wArr.subarray(wOff, wOff + L * S), mod.w);
+        let c = mod.product(S, Ev, L, mod.w, S, false, dOAt + ob, outStrides[2], false);
+        addBlock(view, c, mod.ldc(Ev), S, Ev, dV, vb, v[4]);
+        c = mod.product(L, S, Ev, dOAt + ob, outStrides[2], true, mod.at[v[0]] + vb, v[4], true);
+        view = mod.k.view;
+        const ldc = mod.ldc(S);
+        for (let l = 0; l < L; l++) for (let j = 0; j < S; j++) dS[l * S + j] = 0 + view[c + l * ldc + j];
+      } else {
+        // dV += W'^T dO
+        gemmStrided(S, Ev, L, wArr, wOff, 1, S, dO, ob, outStrides[2], 1, dV, vb, v[4]);
+        // dW' = dO V^T (+ the weights' own gradient)
+        dS.fill(0, 0, L * S);
+        gemmStrided(L, S, Ev, dO, ob, outStrides[2], 1, V, vb, 1, v[4], dS, 0, S);
+      }
       // softmax backward: dScore = P (dP - sum(dP P)) * scale, with dP = dW' * D
       for (let l = 0; l < L; l++) {
         const wr = w0 + l * S;
@@ -229,8 +268,17 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
         for (let j = J; j < S; j++) dS[sr + j] = 0;
       }
       // dQ += dS K; dK += dS^T Q
-      gemmStrided(L, E, S, dS, 0, S, 1, K, kb, k[4], 1, dQ, qb, q[4]);
-      gemmStrided(S, E, L, dS, 0, 1, S, Q, qb, q[4], 1, dK, kb, k[4]);
+      if (mod) {
+        const view = mod.k.view;
+        view.set(dS.subarray(0, L * S), mod.w);
+        let c = mod.product(L, E, S, mod.w, S, true, mod.at[k[0]] + kb, k[4], false);
+        addBlock(view, c, mod.ldc(E), L, E, dQ, qb, q[4]);
+        c = mod.product(S, E, L, mod.w, S, false, mod.at[q[0]] + qb, q[4], false);
+        addBlock(view, c, mod.ldc(E), S, E, dK, kb, k[4]);
+      } else {
+        gemmStrided(L, E, S, dS, 0, S, 1, K, kb, k[4], 1, dQ, qb, q[4]);
+        gemmStrided(S, E, L, dS, 0, 1, S, Q, qb, q[4], 1, dK, kb, k[4]);
+      }
     }
   }
   return grads.map((g, i) => out(g, inputs[i].shape));

@@ -1,0 +1,103 @@
+/**
+ * The products of the fused attention kernels (attention.ts) on a WebAssembly SIMD GEMM
+ * module of their own (gemm-wasm.ts's kernel, a separate instance and memory). Each call
+ * copies the source tensors (and the output gradient) into the module once; every
+ * (batch, head) block then packs its operands inside the module with the module's panel
+ * copies and transposes, straight from the sources' rows, and multiplies them with one
+ * `block` call, instead of going through matmul.ts's general path per block (JS packing of
+ * the partial panels, closures and staging copies, which cost more than the products at
+ * these sizes). Tiles are padded to 6 x 8: the padding rows and columns read whatever lies
+ * past a block (the next rows, or zeroed slack after each copied array) and only ever land
+ * in the padding of the result, which is not read. Each product sums its depth in the same
+ * order as matmul.ts's WebAssembly path, so results are the same bit for bit.
+ */
+import { createWasmGemmKernel, WASM_MR as MR, WASM_NR as NR, type WasmGemmKernel } from './gemm-wasm.ts';
+
+let kernel: WasmGemmKernel | null | undefined;
+let enabled = true;
+
+/** Turns the module path on or off (off: matmul.ts's products); returns whether it can run. */
+export function setAttentionWasm(on: boolean): boolean {
+  enabled = on;
+  return on && module() !== null;
+}
+
+function module(): WasmGemmKernel | null {
+  if (kernel === undefined) kernel = createWasmGemmKernel(1 << 16);
+  return kernel;
+}
+
+const up = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/**
+ * The arrays of one kernel call in the module's memory: `arrays` copied in order, each
+ * followed by zeroed slack, then the panel, product and scratch areas for blocks of L
+ * queries, S keys, depth E and Ev value features.
+ */
+export class AttentionBlocks {
+  readonly k: WasmGemmKernel;
+  /** Float offsets of the copied arrays. */
+  readonly at: number[] = [];
+  private readonly pa: number;
+  private readonly pb: number;
+  private readonly c: number;
+  /** Float offset of an L x S scratch matrix (row stride S) used as an operand. */
+  readonly w: number;
+
+  private constructor(k: WasmGemmKernel, arrays: readonly Float32Array[], slack: number, readonly L: number, readonly S: number, E: number, Ev: number) {
+    this.k = k;
+    let n = 16;
+    for (const a of arrays) {
+      this.at.push(n);
+      n += up(a.length + slack, 16);
+    }
+    const rows = up(Math.max(L, S), MR) + NR;
+    const depth = Math.max(L, S, E, Ev);
+    const cols = up(Math.max(L, S, E, Ev), NR);
+    this.pa = n;
+    n += up(rows * depth, 16);
+    this.pb = n;
+    n += up(cols * depth, 16);
+    this.c = n;
+    n += up(rows * cols, 16);
+    this.w = n;
+    n += up((L + NR) * S + NR, 16);
+    const view = k.ensure(n);
+    arrays.forEach((a, i) => {
+      view.set(a, this.at[i]);
+      view.fill(0, this.at[i] + a.length, this.at[i] + a.length + slack);
+    });
+    view.fill(0, this.w, n);
+  }
+
+  /** The module with `arrays` copied in, or null where WebAssembly SIMD is unavailable or switched off. */
+  static open(arrays: readonly Float32Array[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
+    const k = enabled ? module() : null;
+    if (!k) return null;
+    return new AttentionBlocks(k, arrays, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+  }
+
+  /**
+   * C = A B for A m x k and B k x n, both given by where their rows live in the module:
+   * aT: A's rows are contiguous runs of depth (A[i, p] at a + i*lda + p), else A is stored
+   * depth-major (A[i, p] at a + p*lda + i); bT: B's columns are contiguous runs of depth
+   * (B[p, j] at b + j*ldb + p), else B[p, j] at b + p*ldb + j. Returns the float offset of
+   * C in the module, row stride `ldc(n)`.
+   */
+  product(m: number, n: number, kd: number, a: number, lda: number, aT: boolean, b: number, ldb: number, bT: boolean): number {
+    const k = this.k;
+    const mTiles = Math.ceil(m / MR);
+    const nTiles = Math.ceil(n / NR);
+    if (aT) k.transposePanels6(a * 4, lda * 4, kd, mTiles, this.pa * 4, kd * MR * 4);
+    else k.copyPanels6(a * 4, lda * 4, kd, mTiles, this.pa * 4, kd * MR * 4);
+    if (bT) k.transposePanels8(b * 4, ldb * 4, kd, nTiles, this.pb * 4, kd * NR * 4);
+    else k.copyPanels8(b * 4, ldb * 4, kd, nTiles, this.pb * 4, kd * NR * 4);
+    k.block(kd, this.pa * 4, this.pb * 4, this.c * 4, nTiles * NR * 4, mTiles, nTiles, kd * NR * 4, 1);
+    return this.c;
+  }
+
+  /** Row stride (floats) of a product with n columns. */
+  ldc(n: number): number {
+    return Math.ceil(n / NR) * NR;
+  }
+}
