@@ -117,12 +117,14 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
       const ob = b * outStrides[0] + h * outStrides[1];
       const mb = maskStrides ? b * maskStrides[0] + h * maskStrides[1] : 0;
       const w0 = (b * heads + h) * L * S;
-      // scores = Q K^T
+      // scores = Q K^T, read at src[so + l*ld + j]
+      let src = sc;
+      let so = 0;
+      let ld = S;
       if (mod) {
-        const c = mod.product(L, S, E, mod.at[q[0]] + qb, q[4], true, mod.at[k[0]] + kb, k[4], true);
-        const view = mod.k.view;
-        const ldc = mod.ldc(S);
-        for (let l = 0; l < L; l++) for (let j = 0; j < S; j++) sc[l * S + j] = 0 + view[c + l * ldc + j];
+        so = mod.product(L, S, E, mod.at[q[0]] + qb, q[4], true, mod.at[k[0]] + kb, k[4], true);
+        src = mod.k.view;
+        ld = mod.ldc(S);
       } else {
         sc.fill(0, 0, L * S);
         gemmStrided(L, S, E, Q, qb, q[4], 1, K, kb, 1, k[4], sc, 0, S);
@@ -130,19 +132,20 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
       for (let l = 0; l < L; l++) {
         const wr = w0 + l * S;
         const sr = l * S;
+        const tr = so + l * ld;
         const J = keysOf(causal, l, S);
         let mx = -Infinity;
         if (mask && maskStrides) {
           const mr = mb + l * maskStrides[2];
           const ms = maskStrides[3];
           for (let j = 0; j < J; j++) {
-            const x = sc[sr + j] * scale + mask[mr + j * ms];
+            const x = src[tr + j] * scale + mask[mr + j * ms];
             sc[sr + j] = x;
             if (x > mx) mx = x;
           }
         } else {
           for (let j = 0; j < J; j++) {
-            const x = sc[sr + j] * scale;
+            const x = src[tr + j] * scale;
             sc[sr + j] = x;
             if (x > mx) mx = x;
           }
@@ -220,16 +223,19 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
         wArr = W;
         wOff = 0;
       }
+      // dW' = dO V^T, read at src[so + l*ld + j]
+      let src = dS;
+      let so = 0;
+      let ld = S;
       if (mod) {
         // dV += W'^T dO; dW' = dO V^T
-        let view = mod.k.view;
+        const view = mod.k.view;
         view.set(wArr.subarray(wOff, wOff + L * S), mod.w);
-        let c = mod.product(S, Ev, L, mod.w, S, false, dOAt + ob, outStrides[2], false);
+        const c = mod.product(S, Ev, L, mod.w, S, false, dOAt + ob, outStrides[2], false);
         addBlock(view, c, mod.ldc(Ev), S, Ev, dV, vb, v[4]);
-        c = mod.product(L, S, Ev, dOAt + ob, outStrides[2], true, mod.at[v[0]] + vb, v[4], true);
-        view = mod.k.view;
-        const ldc = mod.ldc(S);
-        for (let l = 0; l < L; l++) for (let j = 0; j < S; j++) dS[l * S + j] = 0 + view[c + l * ldc + j];
+        so = mod.product(L, S, Ev, dOAt + ob, outStrides[2], true, mod.at[v[0]] + vb, v[4], true);
+        src = mod.k.view;
+        ld = mod.ldc(S);
       } else {
         // dV += W'^T dO
         gemmStrided(S, Ev, L, wArr, wOff, 1, S, dO, ob, outStrides[2], 1, dV, vb, v[4]);
@@ -241,36 +247,43 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
       for (let l = 0; l < L; l++) {
         const wr = w0 + l * S;
         const sr = l * S;
+        const tr = so + l * ld;
         const J = keysOf(causal, l, S);
         let r = 0;
         if (dW && drop) {
           for (let j = 0; j < J; j++) {
-            const g = (dS[sr + j] + dW[wr + j]) * drop[wr + j];
+            const g = (src[tr + j] + dW[wr + j]) * drop[wr + j];
             dS[sr + j] = g;
             r += g * P[wr + j];
           }
         } else if (dW) {
           for (let j = 0; j < J; j++) {
-            const g = dS[sr + j] + dW[wr + j];
+            const g = src[tr + j] + dW[wr + j];
             dS[sr + j] = g;
             r += g * P[wr + j];
           }
         } else if (drop) {
           for (let j = 0; j < J; j++) {
-            const g = dS[sr + j] * drop[wr + j];
+            const g = src[tr + j] * drop[wr + j];
             dS[sr + j] = g;
             r += g * P[wr + j];
           }
         } else {
-          for (let j = 0; j < J; j++) r += dS[sr + j] * P[wr + j];
+          for (let j = 0; j < J; j++) {
+            const g = src[tr + j];
+            dS[sr + j] = g;
+            r += g * P[wr + j];
+          }
         }
-        for (let j = 0; j < J; j++) dS[sr + j] = P[wr + j] * (dS[sr + j] - r) * scale;
-        for (let j = J; j < S; j++) dS[sr + j] = 0;
+        // into the module's operand area when the products run there
+        const dst = mod ? mod.k.view : dS;
+        const dr = mod ? mod.w + sr : sr;
+        for (let j = 0; j < J; j++) dst[dr + j] = P[wr + j] * (dS[sr + j] - r) * scale;
+        for (let j = J; j < S; j++) dst[dr + j] = 0;
       }
       // dQ += dS K; dK += dS^T Q
       if (mod) {
         const view = mod.k.view;
-        view.set(dS.subarray(0, L * S), mod.w);
         let c = mod.product(L, E, S, mod.w, S, true, mod.at[k[0]] + kb, k[4], false);
         addBlock(view, c, mod.ldc(E), L, E, dQ, qb, q[4]);
         c = mod.product(S, E, L, mod.w, S, false, mod.at[q[0]] + qb, q[4], false);
