@@ -73,7 +73,9 @@ export function winogradApplies(a: { kh: number; kw: number; sh: number; sw: num
 
 /**
  * Multiply-adds per thread from which a call's samples are split between threads (each
- * thread runs whole samples: transforms and products, on its own buffers).
+ * thread runs whole samples: transforms and products, on its own buffers): about 1 ms of
+ * one thread's work. On the shared 2-core machine, calls of about 1 ms split in two measured
+ * 0.84-1.3x, of 2 ms 0.92-1.65x, the CNN's layers at batch 64 (8-25 ms) 1.4-1.8x.
  */
 const MIN_PART_MACS = 1 << 22;
 

@@ -15,9 +15,10 @@
  * padding, dilation and groups; a strided input gradient one phase of dx at a time, see
  * stridedInputGradient) take neither route: 3x3, stride-1,
  * one-group convolutions with 4 or more input channels run by Winograd's F(2x2, 3x3)
- * (conv-winograd.ts), the others on conv-shifted.ts, which reads the receptive fields in
- * place from a zero-padded copy of each sample (and can split the work with helper
- * threads: setShiftedConvThreads).
+ * (conv-winograd.ts; large batches are split between the calling thread and a helper,
+ * whole samples each: setConvBatchThreads), the others on conv-shifted.ts, which reads the
+ * receptive fields in place from a zero-padded copy of each sample (and can split its
+ * kernel calls with helper threads, off by default: setShiftedConvThreads).
  *
  * Geometry attributes (shared with the ops): strideH, strideW, padTop, padLeft,
  * dilationH, dilationW, groups. Bottom/right padding is implied by the output size.
