@@ -44,13 +44,19 @@ export class AttentionBlocks {
   /** Float offset of an L x S scratch matrix (row stride S) used as an operand. */
   readonly w: number;
 
-  private constructor(k: WasmGemmKernel, arrays: readonly Float32Array[], slack: number, readonly L: number, readonly S: number, E: number, Ev: number) {
+  private constructor(k: WasmGemmKernel, arrays: readonly Float32Array[], sums: readonly number[], slack: number, readonly L: number, readonly S: number, E: number, Ev: number) {
     this.k = k;
     let n = 16;
     for (const a of arrays) {
       this.at.push(n);
       n += up(a.length + slack, 16);
     }
+    for (const len of sums) {
+      this.at.push(n);
+      n += up(len, 16);
+    }
+    const sumsFrom = this.at[arrays.length] ?? n;
+    const sumsTo = n;
     const rows = up(Math.max(L, S), MR) + NR;
     const depth = Math.max(L, S, E, Ev);
     const cols = up(Math.max(L, S, E, Ev), NR);
@@ -68,13 +74,41 @@ export class AttentionBlocks {
       view.fill(0, this.at[i] + a.length, this.at[i] + a.length + slack);
     });
     view.fill(0, this.w, n);
+    view.fill(0, sumsFrom, sumsTo);
   }
 
-  /** The module with `arrays` copied in, or null where WebAssembly SIMD is unavailable or switched off. */
-  static open(arrays: readonly Float32Array[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
+  /**
+   * The module with `arrays` copied in (at at[0..]) and zeroed sums of `sums` floats each
+   * (at at[arrays.length..]), or null where WebAssembly SIMD is unavailable or switched off.
+   */
+  static open(arrays: readonly Float32Array[], sums: readonly number[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
     const k = enabled ? module() : null;
     if (!k) return null;
-    return new AttentionBlocks(k, arrays, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+    return new AttentionBlocks(k, arrays, sums, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+  }
+
+  /**
+   * Adds the m x n product at c (row stride ldc) into the module at dst + i*rs + j, with the
+   * module's SIMD adds when n is a multiple of 4 (float32 sums either way, the same values).
+   */
+  accumulate(c: number, ldc: number, m: number, n: number, dst: number, rs: number): void {
+    if (n % 4 === 0) {
+      this.k.addBlock(dst * 4, rs * 4, m, n / 4, c * 4, ldc * 4);
+      return;
+    }
+    const view = this.k.view;
+    for (let i = 0; i < m; i++) {
+      const d = dst + i * rs;
+      const t = c + i * ldc;
+      for (let j = 0; j < n; j++) view[d + j] += view[t + j];
+    }
+  }
+
+  /** A copy of the `len` floats at `at` in the module. */
+  read(at: number, len: number): Float32Array<ArrayBuffer> {
+    const res = new Float32Array(len);
+    res.set(this.k.view.subarray(at, at + len));
+    return res;
   }
 
   /**

@@ -89,15 +89,6 @@ function scores(n: number): Float32Array {
   return scoreScratch;
 }
 
-/** dst[off + i*rs + j] += view[c + i*ldc + j] for i < m, j < n (a product's block added into place). */
-function addBlock(view: Float32Array, c: number, ldc: number, m: number, n: number, dst: Float32Array, off: number, rs: number): void {
-  for (let i = 0; i < m; i++) {
-    const d = off + i * rs;
-    const t = c + i * ldc;
-    for (let j = 0; j < n; j++) dst[d + j] += view[t + j];
-  }
-}
-
 registerKernel('Attention', 'cpu', (inputs, attrs) => {
   const s = setup(inputs, attrs);
   const { B, heads, L, S, E, Ev, q, k, v, outStrides, maskStrides, scale, causal, sources, mask, drop } = s;
@@ -106,9 +97,12 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
   const V = sources[v[0]];
   const probs = new Float32Array(B * heads * L * S);
   const weights = drop ? new Float32Array(probs.length) : probs;
-  const res = new Float32Array(sizeOf(attrs.outShape as number[]));
+  const outSize = sizeOf(attrs.outShape as number[]);
+  let res = new Float32Array(0);
   const sc = scores(L * S);
-  const mod = AttentionBlocks.open(sources, Math.max(q[4], k[4], v[4]), L, S, E, Ev);
+  // With the module, the output is summed there (at mod.at[sources.length]) and read at the end.
+  const mod = AttentionBlocks.open(sources, [outSize], Math.max(q[4], k[4], v[4]), L, S, E, Ev);
+  if (!mod) res = new Float32Array(outSize);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
       const qb = q[1] + b * q[2] + h * q[3];
@@ -178,13 +172,14 @@ registerKernel('Attention', 'cpu', (inputs, attrs) => {
         const view = mod.k.view;
         view.set(weights.subarray(w0, w0 + L * S), mod.w);
         const c = mod.product(L, Ev, S, mod.w, S, true, mod.at[v[0]] + vb, v[4], false);
-        addBlock(view, c, mod.ldc(Ev), L, Ev, res, ob, outStrides[2]);
+        mod.accumulate(c, mod.ldc(Ev), L, Ev, mod.at[sources.length] + ob, outStrides[2]);
       } else {
         gemmStrided(L, Ev, S, weights, w0, S, 1, V, vb, v[4], 1, res, ob, outStrides[2]);
       }
     }
   }
   const wShape = attrs.weightsShape as number[];
+  if (mod) res = mod.read(mod.at[sources.length], outSize);
   const outs = [out(res, attrs.outShape as number[]), out(weights, wShape)];
   if (drop) outs.push(out(probs, wShape));
   return outs;
@@ -200,14 +195,16 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
   const Q = sources[q[0]];
   const K = sources[k[0]];
   const V = sources[v[0]];
-  const grads = sources.map((src) => new Float32Array(src.length));
+  // With the module, the gradients are summed there (at mod.at[sources.length + 1 + i]) and read at the end.
+  const mod = AttentionBlocks.open([...sources, dO], sources.map((src) => src.length), Math.max(q[4], k[4], v[4], outStrides[2]), L, S, E, Ev);
+  const dOAt = mod ? mod.at[sources.length] : 0;
+  const sumAt = (i: number) => (mod ? mod.at[sources.length + 1 + i] : 0);
+  const grads = sources.map((src) => new Float32Array(mod ? 0 : src.length));
   const dQ = grads[q[0]];
   const dK = grads[k[0]];
   const dV = grads[v[0]];
   const W = drop ? new Float32Array(L * S) : null;
   const dS = scores(L * S);
-  const mod = AttentionBlocks.open([...sources, dO], Math.max(q[4], k[4], v[4], outStrides[2]), L, S, E, Ev);
-  const dOAt = mod ? mod.at[sources.length] : 0;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
       const qb = q[1] + b * q[2] + h * q[3];
@@ -232,7 +229,7 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
         const view = mod.k.view;
         view.set(wArr.subarray(wOff, wOff + L * S), mod.w);
         const c = mod.product(S, Ev, L, mod.w, S, false, dOAt + ob, outStrides[2], false);
-        addBlock(view, c, mod.ldc(Ev), S, Ev, dV, vb, v[4]);
+        mod.accumulate(c, mod.ldc(Ev), S, Ev, sumAt(v[0]) + vb, v[4]);
         so = mod.product(L, S, Ev, dOAt + ob, outStrides[2], true, mod.at[v[0]] + vb, v[4], true);
         src = mod.k.view;
         ld = mod.ldc(S);
@@ -283,16 +280,15 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
       }
       // dQ += dS K; dK += dS^T Q
       if (mod) {
-        const view = mod.k.view;
         let c = mod.product(L, E, S, mod.w, S, true, mod.at[k[0]] + kb, k[4], false);
-        addBlock(view, c, mod.ldc(E), L, E, dQ, qb, q[4]);
+        mod.accumulate(c, mod.ldc(E), L, E, sumAt(q[0]) + qb, q[4]);
         c = mod.product(S, E, L, mod.w, S, false, mod.at[q[0]] + qb, q[4], false);
-        addBlock(view, c, mod.ldc(E), S, E, dK, kb, k[4]);
+        mod.accumulate(c, mod.ldc(E), S, E, sumAt(k[0]) + kb, k[4]);
       } else {
         gemmStrided(L, E, S, dS, 0, S, 1, K, kb, k[4], 1, dQ, qb, q[4]);
         gemmStrided(S, E, L, dS, 0, 1, S, Q, qb, q[4], 1, dK, kb, k[4]);
       }
     }
   }
-  return grads.map((g, i) => out(g, inputs[i].shape));
+  return grads.map((g, i) => out(mod ? mod.read(sumAt(i), sources[i].length) : g, inputs[i].shape));
 });
