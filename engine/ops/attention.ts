@@ -267,6 +267,7 @@ export function fusedAttention(
   recordGrad('scaledDotProductAttention', inputs, results, (dys) => {
     const gradInputs = [...inputs, probs, dys[0]];
     if (opts.weightsGrad) gradInputs.push(dys[1]);
+    if (attrs.dropout) gradInputs.push(weights);
     const grads = applyMulti('AttentionGrad', gradInputs, attrs);
     return inputs.map((_, i) => (i < sources.length ? grads[i] : null));
   });

@@ -16,7 +16,8 @@
  * (attrs.weightsShape, [B, heads, L, S] in order) and, with dropout, the weights before it.
  *
  * Kernel 'AttentionGrad'. Inputs: the forward's inputs, the weights before dropout, the
- * output gradient and (if attrs.weightsGrad) the gradient of the weights after dropout.
+ * output gradient, (if attrs.weightsGrad) the gradient of the weights after dropout and
+ * (if attrs.dropout) the weights after dropout.
  * Outputs: one gradient per source tensor.
  */
 import { registerKernel, type Attrs, type TensorInfo } from '../../core/backend.ts';
@@ -192,6 +193,7 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
   const P = f32(inputs[n++]);
   const dO = f32(inputs[n++]);
   const dW = (attrs.weightsGrad as boolean) ? f32(inputs[n++]) : null;
+  const Wd = drop ? f32(inputs[n++]) : P;
   const Q = sources[q[0]];
   const K = sources[k[0]];
   const V = sources[v[0]];
@@ -203,7 +205,6 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
   const dQ = grads[q[0]];
   const dK = grads[k[0]];
   const dV = grads[v[0]];
-  const W = drop ? new Float32Array(L * S) : null;
   const dS = scores(L * S);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < heads; h++) {
@@ -212,14 +213,9 @@ registerKernel('AttentionGrad', 'cpu', (inputs, attrs) => {
       const vb = v[1] + b * v[2] + h * v[3];
       const ob = b * outStrides[0] + h * outStrides[1];
       const w0 = (b * heads + h) * L * S;
-      // weights after dropout: W' = P * D
-      let wArr = P;
-      let wOff = w0;
-      if (drop && W) {
-        for (let i = 0; i < L * S; i++) W[i] = P[w0 + i] * drop[w0 + i];
-        wArr = W;
-        wOff = 0;
-      }
+      // weights after dropout: W' = P * D, as the forward returned them
+      const wArr = Wd;
+      const wOff = w0;
       // dW' = dO V^T, read at src[so + l*ld + j]
       let src = dS;
       let so = 0;
