@@ -8,7 +8,7 @@ import { fromValues } from '../core/engine.ts';
 import type { Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
-import { additiveMask, fusedAttention, type HeadView, type MaskStrides, scaledDotProductAttention, useFusedKernel } from '../ops/attention.ts';
+import { additiveMask, fusedAttention, type HeadView, type MaskStrides, scaledDotProductAttention, transformerLinear, useFusedKernel } from '../ops/attention.ts';
 import { add } from '../ops/elementwise.ts';
 import { narrow, permute, reshape, split, squeeze, transpose, unsqueeze } from '../ops/layout.ts';
 import { linear } from '../ops/matmul.ts';
@@ -148,7 +148,7 @@ export class MultiheadAttention extends Module {
       let v: HeadView;
       const rows = (t: Tensor, len: number, offset = 0, width = E): HeadView => ({ tensor: t, offset, batchStride: len * width, headStride: d, rowStride: width });
       if (this.sameEmbedDim && query === key && key === value) {
-        const qkv = linear(q0, this.getParameter('in_proj_weight')!, bias);
+        const qkv = transformerLinear(q0, this.getParameter('in_proj_weight')!, bias);
         [q, k, v] = [rows(qkv, L, 0, 3 * E), rows(qkv, L, E, 3 * E), rows(qkv, L, 2 * E, 3 * E)];
       } else {
         const [wq, wk, wv] = this.projectionWeights();
@@ -185,7 +185,7 @@ export class MultiheadAttention extends Module {
       attended = reshape(permute(res.output, [0, 2, 1, 3]), [N, L, E]);
       headWeights = res.weights;
     }
-    let output = this.outProj.forward(attended);
+    let output = transformerLinear(attended, this.outProj.weight, this.outProj.bias);
     output = unbatched ? squeeze(output, 0) : this.batchFirst ? output : transpose(output, 0, 1);
     let weights: Tensor | null = null;
     if (needWeights) {

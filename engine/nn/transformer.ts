@@ -16,7 +16,7 @@ import { add } from '../ops/elementwise.ts';
 import { cat, expand, narrow, permute, reshape } from '../ops/layout.ts';
 import { linear } from '../ops/matmul.ts';
 import { addLayerNorm } from '../ops/norm.ts';
-import { reluDropout } from '../ops/attention.ts';
+import { reluDropout, transformerLinear } from '../ops/attention.ts';
 import { MultiheadAttention } from './attention.ts';
 import { Dropout } from './dropout.ts';
 import { normalValues, torchDefaultBias, torchDefaultWeight } from './init.ts';
@@ -76,13 +76,13 @@ function makeFeedForward(owner: Module, dModel: number, opts: TransformerLayerOp
   };
 }
 
-/** linear2(dropout(act(linear1(x)))); relu and dropout as one kernel on the CPU. */
+/** linear2(dropout(act(linear1(x)))); relu and dropout as one kernel on the CPU, bias gradients by transformerLinear. */
 function feedForward(f: FeedForward, x: Tensor): Tensor {
-  const h = f.linear1.forward(x);
+  const h = transformerLinear(x, f.linear1.weight, f.linear1.bias);
   if (f.activation === 'relu' && activeBackend().name === 'cpu') {
-    return f.linear2.forward(reluDropout(h, f.dropout.p, f.dropout.training, f.dropout.generator));
+    return transformerLinear(reluDropout(h, f.dropout.p, f.dropout.training, f.dropout.generator), f.linear2.weight, f.linear2.bias);
   }
-  return f.linear2.forward(f.dropout.forward(f.activation === 'relu' ? relu(h) : gelu(h)));
+  return transformerLinear(f.dropout.forward(f.activation === 'relu' ? relu(h) : gelu(h)), f.linear2.weight, f.linear2.bias);
 }
 
 /**

@@ -7,6 +7,7 @@
  * PART (as SDPA's boolean mask), whereas the masks of MultiheadAttention and the
  * transformer layers mark with nonzero the positions that are BLOCKED (as nn.MultiheadAttention).
  */
+import { hasKernel } from '../core/backend.ts';
 import { activeBackend, apply, applyMulti, recordGrad } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
 import { shapeStr, sizeOf } from '../core/shape.ts';
@@ -15,8 +16,8 @@ import { fromValues } from './creation.ts';
 import { add, mul, ne, where } from './elementwise.ts';
 import { dropout } from './dropout.ts';
 import { softmax } from './activation.ts';
-import { expand } from './layout.ts';
-import { bmm } from './matmul.ts';
+import { expand, reshape } from './layout.ts';
+import { bmm, linear } from './matmul.ts';
 
 export interface AttentionOptions {
   /** Broadcastable to [..., L, S]: float (added) or int32 (nonzero = take part). */
@@ -283,4 +284,26 @@ export function reluDropout(x: Tensor, p: number, training: boolean, generator: 
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be between 0 and 1, got ${p}`);
   const mask = fromValues(training && p > 0 ? dropoutMask(x.size, p, generator) : new Float32Array(x.size).fill(1), x.shape);
   return apply('ReluDropout', [x, mask], {}, (dy) => [apply('ReluDropoutGrad', [dy, x, mask], {}), null]);
+}
+
+/**
+ * linear(x, weight, bias) as ops/matmul.ts computes it (one kernel writes x W^T + b), with
+ * the bias gradient summed by the CPU's 'ColumnSums' kernel (engine/backends/cpu/attention-bias.ts,
+ * the same float32 sums as sumTo, on SIMD row adds). Used by the transformer layers' linear
+ * maps; elsewhere, or without a bias, it is `linear`.
+ */
+export function transformerLinear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const backend = activeBackend().name;
+  const inF = weight.shape[1];
+  if (!bias || weight.rank !== 2 || bias.rank !== 1 || bias.shape[0] !== weight.shape[0] || x.shape[x.rank - 1] !== inF
+    || !hasKernel('Linear', backend) || !hasKernel('ColumnSums', backend)) {
+    return linear(x, weight, bias);
+  }
+  const x2 = x.rank === 2 ? x : reshape(x, [-1, inF]);
+  const y = apply('Linear', [x2, weight, bias], {}, (dy) => [
+    x2.requiresGrad ? bmm(dy, weight, false, false) : null,
+    weight.requiresGrad ? bmm(dy, x2, true, false) : null,
+    bias.requiresGrad ? apply('ColumnSums', [dy], {}) : null,
+  ]);
+  return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
 }

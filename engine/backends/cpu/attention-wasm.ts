@@ -135,3 +135,26 @@ export class AttentionBlocks {
     return Math.ceil(n / NR) * NR;
   }
 }
+
+/**
+ * Sums the rows of x [rows, n] into res[0..4*floor(n/4)) in float32, row after row (the
+ * module's SIMD row adds onto one running row); returns how many leading columns it summed
+ * (0 where the module is unavailable or switched off).
+ */
+export function columnSumsSimd(x: Float32Array, rows: number, n: number, res: Float32Array): number {
+  const n4 = n >> 2;
+  const k = enabled && rows > 0 && n4 > 0 ? module() : null;
+  if (!k) return 0;
+  // Rows in chunks of about 1 MiB: the running sum at 16, the chunk after it.
+  const chunk = Math.max(1, Math.floor((1 << 18) / n));
+  const at = 16 + up(n, 16);
+  const view = k.ensure(at + chunk * n + 16);
+  view.fill(0, 16, 16 + n);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const m = Math.min(chunk, rows - r0);
+    view.set(x.subarray(r0 * n, (r0 + m) * n), at);
+    k.addBlock(16 * 4, 0, m, n4, at * 4, n * 4);
+  }
+  res.set(view.subarray(16, 16 + n4 * 4));
+  return n4 * 4;
+}

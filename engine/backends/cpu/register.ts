@@ -11,6 +11,7 @@ import './pool.ts';
 import './rnn.ts';
 import './attention.ts';
 import './attention-ff.ts';
+import './attention-bias.ts';
 import './graph.ts';
 import './norm.ts';
 import './optim.ts';
