@@ -29,6 +29,9 @@ function module(): WasmGemmKernel | null {
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
+/** Calls whose arrays total more float32s than this (1 GiB) take matmul.ts's path instead. */
+const MAX_FLOATS = 1 << 28;
+
 /**
  * The arrays of one kernel call in the module's memory: `arrays` copied in order, each
  * followed by zeroed slack, then the panel, product and scratch areas for blocks of L
@@ -84,7 +87,16 @@ export class AttentionBlocks {
   static open(arrays: readonly Float32Array[], sums: readonly number[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
     const k = enabled ? module() : null;
     if (!k) return null;
-    return new AttentionBlocks(k, arrays, sums, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+    let floats = 0;
+    for (const a of arrays) floats += a.length;
+    for (const len of sums) floats += len;
+    if (floats > MAX_FLOATS) return null;
+    try {
+      return new AttentionBlocks(k, arrays, sums, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+    } catch {
+      // The memory could not grow that far: the caller takes matmul.ts's path.
+      return null;
+    }
   }
 
   /**
