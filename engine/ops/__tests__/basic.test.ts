@@ -4,13 +4,13 @@ import { Generator } from '../../core/random.ts';
 import { tidy } from '../../core/scope.ts';
 import { cpuBackend } from '../../backends/cpu/cpu-backend.ts';
 import { assertGradcheck } from '../../testing/gradcheck.ts';
-import { gelu, leakyRelu, logSoftmax, prelu, relu, sigmoid, silu, softmax, softplus, tanh } from '../activation.ts';
+import { erf, gelu, leakyRelu, logSoftmax, prelu, relu, sigmoid, silu, softmax, softplus, tanh } from '../activation.ts';
 import { int32, randn } from '../creation.ts';
-import { abs, add, clamp, div, exp, log, maximum, minimum, mul, pow, sign, sqrt, step, sub, where } from '../elementwise.ts';
-import { cat, expand, gather, indexSelect, narrow, pad, permute, reshape, slice, split, transpose } from '../layout.ts';
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits, cosineSimilarity, crossEntropy, gaussianKl, klDiv, mseLoss, pairwiseDistance } from '../loss.ts';
+import { abs, add, clamp, div, exp, log, maximum, minimum, mul, neg, pow, sign, sqrt, step, sub, sumTo, where } from '../elementwise.ts';
+import { cat, expand, gather, indexSelect, narrow, pad, permute, reshape, slice, split, transpose, unsqueeze } from '../layout.ts';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits, cosineSimilarity, crossEntropy, gaussianKl, klDiv, l1Loss, mseLoss, nllLoss, pairwiseDistance } from '../loss.ts';
 import { bmm, linear, matmul } from '../matmul.ts';
-import { max, maxAll, mean, min, sum, variance } from '../reduce.ts';
+import { argmin, max, maxAll, mean, min, sum, variance } from '../reduce.ts';
 
 const gen = new Generator(7);
 const r = (...shape: number[]) => randn(shape, 0, 1, gen);
@@ -62,6 +62,15 @@ describe('finite-difference gradients', () => {
     assertGradcheck((a) => sqrt(a), [pos(6)]);
     assertGradcheck((a) => clamp(a, -0.5, 0.5), [tensor([-1, -0.3, 0.2, 0.9], [4])]);
     assertGradcheck((a) => abs(a), [tensor([-1, -0.3, 0.2, 0.9], [4])]);
+    assertGradcheck((a) => neg(a), [r(2, 3)]);
+    assertGradcheck((a) => erf(a), [tensor([-2, -0.7, -0.1, 0.3, 1.2], [5])]);
+  });
+
+  it('sumTo (the broadcast gradient reduction) and unsqueeze', () => {
+    assertGradcheck((a) => sumTo(a, [3, 1]), [r(2, 3, 4)]);
+    assertGradcheck((a) => sumTo(a, [4]), [r(3, 4)]);
+    assertGradcheck((a) => unsqueeze(a, 1), [r(3, 4)]);
+    assertGradcheck((a) => unsqueeze(a, -1), [r(2, 3)]);
   });
 
   it('activations', () => {
@@ -118,6 +127,26 @@ describe('finite-difference gradients', () => {
     assertGradcheck((m, lv) => gaussianKl(m, lv), [r(3, 2), r(3, 2)]);
     assertGradcheck((a, b) => cosineSimilarity(a, b), [r(3, 4), r(3, 4)]);
     assertGradcheck((a, b) => pairwiseDistance(a, b), [r(3, 4), r(3, 4)]);
+    assertGradcheck((a, b) => l1Loss(a, b), [tensor([0.5, -1, 2, 0.1], [2, 2]), tensor([0, 0.3, 1, -0.4], [2, 2])]);
+    assertGradcheck((a, b) => l1Loss(a, b, 'sum'), [tensor([0.5, -1, 2, 0.1], [4]), tensor([0, 0.3, 1, -0.4], [4])]);
+    assertGradcheck((lp) => nllLoss(lp, int32([0, 2, 1, 2])), [logSoftmax(r(4, 3), 1)]);
+    assertGradcheck((lp) => nllLoss(lp, int32([0, -100, 1, 2]), { weight: tensor([1, 2, 0.5], [3]) }), [logSoftmax(r(4, 3), 1)]);
+    assertGradcheck((lp) => nllLoss(lp, int32([0, 2, 1, 1, 0, 2], [2, 3]), { reduction: 'sum' }), [logSoftmax(r(2, 3, 3), 1)]);
+  });
+});
+
+describe('reference values of the less common ops', () => {
+  it('erf, l1 loss, nll loss with class weights and argmin', () => {
+    // torch.special.erf(torch.tensor([-1., 0., 0.5, 2.])) = [-0.8427, 0., 0.5205, 0.9953]
+    Array.from(erf(tensor([-1, 0, 0.5, 2], [4])).dataSync()).forEach((v, i) => expect(v).toBeCloseTo([-0.84270079, 0, 0.52049988, 0.99532227][i], 5));
+    // F.l1_loss(torch.tensor([1., -2., 3.]), torch.tensor([0., 0., 1.])) = (1 + 2 + 2) / 3
+    expect(l1Loss(tensor([1, -2, 3], [3]), tensor([0, 0, 1], [3])).item()).toBeCloseTo(5 / 3, 6);
+    // F.nll_loss(lp, t, weight=w): sum_i -w[t_i] lp[i, t_i] / sum_i w[t_i]; ignored targets drop out of both sums
+    const lp = tensor([-0.5, -1, -2, -3, -0.25, -4, -1, -1, -1], [3, 3]);
+    const w = tensor([1, 2, 4], [3]);
+    expect(nllLoss(lp, int32([0, 1, 2]), { weight: w }).item()).toBeCloseTo((0.5 * 1 + 0.25 * 2 + 1 * 4) / 7, 6);
+    expect(nllLoss(lp, int32([0, -100, 2]), { weight: w }).item()).toBeCloseTo((0.5 * 1 + 1 * 4) / 5, 6);
+    expect(Array.from(argmin(tensor([3, 1, 2, -1, 5, -1], [2, 3]), 1).dataSync())).toEqual([1, 0]);
   });
 });
 
