@@ -1,9 +1,12 @@
 /**
  * Fused normalisation kernels (batch norm and layer norm) with their explicit backward
- * kernels. Statistics are accumulated in float64.
+ * kernels. Statistics are accumulated in float64. The layer-norm kernels run on
+ * norm-simd.ts's WebAssembly SIMD module where it is available (the same float64
+ * arithmetic, two lanes at a time); the loops here are the reference and the fallback.
  */
 import { registerKernel } from '../../core/backend.ts';
 import { f32, out } from './cpu-backend.ts';
+import { addLayerNormGradSimd, addLayerNormSimd, layerNormGradSimd, layerNormSimd } from './norm-simd.ts';
 
 /** Splits an [N, C, *] shape into N, C and the size of the trailing spatial dims. */
 function ncl(shape: readonly number[]): [number, number, number] {
@@ -143,6 +146,7 @@ registerKernel('LayerNorm', 'cpu', ([x, weight, bias], attrs) => {
   const y = new Float32Array(xv.length);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
+  if (layerNormSimd(xv, inner, eps, wv, bv, y, mean, rstd)) return [out(y, x.shape), out(mean, [rows]), out(rstd, [rows])];
   for (let r = 0; r < rows; r++) {
     const base = r * inner;
     let s = 0;
@@ -182,7 +186,8 @@ registerKernel('LayerNormGrad', 'cpu', ([dy, x, weight, mean, rstd], attrs) => {
   const dx = new Float32Array(xv.length);
   const dw = new Float64Array(inner);
   const db = new Float64Array(inner);
-  for (let r = 0; r < rows; r++) {
+  const simd = layerNormGradSimd(dyv, xv, wv, mv, rv, inner, dx, dw, db);
+  for (let r = 0; r < rows && !simd; r++) {
     const base = r * inner;
     const m = mv[r];
     const is = rv[r];
@@ -228,6 +233,7 @@ registerKernel('AddLayerNorm', 'cpu', (inputs, attrs) => {
   const y = new Float32Array(xv.length);
   const xhat = new Float32Array(xv.length);
   const rstd = new Float32Array(rows);
+  if (addLayerNormSimd(xv, rv, mv, inner, eps, wv, bv, y, xhat, rstd)) return [out(y, x.shape), out(xhat, x.shape), out(rstd, [rows])];
   const sum = new Float64Array(inner);
   for (let row = 0; row < rows; row++) {
     const base = row * inner;
@@ -290,7 +296,8 @@ registerKernel('AddLayerNormGrad', 'cpu', (inputs, attrs) => {
   const dr = mv ? new Float32Array(hv.length) : null;
   const dw = new Float64Array(inner);
   const db = new Float64Array(inner);
-  for (let row = 0; row < rows; row++) {
+  const simd = addLayerNormGradSimd(dyv, hv, wv, rv, mv, inner, dx, dr, dw, db);
+  for (let row = 0; row < rows && !simd; row++) {
     const base = row * inner;
     const is = rv[row];
     let sg = 0;

@@ -1,0 +1,633 @@
+/**
+ * WebAssembly SIMD kernels for layer norm over rows of D floats (norm.ts's LayerNorm,
+ * LayerNormGrad, AddLayerNorm and AddLayerNormGrad), assembled here from bytes like
+ * pool-simd.ts. Every value is widened to float64 and goes through the plain loops'
+ * float64 operations in the same order, two lanes at a time (f64x2), and is narrowed only
+ * when stored; the row sums (mean, variance, and the backward's sum(g) and sum(g xhat))
+ * add the even and odd elements in separate lanes, in two accumulators, so they differ from
+ * the plain loops' running sums by float64 rounding only (the float32 results almost always
+ * agree bit for bit). The weight and bias gradients add row after row into float64 columns
+ * as the plain loops do, so they agree bit for bit given the same xhat. NaN and infinities
+ * propagate as in the plain loops.
+ *
+ * Rows are processed 4 elements a step (two pairs, each loaded as two float32s and widened),
+ * then a last pair and a last single element (its second lane masked out of the sums and
+ * never stored). The wrappers stream their arrays through the module's memory a chunk of
+ * rows at a time and return false where WebAssembly SIMD is missing or switched off, there
+ * are no rows, a row is too long, or the memory cannot grow: the caller then runs its plain
+ * loop.
+ */
+import { ascii, leb, section } from './gemm-wasm.ts';
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+
+const OP = {
+  loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76,
+  f64Add: 0xa0, f64Div: 0xa3, f64Sqrt: 0x9f, f32DemoteF64: 0xb6, f64ConvertI32U: 0xb8, f64PromoteF32: 0xbb, f64Const: 0x44,
+  simd: 0xfd,
+};
+const SIMD = {
+  load: 0x00, store: 0x0b, const: 0x0c, f64x2Splat: 0x14, f64x2ExtractLane: 0x21, and: 0x4e,
+  store32Lane: 0x5a, store64Lane: 0x5b, load32Zero: 0x5c, load64Zero: 0x5d, demote: 0x5e, promote: 0x5f,
+  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2,
+};
+
+/** A function body: typed params, then locals declared with `local`. */
+class Fn {
+  readonly code: number[] = [];
+  private readonly locals: number[] = [];
+  constructor(private readonly params: readonly number[]) {}
+
+  local(type: number): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  get(...ls: number[]): this {
+    for (const l of ls) this.op(OP.localGet, ...leb(l));
+    return this;
+  }
+
+  set(l: number): this {
+    return this.op(OP.localSet, ...leb(l));
+  }
+
+  tee(l: number): this {
+    return this.op(OP.localTee, ...leb(l));
+  }
+
+  /** i32.const v, for 0 <= v < 64 (where the signed encoding is the one byte v). */
+  i32(v: number): this {
+    if (!(v >= 0 && v < 64)) throw new Error(`norm-simd: constant ${v} out of range`);
+    return this.op(OP.i32Const, v);
+  }
+
+  simd(op: number, ...imm: number[]): this {
+    return this.op(OP.simd, ...leb(op), ...imm);
+  }
+
+  /** l += local m (i32). */
+  addLocal(l: number, m: number): this {
+    return this.get(l, m).op(OP.i32Add).set(l);
+  }
+
+  /** l += v (i32). */
+  addConst(l: number, v: number): this {
+    return this.get(l).i32(v).op(OP.i32Add).set(l);
+  }
+
+  /** Opens a block that runs only when local l is non-zero. */
+  ifNonZero(l: number): this {
+    return this.get(l).op(OP.if, 0x40);
+  }
+
+  loop(): this {
+    return this.op(OP.loop, 0x40);
+  }
+
+  end(): this {
+    return this.op(OP.end);
+  }
+
+  /** l -= 1; loops again while l != 0; closes the loop. */
+  countDown(l: number): this {
+    return this.get(l).i32(1).op(OP.i32Sub, OP.localTee, ...leb(l), OP.brIf, 0, OP.end);
+  }
+
+  /** Sets a v128 local to +0 in every lane. */
+  zero(l: number): this {
+    return this.simd(SIMD.const, ...new Array<number>(16).fill(0)).set(l);
+  }
+
+  /** Pushes lane 0 + lane 1 of (local a + local b), as a float64. */
+  lanesSum(a: number, b: number, t: number): this {
+    this.get(a, b).simd(SIMD.f64x2Add).tee(t).simd(SIMD.f64x2ExtractLane, 0);
+    return this.get(t).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
+  }
+
+  encode(): number[] {
+    const runs: number[][] = [];
+    for (const t of this.locals) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    const body = [...leb(runs.length), ...runs.flatMap(([n, t]) => [...leb(n), t]), ...this.code, OP.end];
+    return [...leb(body.length), ...body];
+  }
+}
+
+/** One step inside a row: a pair of elements, or the single last element (lane 1 masked). */
+interface Unit {
+  /** Byte offsets of the step from the row position, in float32 and in float64 arrays. */
+  off4: number;
+  off8: number;
+  /** Which of the two accumulators of each sum the step adds into. */
+  acc: 0 | 1;
+  single: boolean;
+}
+
+/**
+ * Per-row loops of a kernel over D elements: locals for the row position (O4, O8: byte
+ * offsets into float32 and float64 rows) and the step counts, and helpers to load, store and
+ * accumulate one Unit.
+ */
+class Rows {
+  readonly o4: number;
+  readonly o8: number;
+  private readonly n4: number;
+  private readonly pair: number;
+  private readonly one: number;
+  private readonly j: number;
+  private readonly lane0: number;
+
+  constructor(readonly f: Fn, d: number) {
+    this.o4 = f.local(I32);
+    this.o8 = f.local(I32);
+    this.n4 = f.local(I32);
+    this.pair = f.local(I32);
+    this.one = f.local(I32);
+    this.j = f.local(I32);
+    this.lane0 = f.local(V128);
+    f.get(d).i32(2).op(OP.i32ShrU).set(this.n4);
+    f.get(d).i32(1).op(OP.i32ShrU).i32(1).op(OP.i32And).set(this.pair);
+    f.get(d).i32(1).op(OP.i32And).set(this.one);
+    f.simd(SIMD.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).set(this.lane0);
+  }
+
+  /** Emits `body` over one row: groups of 4 (two pairs), then a pair, then a single element. */
+  each(body: (u: Unit) => void): void {
+    const f = this.f;
+    f.i32(0).set(this.o4).i32(0).set(this.o8);
+    f.ifNonZero(this.n4);
+    f.get(this.n4).set(this.j);
+    f.loop();
+    body({ off4: 0, off8: 0, acc: 0, single: false });
+    body({ off4: 8, off8: 16, acc: 1, single: false });
+    f.addConst(this.o4, 16).addConst(this.o8, 32);
+    f.countDown(this.j);
+    f.end();
+    f.ifNonZero(this.pair);
+    body({ off4: 0, off8: 0, acc: 0, single: false });
+    f.addConst(this.o4, 8).addConst(this.o8, 16);
+    f.end();
+    f.ifNonZero(this.one);
+    body({ off4: 0, off8: 0, acc: 0, single: true });
+    f.end();
+  }
+
+  /** Pushes the step's float32s at row `base`, widened to f64x2. */
+  ld32(base: number, u: Unit): this {
+    this.f.get(base, this.o4).op(OP.i32Add).simd(u.single ? SIMD.load32Zero : SIMD.load64Zero, 0, ...leb(u.off4)).simd(SIMD.promote);
+    return this;
+  }
+
+  /** Pushes the step's float64s at row `base`. */
+  ld64(base: number, u: Unit): this {
+    this.f.get(base, this.o8).op(OP.i32Add).simd(u.single ? SIMD.load64Zero : SIMD.load, 0, ...leb(u.off8));
+    return this;
+  }
+
+  /** Stores the f64x2 that `value` pushes, narrowed to float32, at row `base`. */
+  st32(base: number, u: Unit, value: () => void): this {
+    this.f.get(base, this.o4).op(OP.i32Add);
+    value();
+    this.f.simd(SIMD.demote).simd(u.single ? SIMD.store32Lane : SIMD.store64Lane, 0, ...leb(u.off4), 0);
+    return this;
+  }
+
+  /** Stores the f64x2 that `value` pushes at row `base`. */
+  st64(base: number, u: Unit, value: () => void): this {
+    this.f.get(base, this.o8).op(OP.i32Add);
+    value();
+    if (u.single) this.f.simd(SIMD.store64Lane, 0, ...leb(u.off8), 0);
+    else this.f.simd(SIMD.store, 0, ...leb(u.off8));
+    return this;
+  }
+
+  /** accs[u.acc] += the f64x2 that `value` pushes (its lane 1 zeroed for a single element). */
+  accumulate(accs: readonly [number, number], u: Unit, value: () => void): this {
+    const acc = accs[u.acc];
+    this.f.get(acc);
+    value();
+    if (u.single) this.f.get(this.lane0).simd(SIMD.and);
+    this.f.simd(SIMD.f64x2Add).set(acc);
+    return this;
+  }
+}
+
+interface ForwardVariant {
+  /** AddLayerNorm: rows of x + r (times the dropout mask with `dropout`) instead of x. */
+  add: boolean;
+  dropout: boolean;
+  affine: boolean;
+}
+
+/**
+ * forward(x, r, mask, y, xhat, mean, rstd, rows, D, eps, w, b, scr): byte offsets; w, b and
+ * scr are float64 rows of D. Per row, with v = x (plain) or x + r [* mask] (add, kept in scr
+ * in float64): m = sum(v) / D, rstd = 1 / sqrt(sum((v - m)^2) / D + eps), h = (v - m) rstd,
+ * y = h w + b (h without affine). Writes y and rstd, and mean (plain) or xhat = h (add).
+ */
+function forwardBody(v: ForwardVariant): number[] {
+  const [X, R, MASK, Y, XHAT, MEAN, RSTD, ROWS, D, EPS, W, B, SCR] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const f = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32, I32, I32]);
+  const rows = new Rows(f, D);
+  const rowBytes = f.local(I32);
+  const df = f.local(F64);
+  const m = f.local(F64);
+  const [A0, A1, M, IS, T] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const accs: [number, number] = [A0, A1];
+  f.get(D).i32(2).op(OP.i32Shl).set(rowBytes);
+  f.get(D).op(OP.f64ConvertI32U).set(df);
+  /** Pushes the step's v: x, or the sum kept in scr. */
+  const value = (u: Unit) => (v.add ? rows.ld64(SCR, u) : rows.ld32(X, u));
+  f.loop();
+  f.zero(A0).zero(A1);
+  if (v.add) {
+    // scr = x + r [* mask]; sum(scr)
+    rows.each((u) => {
+      rows.st64(SCR, u, () => {
+        rows.ld32(X, u).ld32(R, u);
+        if (v.dropout) rows.ld32(MASK, u).f.simd(SIMD.f64x2Mul);
+        f.simd(SIMD.f64x2Add).tee(T);
+      });
+      rows.accumulate(accs, u, () => f.get(T));
+    });
+  } else {
+    rows.each((u) => rows.accumulate(accs, u, () => value(u)));
+  }
+  f.lanesSum(A0, A1, T).get(df).op(OP.f64Div).tee(m).simd(SIMD.f64x2Splat).set(M);
+  f.zero(A0).zero(A1);
+  rows.each((u) => rows.accumulate(accs, u, () => {
+    value(u);
+    f.get(M).simd(SIMD.f64x2Sub).tee(T).get(T).simd(SIMD.f64x2Mul);
+  }));
+  // rstd = 1 / sqrt(ss / D + eps)
+  f.op(OP.f64Const, ...new Uint8Array(new Float64Array([1]).buffer));
+  f.lanesSum(A0, A1, T).get(df).op(OP.f64Div).get(EPS).op(OP.f64Add, OP.f64Sqrt, OP.f64Div).simd(SIMD.f64x2Splat).set(IS);
+  f.get(RSTD).get(IS).simd(SIMD.f64x2ExtractLane, 0).op(OP.f32DemoteF64, OP.f32Store, 2, 0);
+  f.addConst(RSTD, 4);
+  if (!v.add) {
+    f.get(MEAN, m).op(OP.f32DemoteF64, OP.f32Store, 2, 0);
+    f.addConst(MEAN, 4);
+  }
+  rows.each((u) => {
+    value(u);
+    f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul).set(T);
+    if (v.add) rows.st32(XHAT, u, () => f.get(T));
+    rows.st32(Y, u, () => {
+      f.get(T);
+      if (v.affine) {
+        rows.ld64(W, u);
+        f.simd(SIMD.f64x2Mul);
+        rows.ld64(B, u);
+        f.simd(SIMD.f64x2Add);
+      }
+    });
+  });
+  for (const p of v.add ? [X, R, Y, XHAT] : [X, Y]) f.addLocal(p, rowBytes);
+  if (v.dropout) f.addLocal(MASK, rowBytes);
+  f.countDown(ROWS);
+  return f.encode();
+}
+
+interface BackwardVariant {
+  /** LayerNormGrad: xhat = (x - mean) rstd from x and the row's mean; else xhat is given. */
+  fromX: boolean;
+  affine: boolean;
+  /** AddLayerNormGrad with dropout: also dr = dx * mask. */
+  dropout: boolean;
+}
+
+/**
+ * backward(dy, src, mask, dx, dr, mean, rstd, rows, D, w, dw, db): byte offsets; w, dw and db
+ * are float64 rows of D. Per row, with h = xhat (src, or (src - mean) rstd) and g = dy w (dy
+ * without affine): dw += dy h, db += dy, dx = rstd (g - sum(g) / D - h sum(g h) / D), and
+ * with dropout dr = dx mask (from the float64 dx).
+ */
+function backwardBody(v: BackwardVariant): number[] {
+  const [DY, SRC, MASK, DX, DR, MEAN, RSTD, ROWS, D, W, DW, DB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const f = new Fn(new Array<number>(12).fill(I32));
+  const rows = new Rows(f, D);
+  const rowBytes = f.local(I32);
+  const df = f.local(F64);
+  const [S0, S1, Q0, Q1, M, IS, H, DV, G, T, MG, MGX] = Array.from({ length: 12 }, () => f.local(V128));
+  f.get(D).i32(2).op(OP.i32Shl).set(rowBytes);
+  f.get(D).op(OP.f64ConvertI32U).set(df);
+  /** H = the step's xhat, DV = dy, G = dy w (or dy). */
+  const load = (u: Unit) => {
+    if (v.fromX) rows.ld32(SRC, u).f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul).set(H);
+    else rows.ld32(SRC, u).f.set(H);
+    rows.ld32(DY, u).f.set(DV);
+    if (v.affine) rows.ld64(W, u).f.get(DV).simd(SIMD.f64x2Mul).set(G);
+  };
+  const g = v.affine ? G : DV;
+  const splat32 = (p: number) => f.get(p).op(OP.f32Load, 2, 0, OP.f64PromoteF32).simd(SIMD.f64x2Splat);
+  f.loop();
+  if (v.fromX) {
+    splat32(MEAN).set(M);
+    f.addConst(MEAN, 4);
+  }
+  splat32(RSTD).set(IS);
+  f.addConst(RSTD, 4);
+  f.zero(S0).zero(S1).zero(Q0).zero(Q1);
+  rows.each((u) => {
+    load(u);
+    rows.accumulate([S0, S1], u, () => f.get(g));
+    rows.accumulate([Q0, Q1], u, () => f.get(g, H).simd(SIMD.f64x2Mul));
+    rows.st64(DW, u, () => rows.ld64(DW, u).f.get(DV, H).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add));
+    rows.st64(DB, u, () => rows.ld64(DB, u).f.get(DV).simd(SIMD.f64x2Add));
+  });
+  f.lanesSum(S0, S1, T).get(df).op(OP.f64Div).simd(SIMD.f64x2Splat).set(MG);
+  f.lanesSum(Q0, Q1, T).get(df).op(OP.f64Div).simd(SIMD.f64x2Splat).set(MGX);
+  rows.each((u) => {
+    load(u);
+    // rstd ((g - mg) - h mgx)
+    f.get(IS, g, MG).simd(SIMD.f64x2Sub).get(H, MGX).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Sub).simd(SIMD.f64x2Mul).set(T);
+    rows.st32(DX, u, () => f.get(T));
+    if (v.dropout) rows.st32(DR, u, () => rows.ld32(MASK, u).f.get(T).simd(SIMD.f64x2Mul));
+  });
+  for (const p of [DY, SRC, DX]) f.addLocal(p, rowBytes);
+  if (v.dropout) f.addLocal(MASK, rowBytes).addLocal(DR, rowBytes);
+  f.countDown(ROWS);
+  return f.encode();
+}
+
+const FORWARDS: [string, ForwardVariant][] = [
+  ['layerNorm', { add: false, dropout: false, affine: false }],
+  ['layerNormAffine', { add: false, dropout: false, affine: true }],
+  ['addLayerNorm', { add: true, dropout: false, affine: false }],
+  ['addLayerNormAffine', { add: true, dropout: false, affine: true }],
+  ['addLayerNormDropout', { add: true, dropout: true, affine: false }],
+  ['addLayerNormDropoutAffine', { add: true, dropout: true, affine: true }],
+];
+const BACKWARDS: [string, BackwardVariant][] = [
+  ['layerNormGrad', { fromX: true, affine: false, dropout: false }],
+  ['layerNormGradAffine', { fromX: true, affine: true, dropout: false }],
+  ['addLayerNormGrad', { fromX: false, affine: false, dropout: false }],
+  ['addLayerNormGradAffine', { fromX: false, affine: true, dropout: false }],
+  ['addLayerNormGradDropout', { fromX: false, affine: false, dropout: true }],
+  ['addLayerNormGradDropoutAffine', { fromX: false, affine: true, dropout: true }],
+];
+
+/** The module: one exported memory, the forward kernels (type 0) and the backward kernels (type 1). */
+export function normSimdModuleBytes(): Uint8Array {
+  const fwdType = [0x60, 13, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32, I32, I32, 0];
+  const bwdType = [0x60, 12, ...new Array<number>(12).fill(I32), 0];
+  const names = [...FORWARDS, ...BACKWARDS].map(([name]) => name);
+  const bodies = [...FORWARDS.map(([, v]) => forwardBody(v)), ...BACKWARDS.map(([, v]) => backwardBody(v))];
+  const exports = [...names.flatMap((name, i) => [...leb(name.length), ...ascii(name), 0, i]), 3, ...ascii('mem'), 2, 0];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [2, ...fwdType, ...bwdType]),
+    ...section(3, [names.length, ...FORWARDS.map(() => 0), ...BACKWARDS.map(() => 1)]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [names.length + 1, ...exports]),
+    ...section(10, [bodies.length, ...bodies.flat()]),
+  ]);
+}
+
+type Forward = (x: number, r: number, mask: number, y: number, xhat: number, mean: number, rstd: number, rows: number, D: number, eps: number, w: number, b: number, scr: number) => void;
+type Backward = (dy: number, src: number, mask: number, dx: number, dr: number, mean: number, rstd: number, rows: number, D: number, w: number, dw: number, db: number) => void;
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+interface Kernels {
+  fn: Record<string, Forward & Backward>;
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+let kernels: Kernels | null | undefined;
+let enabled = true;
+
+/** Turns the SIMD kernels on or off (for tests and A/B timing); returns the previous setting. */
+export function setNormSimd(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+function instantiate(): Kernels | null {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const bytes = normSimdModuleBytes();
+    if (!wasm.validate(bytes)) return null;
+    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
+    const memory = exports.mem as Kernels['memory'];
+    return { fn: exports as Kernels['fn'], memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+  } catch {
+    return null;
+  }
+}
+
+/** The module with at least `bytes` of memory, or null when SIMD is off or missing or the memory cannot grow. */
+function module(bytes: number): Kernels | null {
+  if (!enabled) return null;
+  if (kernels === undefined) kernels = instantiate();
+  const k = kernels;
+  if (!k) return null;
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) {
+    try {
+      k.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return null;
+    }
+    k.f32 = new Float32Array(k.memory.buffer);
+    k.f64 = new Float64Array(k.memory.buffer);
+  }
+  return k;
+}
+
+/** Floats per streamed array per chunk (64 KiB: a chunk's arrays stay in the L2 cache). */
+const CHUNK = 1 << 14;
+/** Longer rows take the plain loops (a row's arrays would take over 32 MiB of module memory). */
+const MAX_ROW = 1 << 20;
+
+/**
+ * Float offsets of one call's areas: float64 rows of D (w, b or dw, db, scratch) at the
+ * start, then `streams` float32 arrays of a chunk of rows each and two per-row arrays.
+ */
+class Layout {
+  readonly rowsPerChunk: number;
+  readonly w: number;
+  readonly b: number;
+  readonly scr: number;
+  readonly streams: number[] = [];
+  readonly perRow: [number, number];
+  readonly floats: number;
+
+  constructor(readonly D: number, streams: number) {
+    const up16 = (n: number) => Math.ceil(n / 16) * 16;
+    this.rowsPerChunk = Math.max(1, Math.floor(CHUNK / D));
+    let n = 0;
+    this.w = n;
+    n += up16(2 * D);
+    this.b = n;
+    n += up16(2 * D);
+    this.scr = n;
+    n += up16(2 * D);
+    for (let i = 0; i < streams; i++) {
+      this.streams.push(n);
+      n += up16(this.rowsPerChunk * D);
+    }
+    this.perRow = [n, n + up16(this.rowsPerChunk)];
+    this.floats = n + 2 * up16(this.rowsPerChunk);
+  }
+}
+
+function open(D: number, total: number, streams: number): [Kernels, Layout] | null {
+  // Even a few rows take the module: a call costs about as much as the plain loops on 60
+  // values and less on more.
+  if (D < 1 || D > MAX_ROW || total < D) return null;
+  const layout = new Layout(D, streams);
+  const k = module(4 * layout.floats);
+  return k ? [k, layout] : null;
+}
+
+/** Copies weight and bias (float32) into the module's float64 rows at w and b. */
+function setAffine(k: Kernels, L: Layout, w: Float32Array | null, b: Float32Array | null): void {
+  if (w) k.f64.set(w, L.w / 2);
+  if (b) k.f64.set(b, L.b / 2);
+}
+
+/**
+ * LayerNorm forward of the rows of x (D each) into y, mean and rstd, as norm.ts's plain
+ * loop; w and b null without affine. False when the module cannot run it.
+ */
+export function layerNormSimd(
+  x: Float32Array, D: number, eps: number, w: Float32Array | null, b: Float32Array | null, y: Float32Array, mean: Float32Array, rstd: Float32Array,
+): boolean {
+  const opened = open(D, x.length, 2);
+  if (!opened) return false;
+  const [k, L] = opened;
+  const run = k.fn[w && b ? 'layerNormAffine' : 'layerNorm'];
+  setAffine(k, L, w, b);
+  const [X, Y] = L.streams;
+  const [MEAN, RSTD] = L.perRow;
+  const rows = x.length / D;
+  for (let r0 = 0; r0 < rows; r0 += L.rowsPerChunk) {
+    const n = Math.min(L.rowsPerChunk, rows - r0);
+    const from = r0 * D;
+    const len = n * D;
+    const { f32 } = k;
+    f32.set(x.subarray(from, from + len), X);
+    run(4 * X, 0, 0, 4 * Y, 0, 4 * MEAN, 4 * RSTD, n, D, eps, 4 * L.w, 4 * L.b, 4 * L.scr);
+    y.set(f32.subarray(Y, Y + len), from);
+    mean.set(f32.subarray(MEAN, MEAN + n), r0);
+    rstd.set(f32.subarray(RSTD, RSTD + n), r0);
+  }
+  return true;
+}
+
+/**
+ * AddLayerNorm forward: rows of x + r (times mask when given) normalised into y, xhat and
+ * rstd, as norm.ts's plain loop. False when the module cannot run it.
+ */
+export function addLayerNormSimd(
+  x: Float32Array, r: Float32Array, mask: Float32Array | null, D: number, eps: number, w: Float32Array | null, b: Float32Array | null,
+  y: Float32Array, xhat: Float32Array, rstd: Float32Array,
+): boolean {
+  const opened = open(D, x.length, 5);
+  if (!opened) return false;
+  const [k, L] = opened;
+  const run = k.fn[`addLayerNorm${mask ? 'Dropout' : ''}${w && b ? 'Affine' : ''}`];
+  setAffine(k, L, w, b);
+  const [X, R, MASK, Y, XHAT] = L.streams;
+  const RSTD = L.perRow[1];
+  const rows = x.length / D;
+  for (let r0 = 0; r0 < rows; r0 += L.rowsPerChunk) {
+    const n = Math.min(L.rowsPerChunk, rows - r0);
+    const from = r0 * D;
+    const len = n * D;
+    const { f32 } = k;
+    f32.set(x.subarray(from, from + len), X);
+    f32.set(r.subarray(from, from + len), R);
+    if (mask) f32.set(mask.subarray(from, from + len), MASK);
+    run(4 * X, 4 * R, 4 * MASK, 4 * Y, 4 * XHAT, 0, 4 * RSTD, n, D, eps, 4 * L.w, 4 * L.b, 4 * L.scr);
+    y.set(f32.subarray(Y, Y + len), from);
+    xhat.set(f32.subarray(XHAT, XHAT + len), from);
+    rstd.set(f32.subarray(RSTD, RSTD + n), r0);
+  }
+  return true;
+}
+
+/**
+ * LayerNormGrad: dx from dy, x, mean and rstd; the float64 column sums of dy xhat and dy
+ * into dw and db (zeroed here). w null without affine. False when the module cannot run it.
+ */
+export function layerNormGradSimd(
+  dy: Float32Array, x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, D: number,
+  dx: Float32Array, dw: Float64Array, db: Float64Array,
+): boolean {
+  const opened = open(D, x.length, 3);
+  if (!opened) return false;
+  const [k, L] = opened;
+  const run = k.fn[w ? 'layerNormGradAffine' : 'layerNormGrad'];
+  return backward(k, L, run, dy, x, null, w, mean, rstd, dx, null, dw, db);
+}
+
+/**
+ * AddLayerNormGrad: dx (and dr = dx mask with a mask) from dy, xhat and rstd; the float64
+ * column sums of dy xhat and dy into dw and db (zeroed here). False when the module cannot
+ * run it.
+ */
+export function addLayerNormGradSimd(
+  dy: Float32Array, xhat: Float32Array, w: Float32Array | null, rstd: Float32Array, mask: Float32Array | null, D: number,
+  dx: Float32Array, dr: Float32Array | null, dw: Float64Array, db: Float64Array,
+): boolean {
+  const opened = open(D, xhat.length, mask ? 5 : 3);
+  if (!opened) return false;
+  const [k, L] = opened;
+  const run = k.fn[`addLayerNormGrad${mask ? 'Dropout' : ''}${w ? 'Affine' : ''}`];
+  return backward(k, L, run, dy, xhat, mask, w, null, rstd, dx, mask ? dr : null, dw, db);
+}
+
+function backward(
+  k: Kernels, L: Layout, run: Backward, dy: Float32Array, src: Float32Array, mask: Float32Array | null, w: Float32Array | null,
+  mean: Float32Array | null, rstd: Float32Array, dx: Float32Array, dr: Float32Array | null, dw: Float64Array, db: Float64Array,
+): boolean {
+  const D = L.D;
+  // float64 rows: w, dw (in the b area) and db (in the scratch area)
+  const DW = L.b / 2;
+  const DB = L.scr / 2;
+  if (w) k.f64.set(w, L.w / 2);
+  k.f64.fill(0, DW, DW + D);
+  k.f64.fill(0, DB, DB + D);
+  const [DY, SRC, DX, MASK, DR] = L.streams;
+  const [MEAN, RSTD] = L.perRow;
+  const rows = rstd.length;
+  for (let r0 = 0; r0 < rows; r0 += L.rowsPerChunk) {
+    const n = Math.min(L.rowsPerChunk, rows - r0);
+    const from = r0 * D;
+    const len = n * D;
+    const { f32 } = k;
+    f32.set(dy.subarray(from, from + len), DY);
+    f32.set(src.subarray(from, from + len), SRC);
+    if (mask) f32.set(mask.subarray(from, from + len), MASK);
+    if (mean) f32.set(mean.subarray(r0, r0 + n), MEAN);
+    f32.set(rstd.subarray(r0, r0 + n), RSTD);
+    run(4 * DY, 4 * SRC, 4 * MASK, 4 * DX, 4 * DR, 4 * MEAN, 4 * RSTD, n, D, 4 * L.w, 4 * L.b, 4 * L.scr);
+    dx.set(f32.subarray(DX, DX + len), from);
+    if (dr) dr.set(f32.subarray(DR, DR + len), from);
+  }
+  dw.set(k.f64.subarray(DW, DW + D));
+  db.set(k.f64.subarray(DB, DB + D));
+  return true;
+}
