@@ -11,10 +11,13 @@
  * in the padding of the result, which is not read. Each product sums its depth in the same
  * order as matmul.ts's WebAssembly path, so results are the same bit for bit.
  */
+import { type AttentionRows, createAttentionRows } from './attention-rows-wasm.ts';
 import { createWasmGemmKernel, WASM_MR as MR, WASM_NR as NR, type WasmGemmKernel } from './gemm-wasm.ts';
 
 let kernel: WasmGemmKernel | null | undefined;
+let rowPasses: AttentionRows | null | undefined;
 let enabled = true;
+let rowsEnabled = true;
 
 /** Turns the module path on or off (off: matmul.ts's products); returns whether it can run. */
 export function setAttentionWasm(on: boolean): boolean {
@@ -22,9 +25,26 @@ export function setAttentionWasm(on: boolean): boolean {
   return on && module() !== null;
 }
 
+/**
+ * Turns the module's softmax row passes (attention-rows-wasm.ts) on or off (off: attention.ts's
+ * JS rows, writing into the module); returns whether they can run.
+ */
+export function setAttentionRowsWasm(on: boolean): boolean {
+  rowsEnabled = on;
+  return on && rowModule() !== null;
+}
+
 function module(): WasmGemmKernel | null {
   if (kernel === undefined) kernel = createWasmGemmKernel(1 << 16);
   return kernel;
+}
+
+function rowModule(): AttentionRows | null {
+  if (rowPasses === undefined) {
+    const k = module();
+    rowPasses = k ? createAttentionRows(k) : null;
+  }
+  return rowPasses;
 }
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -34,12 +54,15 @@ const MAX_FLOATS = 1 << 28;
 
 /**
  * The arrays of one kernel call in the module's memory: `arrays` copied in order, each
- * followed by zeroed slack, then the panel, product and scratch areas for blocks of L
- * queries, S keys, depth E and Ev value features.
+ * followed by zeroed slack, zeroed sums, areas left as they are (each with 16 floats of
+ * slack), then the panel, product and scratch areas for blocks of L queries, S keys,
+ * depth E and Ev value features.
  */
 export class AttentionBlocks {
   readonly k: WasmGemmKernel;
-  /** Float offsets of the copied arrays. */
+  /** The softmax row passes on this memory, or null where they are off (attention.ts's JS rows then). */
+  readonly rows: AttentionRows | null;
+  /** Float offsets of the copied arrays, then of the sums, then of the areas. */
   readonly at: number[] = [];
   private readonly pa: number;
   private readonly pb: number;
@@ -47,8 +70,9 @@ export class AttentionBlocks {
   /** Float offset of an L x S scratch matrix (row stride S) used as an operand. */
   readonly w: number;
 
-  private constructor(k: WasmGemmKernel, arrays: readonly Float32Array[], sums: readonly number[], slack: number, readonly L: number, readonly S: number, E: number, Ev: number) {
+  private constructor(k: WasmGemmKernel, arrays: readonly Float32Array[], sums: readonly number[], areas: readonly number[], slack: number, readonly L: number, readonly S: number, E: number, Ev: number) {
     this.k = k;
+    this.rows = rowsEnabled ? rowModule() : null;
     let n = 16;
     for (const a of arrays) {
       this.at.push(n);
@@ -60,6 +84,10 @@ export class AttentionBlocks {
     }
     const sumsFrom = this.at[arrays.length] ?? n;
     const sumsTo = n;
+    for (const len of areas) {
+      this.at.push(n);
+      n += up(len + 16, 16);
+    }
     const rows = up(Math.max(L, S), MR) + NR;
     const depth = Math.max(L, S, E, Ev);
     const cols = up(Math.max(L, S, E, Ev), NR);
@@ -81,18 +109,20 @@ export class AttentionBlocks {
   }
 
   /**
-   * The module with `arrays` copied in (at at[0..]) and zeroed sums of `sums` floats each
-   * (at at[arrays.length..]), or null where WebAssembly SIMD is unavailable or switched off.
+   * The module with `arrays` copied in (at at[0..]), zeroed sums of `sums` floats each
+   * (at at[arrays.length..]) and areas of `areas` floats each, not cleared (after the sums),
+   * or null where WebAssembly SIMD is unavailable or switched off.
    */
-  static open(arrays: readonly Float32Array[], sums: readonly number[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
+  static open(arrays: readonly Float32Array[], sums: readonly number[], areas: readonly number[], maxRowStride: number, L: number, S: number, E: number, Ev: number): AttentionBlocks | null {
     const k = enabled ? module() : null;
     if (!k) return null;
     let floats = 0;
     for (const a of arrays) floats += a.length;
     for (const len of sums) floats += len;
+    for (const len of areas) floats += len;
     if (floats > MAX_FLOATS) return null;
     try {
-      return new AttentionBlocks(k, arrays, sums, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
+      return new AttentionBlocks(k, arrays, sums, areas, (NR + MR) * (maxRowStride + 1) + 16, L, S, E, Ev);
     } catch {
       // The memory could not grow that far: the caller takes matmul.ts's path.
       return null;

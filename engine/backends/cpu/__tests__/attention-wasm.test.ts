@@ -7,7 +7,7 @@ import { fusedAttention, type HeadView, scaledDotProductAttention } from '../../
 import { randn } from '../../../ops/creation.ts';
 import { add, mul } from '../../../ops/elementwise.ts';
 import { sum } from '../../../ops/reduce.ts';
-import { setAttentionWasm } from '../attention-wasm.ts';
+import { setAttentionRowsWasm, setAttentionWasm } from '../attention-wasm.ts';
 import { gemmKernel } from '../matmul.ts';
 import '../register.ts';
 
@@ -26,13 +26,18 @@ function outcome(leaves: Tensor[], fn: () => { output: Tensor; weights: Tensor }
   return [res.output.dataSync() as Float32Array, res.weights.dataSync() as Float32Array, ...grads];
 }
 
-/** Runs `fn` with the module's products and with matmul.ts's, and compares everything. */
+/**
+ * Runs `fn` with the module's products and with matmul.ts's, both with the JS softmax rows
+ * (attention-rows.test.ts compares those with the module's), and compares everything.
+ */
 function compare(leaves: Tensor[], fn: () => { output: Tensor; weights: Tensor }, po: Tensor, pw: Tensor): void {
   const ok = setAttentionWasm(true);
+  setAttentionRowsWasm(false);
   const a = outcome(leaves, fn, po, pw);
   setAttentionWasm(false);
   const b = outcome(leaves, fn, po, pw);
   setAttentionWasm(true);
+  setAttentionRowsWasm(true);
   expect(a.length).toBe(b.length);
   a.forEach((x, i) => {
     expect(x.length).toBe(b[i].length);
@@ -50,6 +55,7 @@ function compare(leaves: Tensor[], fn: () => { output: Tensor; weights: Tensor }
 
 afterAll(() => {
   setAttentionWasm(true);
+  setAttentionRowsWasm(true);
 });
 
 describe('attention products on the attention module equal matmul.ts path', () => {
