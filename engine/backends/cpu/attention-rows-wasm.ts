@@ -204,16 +204,14 @@ export function createAttentionRows(gemm: WasmGemmKernel): AttentionRows | null 
     const bytes = attentionRowsModuleBytes();
     if (!wasm.validate(bytes)) return null;
     const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem: gemm.memory } });
-    const fwd = new Map<string, ForwardFn>();
-    for (const m of MASK_KINDS) for (const d of [false, true]) fwd.set(forwardName(m, d), exports[forwardName(m, d)] as ForwardFn);
-    const bwd = new Map<string, BackwardFn>();
-    for (const w of [false, true]) for (const d of [false, true]) bwd.set(backwardName(w, d), exports[backwardName(w, d)] as BackwardFn);
+    const fwd = new Map(MASK_KINDS.map((m) => [m, [false, true].map((d) => exports[forwardName(m, d)] as ForwardFn)]));
+    const bwd = [false, true].map((w) => [false, true].map((d) => exports[backwardName(w, d)] as BackwardFn));
     return {
       forward(maskKind, dropout, ...args) {
-        fwd.get(forwardName(maskKind, dropout))!(...args);
+        fwd.get(maskKind)![dropout ? 1 : 0](...args);
       },
       backward(weightsGrad, dropout, ...args) {
-        bwd.get(backwardName(weightsGrad, dropout))!(...args);
+        bwd[weightsGrad ? 1 : 0][dropout ? 1 : 0](...args);
       },
     };
   } catch {
