@@ -1,21 +1,22 @@
 /**
- * WebAssembly SIMD kernels for layer norm over rows of D floats (norm.ts's LayerNorm,
- * LayerNormGrad, AddLayerNorm and AddLayerNormGrad), assembled here from bytes like
- * pool-simd.ts. Every value is widened to float64 and goes through the plain loops'
- * float64 operations in the same order, two lanes at a time (f64x2), and is narrowed only
- * when stored; the row sums (mean, variance, and the backward's sum(g) and sum(g xhat))
- * add the even and odd elements in separate lanes, in two accumulators, so they differ from
- * the plain loops' running sums by float64 rounding only (the float32 results almost always
- * agree bit for bit). The weight and bias gradients add row after row into float64 columns
- * as the plain loops do, so they agree bit for bit given the same xhat. NaN and infinities
- * propagate as in the plain loops.
+ * WebAssembly SIMD kernels for norm.ts: layer norm over rows of D floats (LayerNorm,
+ * LayerNormGrad, AddLayerNorm, AddLayerNormGrad) and batch norm over the spatial rows of
+ * each channel (BatchNorm, BatchNormGrad), assembled here from bytes like pool-simd.ts.
+ * Every value is widened to float64 and goes through the plain loops' float64 operations in
+ * the same order, two lanes at a time (f64x2), and is narrowed only when stored; the sums
+ * (mean, variance, the backward's sum(g) and sum(g xhat)) add the even and odd elements in
+ * separate lanes, in two accumulators, so they differ from the plain loops' running sums by
+ * float64 rounding only (the float32 results almost always agree bit for bit). The layer-norm
+ * weight and bias gradients add row after row into float64 columns as the plain loops do,
+ * so they agree bit for bit given the same xhat. NaN and infinities propagate as in the
+ * plain loops.
  *
  * Rows are processed 4 elements a step (two pairs, each loaded as two float32s and widened),
  * then a last pair and a last single element (its second lane masked out of the sums and
  * never stored). The wrappers stream their arrays through the module's memory a chunk of
- * rows at a time and return false where WebAssembly SIMD is missing or switched off, there
- * are no rows, a row is too long, or the memory cannot grow: the caller then runs its plain
- * loop.
+ * rows (or channels) at a time and return false where WebAssembly SIMD is missing or
+ * switched off, there are no rows, a row or channel is too long, batch norm's spatial rows
+ * are shorter than 4, or the memory cannot grow: the caller then runs its plain loop.
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 
@@ -25,7 +26,8 @@ const V128 = 0x7b;
 
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76,
+  f32Load: 0x2a, f64Load: 0x2b, f32Store: 0x38, f64Store: 0x39,
+  i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76,
   f64Add: 0xa0, f64Div: 0xa3, f64Sqrt: 0x9f, f32DemoteF64: 0xb6, f64ConvertI32U: 0xb8, f64PromoteF32: 0xbb, f64Const: 0x44,
   simd: 0xfd,
 };
@@ -362,6 +364,109 @@ function backwardBody(v: BackwardVariant): number[] {
   return f.encode();
 }
 
+/**
+ * Batch-norm kernels over a chunk of cc channels of an [n, cc, L] block (byte offsets; the
+ * per-channel values are float64 arrays, 8 bytes a channel). All take (a, b, out, n, cc, L,
+ * p0, p1, p2, p3, p4):
+ *
+ * - bnStats(x, -, -, n, cc, L, mean, ss): mean = sum(x) / (n L), ss = sum((x - mean)^2).
+ * - bnApply(x, -, y, n, cc, L, scale, shift): y = x scale + shift.
+ * - bnGradSums(dy, x, -, n, cc, L, mean, invstd, sdy, sdyx): sdy = sum(dy), sdyx =
+ *   sum(dy (x - mean) invstd).
+ * - bnGradApply(dy, x, dx, n, cc, L, mean, invstd, k, meanDy, meanDyx): dx = k (dy - meanDy
+ *   - xhat meanDyx), xhat = (x - mean) invstd.
+ * - bnGradScale(dy, -, dx, n, cc, L, -, -, k): dx = k dy (eval).
+ */
+type BatchNormKind = 'bnStats' | 'bnApply' | 'bnGradSums' | 'bnGradApply' | 'bnGradScale';
+
+function batchNormBody(kind: BatchNormKind): number[] {
+  const [A, B, OUT, N, CC, L, P0, P1, P2, P3, P4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const f = new Fn(new Array<number>(11).fill(I32));
+  const rows = new Rows(f, L);
+  const rowBytes = f.local(I32);
+  const stride = f.local(I32);
+  const [PA, PB, PO, SEG] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const count = f.local(F64);
+  const [S0, S1, Q0, Q1, M, IS, K, MD, MDX, T, G] = Array.from({ length: 11 }, () => f.local(V128));
+  f.get(L).i32(2).op(OP.i32Shl).set(rowBytes);
+  f.get(CC, L).op(OP.i32Mul).i32(2).op(OP.i32Shl).set(stride);
+  f.get(N, L).op(OP.i32Mul).op(OP.f64ConvertI32U).set(count);
+  /** Pushes the float64 at local p, splatted. */
+  const splat64 = (p: number) => f.get(p).op(OP.f64Load, 3, 0).simd(SIMD.f64x2Splat);
+  /** Stores lane 0 + lane 1 of a + b (divided by the count with `mean`) at local p as a float64. */
+  const store64 = (p: number, a: number, b: number, mean: boolean) => {
+    f.get(p).lanesSum(a, b, T);
+    if (mean) f.get(count).op(OP.f64Div);
+    f.op(OP.f64Store, 3, 0);
+  };
+  /** The n segments of the current channel, each a row of L; pointers PA, PB, PO from A, B, OUT. */
+  const segments = (body: (u: Unit) => void) => {
+    f.get(A).set(PA).get(B).set(PB).get(OUT).set(PO).get(N).set(SEG);
+    f.loop();
+    rows.each(body);
+    f.addLocal(PA, stride).addLocal(PB, stride).addLocal(PO, stride);
+    f.countDown(SEG);
+  };
+  /** xhat = (x - mean) invstd, x at PB. */
+  const xhat = (u: Unit) => rows.ld32(PB, u).f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul);
+  f.loop(); // channels
+  switch (kind) {
+    case 'bnStats':
+      f.zero(S0).zero(S1);
+      segments((u) => rows.accumulate([S0, S1], u, () => rows.ld32(PA, u)));
+      f.get(P0).lanesSum(S0, S1, T).get(count).op(OP.f64Div).simd(SIMD.f64x2Splat).tee(M).simd(SIMD.f64x2ExtractLane, 0).op(OP.f64Store, 3, 0);
+      f.zero(S0).zero(S1);
+      segments((u) => rows.accumulate([S0, S1], u, () => rows.ld32(PA, u).f.get(M).simd(SIMD.f64x2Sub).tee(G).get(G).simd(SIMD.f64x2Mul)));
+      store64(P1, S0, S1, false);
+      break;
+    case 'bnApply':
+      splat64(P0).set(K);
+      splat64(P1).set(MD);
+      segments((u) => rows.st32(PO, u, () => rows.ld32(PA, u).f.get(K).simd(SIMD.f64x2Mul).get(MD).simd(SIMD.f64x2Add)));
+      break;
+    case 'bnGradSums':
+      splat64(P0).set(M);
+      splat64(P1).set(IS);
+      f.zero(S0).zero(S1).zero(Q0).zero(Q1);
+      segments((u) => {
+        rows.ld32(PA, u).f.set(G);
+        rows.accumulate([S0, S1], u, () => f.get(G));
+        // (dy (x - mean)) invstd
+        rows.accumulate([Q0, Q1], u, () => rows.ld32(PB, u).f.get(M).simd(SIMD.f64x2Sub).get(G).simd(SIMD.f64x2Mul).get(IS).simd(SIMD.f64x2Mul));
+      });
+      store64(P2, S0, S1, false);
+      store64(P3, Q0, Q1, false);
+      break;
+    case 'bnGradApply':
+      splat64(P0).set(M);
+      splat64(P1).set(IS);
+      splat64(P2).set(K);
+      splat64(P3).set(MD);
+      splat64(P4).set(MDX);
+      segments((u) => rows.st32(PO, u, () => {
+        f.get(K);
+        rows.ld32(PA, u).f.get(MD).simd(SIMD.f64x2Sub);
+        xhat(u);
+        f.get(MDX).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Sub).simd(SIMD.f64x2Mul);
+      }));
+      break;
+    case 'bnGradScale':
+      splat64(P2).set(K);
+      segments((u) => rows.st32(PO, u, () => {
+        f.get(K);
+        rows.ld32(PA, u);
+        f.simd(SIMD.f64x2Mul);
+      }));
+      break;
+  }
+  f.addLocal(A, rowBytes).addLocal(B, rowBytes).addLocal(OUT, rowBytes);
+  for (const p of [P0, P1, P2, P3, P4]) f.addConst(p, 8);
+  f.countDown(CC);
+  return f.encode();
+}
+
+const BATCH_NORMS: BatchNormKind[] = ['bnStats', 'bnApply', 'bnGradSums', 'bnGradApply', 'bnGradScale'];
+
 const FORWARDS: [string, ForwardVariant][] = [
   ['layerNorm', { add: false, dropout: false, affine: false }],
   ['layerNormAffine', { add: false, dropout: false, affine: true }],
@@ -379,17 +484,21 @@ const BACKWARDS: [string, BackwardVariant][] = [
   ['addLayerNormGradDropoutAffine', { fromX: false, affine: true, dropout: true }],
 ];
 
-/** The module: one exported memory, the forward kernels (type 0) and the backward kernels (type 1). */
+/**
+ * The module: one exported memory, the layer-norm forward kernels (type 0), their backward
+ * kernels (type 1) and the batch-norm kernels (type 2).
+ */
 export function normSimdModuleBytes(): Uint8Array {
   const fwdType = [0x60, 13, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32, I32, I32, 0];
   const bwdType = [0x60, 12, ...new Array<number>(12).fill(I32), 0];
-  const names = [...FORWARDS, ...BACKWARDS].map(([name]) => name);
-  const bodies = [...FORWARDS.map(([, v]) => forwardBody(v)), ...BACKWARDS.map(([, v]) => backwardBody(v))];
+  const bnType = [0x60, 11, ...new Array<number>(11).fill(I32), 0];
+  const names = [...FORWARDS.map(([name]) => name), ...BACKWARDS.map(([name]) => name), ...BATCH_NORMS];
+  const bodies = [...FORWARDS.map(([, v]) => forwardBody(v)), ...BACKWARDS.map(([, v]) => backwardBody(v)), ...BATCH_NORMS.map(batchNormBody)];
   const exports = [...names.flatMap((name, i) => [...leb(name.length), ...ascii(name), 0, i]), 3, ...ascii('mem'), 2, 0];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [2, ...fwdType, ...bwdType]),
-    ...section(3, [names.length, ...FORWARDS.map(() => 0), ...BACKWARDS.map(() => 1)]),
+    ...section(1, [3, ...fwdType, ...bwdType, ...bnType]),
+    ...section(3, [names.length, ...FORWARDS.map(() => 0), ...BACKWARDS.map(() => 1), ...BATCH_NORMS.map(() => 2)]),
     ...section(5, [1, 0, 1]),
     ...section(7, [names.length + 1, ...exports]),
     ...section(10, [bodies.length, ...bodies.flat()]),
@@ -398,6 +507,7 @@ export function normSimdModuleBytes(): Uint8Array {
 
 type Forward = (x: number, r: number, mask: number, y: number, xhat: number, mean: number, rstd: number, rows: number, D: number, eps: number, w: number, b: number, scr: number) => void;
 type Backward = (dy: number, src: number, mask: number, dx: number, dr: number, mean: number, rstd: number, rows: number, D: number, w: number, dw: number, db: number) => void;
+type BatchNormFn = (a: number, b: number, out: number, n: number, cc: number, L: number, p0: number, p1: number, p2?: number, p3?: number, p4?: number) => void;
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -406,7 +516,7 @@ interface WasmApi {
 }
 
 interface Kernels {
-  fn: Record<string, Forward & Backward>;
+  fn: Record<string, Forward & Backward> & Record<BatchNormKind, BatchNormFn>;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   f32: Float32Array;
   f64: Float64Array;
@@ -629,5 +739,108 @@ function backward(
   }
   dw.set(k.f64.subarray(DW, DW + D));
   db.set(k.f64.subarray(DB, DB + D));
+  return true;
+}
+
+/** Floats per streamed array per chunk of channels (256 KiB). */
+const BN_CHUNK = 1 << 16;
+/** Channels with more values (n times L) take the plain loops (over 64 MiB per array). */
+const BN_MAX_CHANNEL = 1 << 24;
+/** Channels of shorter spatial rows take the plain loops (too short for the SIMD steps to gain). */
+const BN_MIN_L = 4;
+
+/** Float offsets of one batch-norm call's areas: `streams` arrays of a chunk of channels, then `perChannel` float64 arrays. */
+function batchNormLayout(n: number, L: number, streams: number, perChannel: number): { cc: number; streams: number[]; f64: number[]; floats: number } | null {
+  const seg = n * L;
+  if (L < BN_MIN_L || seg > BN_MAX_CHANNEL) return null;
+  const cc = Math.max(1, Math.floor(BN_CHUNK / seg));
+  const up16 = (v: number) => Math.ceil(v / 16) * 16;
+  const res = { cc, streams: [] as number[], f64: [] as number[], floats: 0 };
+  let at = 0;
+  for (let i = 0; i < streams; i++) {
+    res.streams.push(at);
+    at += up16(cc * seg);
+  }
+  for (let i = 0; i < perChannel; i++) {
+    res.f64.push(at / 2);
+    at += up16(2 * cc);
+  }
+  res.floats = at;
+  return res;
+}
+
+/** Copies channels [c0, c0 + cc) of an [n, c, L] array into the module at `at` as an [n, cc, L] block. */
+function gather(f32: Float32Array, at: number, v: Float32Array, n: number, c: number, L: number, c0: number, cc: number): void {
+  for (let b = 0; b < n; b++) f32.set(v.subarray((b * c + c0) * L, (b * c + c0 + cc) * L), at + b * cc * L);
+}
+
+/** Copies the [n, cc, L] block at `at` back into channels [c0, c0 + cc) of an [n, c, L] array. */
+function scatter(f32: Float32Array, at: number, v: Float32Array, n: number, c: number, L: number, c0: number, cc: number): void {
+  for (let b = 0; b < n; b++) v.set(f32.subarray(at + b * cc * L, at + (b + 1) * cc * L), (b * c + c0) * L);
+}
+
+/**
+ * BatchNorm forward of x [n, c, L] into y: y = x scale[ch] + shift[ch]. With `stats`, each
+ * channel's float64 mean and sum of squared deviations are handed to it first, and it sets
+ * that channel's scale and shift. False when the module cannot run it (nothing is written).
+ */
+export function batchNormSimd(
+  x: Float32Array, n: number, c: number, L: number, y: Float32Array, stats: ((ch: number, mean: number, ss: number) => void) | null,
+  scale: Float64Array, shift: Float64Array,
+): boolean {
+  const lay = n > 0 && c > 0 ? batchNormLayout(n, L, 2, 2) : null;
+  const k = lay ? module(4 * lay.floats) : null;
+  if (!lay || !k) return false;
+  const [X, Y] = lay.streams;
+  const [P0, P1] = lay.f64;
+  for (let c0 = 0; c0 < c; c0 += lay.cc) {
+    const cc = Math.min(lay.cc, c - c0);
+    gather(k.f32, X, x, n, c, L, c0, cc);
+    if (stats) {
+      k.fn.bnStats(4 * X, 0, 0, n, cc, L, 8 * P0, 8 * P1);
+      for (let j = 0; j < cc; j++) stats(c0 + j, k.f64[P0 + j], k.f64[P1 + j]);
+    }
+    k.f64.set(scale.subarray(c0, c0 + cc), P0);
+    k.f64.set(shift.subarray(c0, c0 + cc), P1);
+    k.fn.bnApply(4 * X, 0, 4 * Y, n, cc, L, 8 * P0, 8 * P1);
+    scatter(k.f32, Y, y, n, c, L, c0, cc);
+  }
+  return true;
+}
+
+/**
+ * BatchNorm backward of dy, x [n, c, L] with the forward's mean and invstd: each channel's
+ * float64 sum(dy) and sum(dy xhat) are handed to `sums`, which sets that channel's k,
+ * meanDy and meanDyx; then dx = k (dy - meanDy - xhat meanDyx) (training) or k dy. False
+ * when the module cannot run it (nothing is written).
+ */
+export function batchNormGradSimd(
+  dy: Float32Array, x: Float32Array, n: number, c: number, L: number, mean: Float32Array, invstd: Float32Array, training: boolean,
+  sums: (ch: number, sdy: number, sdyx: number) => void, kc: Float64Array, meanDy: Float64Array, meanDyx: Float64Array, dx: Float32Array,
+): boolean {
+  const lay = n > 0 && c > 0 ? batchNormLayout(n, L, 3, 5) : null;
+  const k = lay ? module(4 * lay.floats) : null;
+  if (!lay || !k) return false;
+  const [DY, X, DX] = lay.streams;
+  const [M, IS, K, MD, MDX] = lay.f64;
+  for (let c0 = 0; c0 < c; c0 += lay.cc) {
+    const cc = Math.min(lay.cc, c - c0);
+    gather(k.f32, DY, dy, n, c, L, c0, cc);
+    gather(k.f32, X, x, n, c, L, c0, cc);
+    const { f64 } = k;
+    for (let j = 0; j < cc; j++) {
+      f64[M + j] = mean[c0 + j];
+      f64[IS + j] = invstd[c0 + j];
+    }
+    // The sums land in the k and meanDy areas, read before they are overwritten.
+    k.fn.bnGradSums(4 * DY, 4 * X, 0, n, cc, L, 8 * M, 8 * IS, 8 * K, 8 * MD);
+    for (let j = 0; j < cc; j++) sums(c0 + j, f64[K + j], f64[MD + j]);
+    f64.set(kc.subarray(c0, c0 + cc), K);
+    f64.set(meanDy.subarray(c0, c0 + cc), MD);
+    f64.set(meanDyx.subarray(c0, c0 + cc), MDX);
+    if (training) k.fn.bnGradApply(4 * DY, 4 * X, 4 * DX, n, cc, L, 8 * M, 8 * IS, 8 * K, 8 * MD, 8 * MDX);
+    else k.fn.bnGradScale(4 * DY, 0, 4 * DX, n, cc, L, 0, 0, 8 * K);
+    scatter(k.f32, DX, dx, n, c, L, c0, cc);
+  }
   return true;
 }

@@ -1,12 +1,13 @@
 /**
  * Fused normalisation kernels (batch norm and layer norm) with their explicit backward
- * kernels. Statistics are accumulated in float64. The layer-norm kernels run on
- * norm-simd.ts's WebAssembly SIMD module where it is available (the same float64
- * arithmetic, two lanes at a time); the loops here are the reference and the fallback.
+ * kernels. Statistics are accumulated in float64. The kernels run on norm-simd.ts's
+ * WebAssembly SIMD module where it is available (the same float64 arithmetic, two lanes at
+ * a time; batch norm where the spatial size is at least 4); the loops here are the
+ * reference and the fallback.
  */
 import { registerKernel } from '../../core/backend.ts';
 import { f32, out } from './cpu-backend.ts';
-import { addLayerNormGradSimd, addLayerNormSimd, layerNormGradSimd, layerNormSimd } from './norm-simd.ts';
+import { addLayerNormGradSimd, addLayerNormSimd, batchNormGradSimd, batchNormSimd, layerNormGradSimd, layerNormSimd } from './norm-simd.ts';
 
 /** Splits an [N, C, *] shape into N, C and the size of the trailing spatial dims. */
 function ncl(shape: readonly number[]): [number, number, number] {
@@ -38,16 +39,33 @@ registerKernel('BatchNorm', 'cpu', ([x, weight, bias, runningMean, runningVar], 
   const newVar = Float32Array.from(rv);
   const y = new Float32Array(xv.length);
   const count = n * l;
-  for (let ch = 0; ch < c; ch++) {
-    let m: number;
-    let is: number;
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  /** Channel ch normalises with mean m and inverse standard deviation is: y = x scale + shift. */
+  const normalise = (ch: number, m: number, is: number) => {
+    mean[ch] = m;
+    invstd[ch] = is;
+    scale[ch] = wv[ch] * is;
+    shift[ch] = bv[ch] - m * scale[ch];
+  };
+  /** Training: channel ch's batch mean m and sum of squared deviations ss. */
+  const batchStats = (ch: number, m: number, ss: number) => {
+    const biased = ss / count;
+    const unbiased = count > 1 ? ss / (count - 1) : Number.NaN;
+    newMean[ch] = (1 - momentum) * rm[ch] + momentum * m;
+    newVar[ch] = (1 - momentum) * rv[ch] + momentum * unbiased;
+    normalise(ch, m, 1 / Math.sqrt(biased + eps));
+  };
+  if (!training) for (let ch = 0; ch < c; ch++) normalise(ch, rm[ch], 1 / Math.sqrt(rv[ch] + eps));
+  const simd = batchNormSimd(xv, n, c, l, y, training ? batchStats : null, scale, shift);
+  for (let ch = 0; ch < c && !simd; ch++) {
     if (training) {
       let s = 0;
       for (let b = 0; b < n; b++) {
         const base = (b * c + ch) * l;
         for (let i = 0; i < l; i++) s += xv[base + i];
       }
-      m = s / count;
+      const m = s / count;
       let ss = 0;
       for (let b = 0; b < n; b++) {
         const base = (b * c + ch) * l;
@@ -56,22 +74,13 @@ registerKernel('BatchNorm', 'cpu', ([x, weight, bias, runningMean, runningVar], 
           ss += d * d;
         }
       }
-      const biased = ss / count;
-      is = 1 / Math.sqrt(biased + eps);
-      const unbiased = count > 1 ? ss / (count - 1) : Number.NaN;
-      newMean[ch] = (1 - momentum) * rm[ch] + momentum * m;
-      newVar[ch] = (1 - momentum) * rv[ch] + momentum * unbiased;
-    } else {
-      m = rm[ch];
-      is = 1 / Math.sqrt(rv[ch] + eps);
+      batchStats(ch, m, ss);
     }
-    mean[ch] = m;
-    invstd[ch] = is;
-    const scale = wv[ch] * is;
-    const shift = bv[ch] - m * scale;
+    const sc = scale[ch];
+    const sh = shift[ch];
     for (let b = 0; b < n; b++) {
       const base = (b * c + ch) * l;
-      for (let i = 0; i < l; i++) y[base + i] = xv[base + i] * scale + shift;
+      for (let i = 0; i < l; i++) y[base + i] = xv[base + i] * sc + sh;
     }
   }
   return [out(y, x.shape), out(mean, [c]), out(invstd, [c]), out(newMean, [c]), out(newVar, [c])];
@@ -94,7 +103,19 @@ registerKernel('BatchNormGrad', 'cpu', ([dy, x, weight, mean, invstd], attrs) =>
   const dw = new Float32Array(c);
   const db = new Float32Array(c);
   const count = n * l;
-  for (let ch = 0; ch < c; ch++) {
+  const kc = new Float64Array(c);
+  const meanDyc = new Float64Array(c);
+  const meanDyxc = new Float64Array(c);
+  /** Channel ch's sum(dy) and sum(dy xhat): the weight and bias gradients and dx's coefficients. */
+  const sums = (ch: number, sdy: number, sdyx: number) => {
+    dw[ch] = sdyx;
+    db[ch] = sdy;
+    kc[ch] = wv[ch] * iv[ch];
+    meanDyc[ch] = sdy / count;
+    meanDyxc[ch] = sdyx / count;
+  };
+  const simd = batchNormGradSimd(dyv, xv, n, c, l, mv, iv, training, sums, kc, meanDyc, meanDyxc, dx);
+  for (let ch = 0; ch < c && !simd; ch++) {
     const m = mv[ch];
     const is = iv[ch];
     let sdy = 0;
@@ -107,12 +128,11 @@ registerKernel('BatchNormGrad', 'cpu', ([dy, x, weight, mean, invstd], attrs) =>
         sdyx += g * (xv[base + i] - m) * is;
       }
     }
-    dw[ch] = sdyx;
-    db[ch] = sdy;
-    const k = wv[ch] * is;
+    sums(ch, sdy, sdyx);
+    const k = kc[ch];
     if (training) {
-      const meanDy = sdy / count;
-      const meanDyx = sdyx / count;
+      const meanDy = meanDyc[ch];
+      const meanDyx = meanDyxc[ch];
       for (let b = 0; b < n; b++) {
         const base = (b * c + ch) * l;
         for (let i = 0; i < l; i++) {

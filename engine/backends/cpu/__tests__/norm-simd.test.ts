@@ -1,16 +1,17 @@
 /**
- * The layer-norm kernels on the WebAssembly SIMD module (norm-simd.ts) give what norm.ts's
- * plain loops give: the weight and bias gradients bit for bit, everything else within
- * float64 rounding of the row sums (a float32 ulp at most), NaN and infinities in the same
- * places; over row widths that leave a last pair and a last single element, many rows
- * (several chunks), one-row chunks of long rows, with and without affine and dropout.
+ * The layer-norm and batch-norm kernels on the WebAssembly SIMD module (norm-simd.ts) give
+ * what norm.ts's plain loops give: the layer-norm weight and bias gradients bit for bit,
+ * everything else within float64 rounding of the sums (a float32 ulp or two at most), NaN
+ * and infinities in the same places; over row widths (layer norm) and spatial sizes (batch
+ * norm) that leave a last pair and a last single element, several chunks, one-row and
+ * one-channel chunks, with and without affine and dropout, training and eval.
  */
 import { describe, expect, it } from 'vitest';
 import { applyMulti, fromValues } from '../../../core/engine.ts';
 import { Generator } from '../../../core/random.ts';
 import { tidy } from '../../../core/scope.ts';
 import type { Tensor } from '../../../core/tensor.ts';
-import { addLayerNormGradSimd, addLayerNormSimd, layerNormGradSimd, layerNormSimd, normSimdModuleBytes, setNormSimd } from '../norm-simd.ts';
+import { addLayerNormGradSimd, addLayerNormSimd, batchNormGradSimd, batchNormSimd, layerNormGradSimd, layerNormSimd, normSimdModuleBytes, setNormSimd } from '../norm-simd.ts';
 import '../register.ts';
 
 const gen = new Generator(33);
@@ -52,17 +53,19 @@ function bothWays(name: string, inputs: () => Tensor[], attrs: Record<string, un
 function expectClose(simd: Float32Array, plain: Float32Array, ulps: number, what: string): void {
   expect(simd.length, what).toBe(plain.length);
   let worst = 0;
+  let nanMismatch = -1;
   for (let i = 0; i < plain.length; i++) {
     const a = simd[i];
     const b = plain[i];
+    if (Object.is(a, b)) continue;
     if (Number.isNaN(b) || Number.isNaN(a)) {
-      expect(Number.isNaN(a) && Number.isNaN(b), `${what}[${i}]: ${a} vs ${b}`).toBe(true);
+      if (!(Number.isNaN(a) && Number.isNaN(b)) && nanMismatch < 0) nanMismatch = i;
       continue;
     }
-    if (Object.is(a, b)) continue;
     const ulp = Math.max(2 ** -149, 2 ** (Math.floor(Math.log2(Math.abs(b))) - 23));
     worst = Math.max(worst, Math.abs(a - b) / ulp);
   }
+  expect(nanMismatch, `${what}: first index where only one side is NaN`).toBe(-1);
   expect(worst, what).toBeLessThanOrEqual(ulps);
 }
 
@@ -84,6 +87,12 @@ it('the module validates and runs (Node has WebAssembly SIMD), so the comparison
   expect(addLayerNormSimd(x, x, x, D, 1e-5, w, w, full(), full(), rows())).toBe(true);
   expect(layerNormGradSimd(x, x, w, rows(), rows(), D, full(), sums(), sums())).toBe(true);
   expect(addLayerNormGradSimd(x, x, w, rows(), x, D, full(), full(), sums(), sums())).toBe(true);
+  const none = () => undefined;
+  const perChannel = () => new Float64Array(20);
+  expect(batchNormSimd(x, 5, 20, 5, full(), none, perChannel(), perChannel())).toBe(true);
+  expect(batchNormGradSimd(x, x, 5, 20, 5, rows(), rows(), true, none, perChannel(), perChannel(), perChannel(), full())).toBe(true);
+  // Spatial rows shorter than 4 take the plain loops.
+  expect(batchNormSimd(x, 50, 5, 2, full(), none, perChannel(), perChannel())).toBe(false);
   // No rows: the plain loops run (and do nothing).
   expect(layerNormSimd(new Float32Array(0), D, 1e-5, null, null, new Float32Array(0), new Float32Array(0), new Float32Array(0))).toBe(false);
   const was = setNormSimd(false);
@@ -163,4 +172,42 @@ it('rows longer than a chunk (one row per chunk) and a large offset from zero', 
   ['y', 'mean', 'rstd'].forEach((what, i) => expectClose(fs[i], fp[i], 1, what));
   const [bs, bp] = bothWays('AddLayerNormGrad', () => [fromValues(dy, [rows, D]), fromValues(fp[0], [rows, D]), fromValues(w, [D]), fromValues(fp[2], [rows])], { ...attrs, dropout: false });
   ['dx', 'dweight', 'dbias'].forEach((what, i) => expectClose(bs[i], bp[i], i === 0 ? 2 : 0, what));
+});
+
+describe('BatchNorm and BatchNormGrad', () => {
+  const shapes = [
+    [6, 3, 4], [8, 5, 5, 1], [4, 3, 7], [3, 4, 3, 3], [2, 2, 127], [16, 8, 28, 28],
+    [2, 9000, 4], // several chunks of channels
+    [3, 2, 30001], // one channel a chunk
+    [50, 5, 2], // spatial size 2: the plain loops on both sides
+  ];
+  for (const shape of shapes) {
+    for (const training of [true, false]) {
+      it(`[${shape.join(', ')}], ${training ? 'training' : 'eval'}: as the plain loops, NaN and infinities included`, () => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const c = shape[1];
+        const L = n / (shape[0] * c);
+        const x = values(n, L, 2, false);
+        // A NaN in channel 0 of sample 1, an infinity in channel 1 of sample 0.
+        x[c * L + 1] = NaN;
+        x[L + L - 1] = Infinity;
+        const dy = values(n, L, 0, false);
+        const w = values(c, c, 1, false);
+        const b = values(c, c, 0, false);
+        const rm = values(c, c, 0, false);
+        const rv = values(c, c, 3, false);
+        const attrs = { training, momentum: 0.1, eps: 1e-5 };
+        const vec = (v: Float32Array) => fromValues(v, [c]);
+        const [fs, fp] = bothWays('BatchNorm', () => [fromValues(x, shape), vec(w), vec(b), vec(rm), vec(rv)], attrs);
+        ['y', 'mean', 'invstd', 'running mean', 'running var'].forEach((what, i) => expectClose(fs[i], fp[i], 1, what));
+        const [bs, bp] = bothWays('BatchNormGrad', () => [fromValues(dy, shape), fromValues(x, shape), vec(w), vec(fp[1]), vec(fp[2])], attrs);
+        ['dx', 'dweight', 'dbias'].forEach((what, i) => expectClose(bs[i], bp[i], i === 0 ? 2 : 1, what));
+        // Training: the channels with a NaN or an infinity are NaN, the others finite.
+        if (training) {
+          expect(Number.isNaN(fs[0][0]) && Number.isNaN(fs[0][L])).toBe(true);
+          if (c > 2) expect(Number.isFinite(fs[0][2 * L])).toBe(true);
+        }
+      });
+    }
+  }
 });
