@@ -19,71 +19,25 @@
  * are shorter than 4, or the memory cannot grow: the caller then runs its plain loop.
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
+import { Fn, OP, V } from './simd-asm.ts';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
-const V128 = 0x7b;
 
-const OP = {
-  loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, f64Load: 0x2b, f32Store: 0x38, f64Store: 0x39,
-  i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74, i32ShrU: 0x76,
-  f64Add: 0xa0, f64Div: 0xa3, f64Sqrt: 0x9f, f32DemoteF64: 0xb6, f64ConvertI32U: 0xb8, f64PromoteF32: 0xbb, f64Const: 0x44,
-  simd: 0xfd,
+/** Float64 and lane opcodes beyond simd-asm.ts's tables: plain ones (P) and SIMD ones (D2, after 0xfd). */
+const P = {
+  i32And: 0x71, f64Load: 0x2b, f32Store: 0x38, f64Store: 0x39, f64Const: 0x44,
+  f64Add: 0xa0, f64Div: 0xa3, f64Sqrt: 0x9f, f32Demote: 0xb6, f64ConvertI32U: 0xb8, f64Promote: 0xbb,
 };
-const SIMD = {
-  load: 0x00, store: 0x0b, const: 0x0c, f64x2Splat: 0x14, f64x2ExtractLane: 0x21, and: 0x4e,
-  store32Lane: 0x5a, store64Lane: 0x5b, load32Zero: 0x5c, load64Zero: 0x5d, demote: 0x5e, promote: 0x5f,
-  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2,
+const D2 = {
+  splat: 0x14, extractLane: 0x21, store32Lane: 0x5a, store64Lane: 0x5b, load32Zero: 0x5c, load64Zero: 0x5d,
+  demote: 0x5e, promote: 0x5f, add: 0xf0, sub: 0xf1, mul: 0xf2,
 };
 
-/** A function body: typed params, then locals declared with `local`. */
-class Fn {
-  readonly code: number[] = [];
-  private readonly locals: number[] = [];
-  constructor(private readonly params: readonly number[]) {}
-
-  local(type: number): number {
-    this.locals.push(type);
-    return this.params.length + this.locals.length - 1;
-  }
-
-  op(...bytes: number[]): this {
-    this.code.push(...bytes);
-    return this;
-  }
-
-  get(...ls: number[]): this {
-    for (const l of ls) this.op(OP.localGet, ...leb(l));
-    return this;
-  }
-
-  set(l: number): this {
-    return this.op(OP.localSet, ...leb(l));
-  }
-
-  tee(l: number): this {
-    return this.op(OP.localTee, ...leb(l));
-  }
-
-  /** i32.const v, for 0 <= v < 64 (where the signed encoding is the one byte v). */
-  i32(v: number): this {
-    if (!(v >= 0 && v < 64)) throw new Error(`norm-simd: constant ${v} out of range`);
-    return this.op(OP.i32Const, v);
-  }
-
-  simd(op: number, ...imm: number[]): this {
-    return this.op(OP.simd, ...leb(op), ...imm);
-  }
-
-  /** l += local m (i32). */
-  addLocal(l: number, m: number): this {
-    return this.get(l, m).op(OP.i32Add).set(l);
-  }
-
-  /** l += v (i32). */
-  addConst(l: number, v: number): this {
-    return this.get(l).i32(v).op(OP.i32Add).set(l);
+/** simd-asm.ts's body builder with the block and float64 steps these kernels share. */
+class Body extends Fn {
+  constructor(params: number) {
+    super(params, 16, 24);
   }
 
   /** Opens a block that runs only when local l is non-zero. */
@@ -99,31 +53,20 @@ class Fn {
     return this.op(OP.end);
   }
 
-  /** l -= 1; loops again while l != 0; closes the loop. */
-  countDown(l: number): this {
-    return this.get(l).i32(1).op(OP.i32Sub, OP.localTee, ...leb(l), OP.brIf, 0, OP.end);
-  }
-
   /** Sets a v128 local to +0 in every lane. */
   zero(l: number): this {
-    return this.simd(SIMD.const, ...new Array<number>(16).fill(0)).set(l);
+    return this.simd(V.const, ...new Array<number>(16).fill(0)).set(l);
   }
 
-  /** Pushes lane 0 + lane 1 of (local a + local b), as a float64. */
+  /** Pushes local l (i32) as a float64. */
+  f64Of(l: number): this {
+    return this.get(l).op(P.f64ConvertI32U);
+  }
+
+  /** Pushes lane 0 + lane 1 of (local a + local b) as a float64; t is a temporary. */
   lanesSum(a: number, b: number, t: number): this {
-    this.get(a, b).simd(SIMD.f64x2Add).tee(t).simd(SIMD.f64x2ExtractLane, 0);
-    return this.get(t).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
-  }
-
-  encode(): number[] {
-    const runs: number[][] = [];
-    for (const t of this.locals) {
-      const last = runs[runs.length - 1];
-      if (last && last[1] === t) last[0]++;
-      else runs.push([1, t]);
-    }
-    const body = [...leb(runs.length), ...runs.flatMap(([n, t]) => [...leb(n), t]), ...this.code, OP.end];
-    return [...leb(body.length), ...body];
+    this.get(a).get(b).simd(D2.add).tee(t).simd(D2.extractLane, 0);
+    return this.get(t).simd(D2.extractLane, 1).op(P.f64Add);
   }
 }
 
@@ -151,24 +94,24 @@ class Rows {
   private readonly j: number;
   private readonly lane0: number;
 
-  constructor(readonly f: Fn, d: number) {
-    this.o4 = f.local(I32);
-    this.o8 = f.local(I32);
-    this.n4 = f.local(I32);
-    this.pair = f.local(I32);
-    this.one = f.local(I32);
-    this.j = f.local(I32);
-    this.lane0 = f.local(V128);
-    f.get(d).i32(2).op(OP.i32ShrU).set(this.n4);
-    f.get(d).i32(1).op(OP.i32ShrU).i32(1).op(OP.i32And).set(this.pair);
-    f.get(d).i32(1).op(OP.i32And).set(this.one);
-    f.simd(SIMD.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).set(this.lane0);
+  constructor(readonly f: Body, d: number) {
+    this.o4 = f.i32();
+    this.o8 = f.i32();
+    this.n4 = f.i32();
+    this.pair = f.i32();
+    this.one = f.i32();
+    this.j = f.i32();
+    this.lane0 = f.v();
+    f.get(d).c(2).op(OP.i32ShrU).set(this.n4);
+    f.get(d).c(1).op(OP.i32ShrU).c(1).op(P.i32And).set(this.pair);
+    f.get(d).c(1).op(P.i32And).set(this.one);
+    f.simd(V.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).set(this.lane0);
   }
 
   /** Emits `body` over one row: groups of 4 (two pairs), then a pair, then a single element. */
   each(body: (u: Unit) => void): void {
     const f = this.f;
-    f.i32(0).set(this.o4).i32(0).set(this.o8);
+    f.c(0).set(this.o4).c(0).set(this.o8);
     f.ifNonZero(this.n4);
     f.get(this.n4).set(this.j);
     f.loop();
@@ -187,42 +130,37 @@ class Rows {
   }
 
   /** Pushes the step's float32s at row `base`, widened to f64x2. */
-  ld32(base: number, u: Unit): this {
-    this.f.get(base, this.o4).op(OP.i32Add).simd(u.single ? SIMD.load32Zero : SIMD.load64Zero, 0, ...leb(u.off4)).simd(SIMD.promote);
-    return this;
+  ld32(base: number, u: Unit): Body {
+    return this.f.get(base).get(this.o4).op(OP.i32Add).simd(u.single ? D2.load32Zero : D2.load64Zero, 0, ...leb(u.off4)).simd(D2.promote);
   }
 
   /** Pushes the step's float64s at row `base`. */
-  ld64(base: number, u: Unit): this {
-    this.f.get(base, this.o8).op(OP.i32Add).simd(u.single ? SIMD.load64Zero : SIMD.load, 0, ...leb(u.off8));
-    return this;
+  ld64(base: number, u: Unit): Body {
+    return this.f.get(base).get(this.o8).op(OP.i32Add).simd(u.single ? D2.load64Zero : V.load, 0, ...leb(u.off8));
   }
 
   /** Stores the f64x2 that `value` pushes, narrowed to float32, at row `base`. */
-  st32(base: number, u: Unit, value: () => void): this {
-    this.f.get(base, this.o4).op(OP.i32Add);
+  st32(base: number, u: Unit, value: () => void): void {
+    this.f.get(base).get(this.o4).op(OP.i32Add);
     value();
-    this.f.simd(SIMD.demote).simd(u.single ? SIMD.store32Lane : SIMD.store64Lane, 0, ...leb(u.off4), 0);
-    return this;
+    this.f.simd(D2.demote).simd(u.single ? D2.store32Lane : D2.store64Lane, 0, ...leb(u.off4), 0);
   }
 
   /** Stores the f64x2 that `value` pushes at row `base`. */
-  st64(base: number, u: Unit, value: () => void): this {
-    this.f.get(base, this.o8).op(OP.i32Add);
+  st64(base: number, u: Unit, value: () => void): void {
+    this.f.get(base).get(this.o8).op(OP.i32Add);
     value();
-    if (u.single) this.f.simd(SIMD.store64Lane, 0, ...leb(u.off8), 0);
-    else this.f.simd(SIMD.store, 0, ...leb(u.off8));
-    return this;
+    if (u.single) this.f.simd(D2.store64Lane, 0, ...leb(u.off8), 0);
+    else this.f.simd(V.store, 0, ...leb(u.off8));
   }
 
   /** accs[u.acc] += the f64x2 that `value` pushes (its lane 1 zeroed for a single element). */
-  accumulate(accs: readonly [number, number], u: Unit, value: () => void): this {
+  accumulate(accs: readonly [number, number], u: Unit, value: () => void): void {
     const acc = accs[u.acc];
     this.f.get(acc);
     value();
-    if (u.single) this.f.get(this.lane0).simd(SIMD.and);
-    this.f.simd(SIMD.f64x2Add).set(acc);
-    return this;
+    if (u.single) this.f.get(this.lane0).simd(V.and);
+    this.f.simd(D2.add).set(acc);
   }
 }
 
@@ -241,15 +179,12 @@ interface ForwardVariant {
  */
 function forwardBody(v: ForwardVariant): number[] {
   const [X, R, MASK, Y, XHAT, MEAN, RSTD, ROWS, D, EPS, W, B, SCR] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const f = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32, I32, I32]);
+  const f = new Body(13);
   const rows = new Rows(f, D);
-  const rowBytes = f.local(I32);
-  const df = f.local(F64);
-  const m = f.local(F64);
-  const [A0, A1, M, IS, T] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const rowBytes = f.i32();
+  const [A0, A1, M, IS, T] = [f.v(), f.v(), f.v(), f.v(), f.v()];
   const accs: [number, number] = [A0, A1];
-  f.get(D).i32(2).op(OP.i32Shl).set(rowBytes);
-  f.get(D).op(OP.f64ConvertI32U).set(df);
+  f.get(D).c(2).op(OP.i32Shl).set(rowBytes);
   /** Pushes the step's v: x, or the sum kept in scr. */
   const value = (u: Unit) => (v.add ? rows.ld64(SCR, u) : rows.ld32(X, u));
   f.loop();
@@ -258,46 +193,41 @@ function forwardBody(v: ForwardVariant): number[] {
     // scr = x + r [* mask]; sum(scr)
     rows.each((u) => {
       rows.st64(SCR, u, () => {
-        rows.ld32(X, u).ld32(R, u);
-        if (v.dropout) rows.ld32(MASK, u).f.simd(SIMD.f64x2Mul);
-        f.simd(SIMD.f64x2Add).tee(T);
+        rows.ld32(X, u);
+        rows.ld32(R, u);
+        if (v.dropout) rows.ld32(MASK, u).simd(D2.mul);
+        f.simd(D2.add).tee(T);
       });
       rows.accumulate(accs, u, () => f.get(T));
     });
   } else {
     rows.each((u) => rows.accumulate(accs, u, () => value(u)));
   }
-  f.lanesSum(A0, A1, T).get(df).op(OP.f64Div).tee(m).simd(SIMD.f64x2Splat).set(M);
+  f.lanesSum(A0, A1, T).f64Of(D).op(P.f64Div).simd(D2.splat).set(M);
   f.zero(A0).zero(A1);
-  rows.each((u) => rows.accumulate(accs, u, () => {
-    value(u);
-    f.get(M).simd(SIMD.f64x2Sub).tee(T).get(T).simd(SIMD.f64x2Mul);
-  }));
+  rows.each((u) => rows.accumulate(accs, u, () => value(u).get(M).simd(D2.sub).tee(T).get(T).simd(D2.mul)));
   // rstd = 1 / sqrt(ss / D + eps)
-  f.op(OP.f64Const, ...new Uint8Array(new Float64Array([1]).buffer));
-  f.lanesSum(A0, A1, T).get(df).op(OP.f64Div).get(EPS).op(OP.f64Add, OP.f64Sqrt, OP.f64Div).simd(SIMD.f64x2Splat).set(IS);
-  f.get(RSTD).get(IS).simd(SIMD.f64x2ExtractLane, 0).op(OP.f32DemoteF64, OP.f32Store, 2, 0);
+  f.op(P.f64Const, ...new Uint8Array(new Float64Array([1]).buffer));
+  f.lanesSum(A0, A1, T).f64Of(D).op(P.f64Div).get(EPS).op(P.f64Add, P.f64Sqrt, P.f64Div).simd(D2.splat).set(IS);
+  f.get(RSTD).get(IS).simd(D2.extractLane, 0).op(P.f32Demote, P.f32Store, 2, 0);
   f.addConst(RSTD, 4);
   if (!v.add) {
-    f.get(MEAN, m).op(OP.f32DemoteF64, OP.f32Store, 2, 0);
+    f.get(MEAN).get(M).simd(D2.extractLane, 0).op(P.f32Demote, P.f32Store, 2, 0);
     f.addConst(MEAN, 4);
   }
   rows.each((u) => {
-    value(u);
-    f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul).set(T);
+    value(u).get(M).simd(D2.sub).get(IS).simd(D2.mul).set(T);
     if (v.add) rows.st32(XHAT, u, () => f.get(T));
     rows.st32(Y, u, () => {
       f.get(T);
       if (v.affine) {
-        rows.ld64(W, u);
-        f.simd(SIMD.f64x2Mul);
-        rows.ld64(B, u);
-        f.simd(SIMD.f64x2Add);
+        rows.ld64(W, u).simd(D2.mul);
+        rows.ld64(B, u).simd(D2.add);
       }
     });
   });
-  for (const p of v.add ? [X, R, Y, XHAT] : [X, Y]) f.addLocal(p, rowBytes);
-  if (v.dropout) f.addLocal(MASK, rowBytes);
+  for (const p of v.add ? [X, R, Y, XHAT] : [X, Y]) f.addTo(p, rowBytes);
+  if (v.dropout) f.addTo(MASK, rowBytes);
   f.countDown(ROWS);
   return f.encode();
 }
@@ -318,22 +248,20 @@ interface BackwardVariant {
  */
 function backwardBody(v: BackwardVariant): number[] {
   const [DY, SRC, MASK, DX, DR, MEAN, RSTD, ROWS, D, W, DW, DB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const f = new Fn(new Array<number>(12).fill(I32));
+  const f = new Body(12);
   const rows = new Rows(f, D);
-  const rowBytes = f.local(I32);
-  const df = f.local(F64);
-  const [S0, S1, Q0, Q1, M, IS, H, DV, G, T, MG, MGX] = Array.from({ length: 12 }, () => f.local(V128));
-  f.get(D).i32(2).op(OP.i32Shl).set(rowBytes);
-  f.get(D).op(OP.f64ConvertI32U).set(df);
+  const rowBytes = f.i32();
+  const [S0, S1, Q0, Q1, M, IS, H, DV, G, T, MG, MGX] = Array.from({ length: 12 }, () => f.v());
+  f.get(D).c(2).op(OP.i32Shl).set(rowBytes);
   /** H = the step's xhat, DV = dy, G = dy w (or dy). */
   const load = (u: Unit) => {
-    if (v.fromX) rows.ld32(SRC, u).f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul).set(H);
-    else rows.ld32(SRC, u).f.set(H);
-    rows.ld32(DY, u).f.set(DV);
-    if (v.affine) rows.ld64(W, u).f.get(DV).simd(SIMD.f64x2Mul).set(G);
+    if (v.fromX) rows.ld32(SRC, u).get(M).simd(D2.sub).get(IS).simd(D2.mul).set(H);
+    else rows.ld32(SRC, u).set(H);
+    rows.ld32(DY, u).set(DV);
+    if (v.affine) rows.ld64(W, u).get(DV).simd(D2.mul).set(G);
   };
   const g = v.affine ? G : DV;
-  const splat32 = (p: number) => f.get(p).op(OP.f32Load, 2, 0, OP.f64PromoteF32).simd(SIMD.f64x2Splat);
+  const splat32 = (p: number) => f.get(p).op(OP.f32Load, 2, 0, P.f64Promote).simd(D2.splat);
   f.loop();
   if (v.fromX) {
     splat32(MEAN).set(M);
@@ -345,21 +273,21 @@ function backwardBody(v: BackwardVariant): number[] {
   rows.each((u) => {
     load(u);
     rows.accumulate([S0, S1], u, () => f.get(g));
-    rows.accumulate([Q0, Q1], u, () => f.get(g, H).simd(SIMD.f64x2Mul));
-    rows.st64(DW, u, () => rows.ld64(DW, u).f.get(DV, H).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add));
-    rows.st64(DB, u, () => rows.ld64(DB, u).f.get(DV).simd(SIMD.f64x2Add));
+    rows.accumulate([Q0, Q1], u, () => f.get(g).get(H).simd(D2.mul));
+    rows.st64(DW, u, () => rows.ld64(DW, u).get(DV).get(H).simd(D2.mul).simd(D2.add));
+    rows.st64(DB, u, () => rows.ld64(DB, u).get(DV).simd(D2.add));
   });
-  f.lanesSum(S0, S1, T).get(df).op(OP.f64Div).simd(SIMD.f64x2Splat).set(MG);
-  f.lanesSum(Q0, Q1, T).get(df).op(OP.f64Div).simd(SIMD.f64x2Splat).set(MGX);
+  f.lanesSum(S0, S1, T).f64Of(D).op(P.f64Div).simd(D2.splat).set(MG);
+  f.lanesSum(Q0, Q1, T).f64Of(D).op(P.f64Div).simd(D2.splat).set(MGX);
   rows.each((u) => {
     load(u);
     // rstd ((g - mg) - h mgx)
-    f.get(IS, g, MG).simd(SIMD.f64x2Sub).get(H, MGX).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Sub).simd(SIMD.f64x2Mul).set(T);
+    f.get(IS).get(g).get(MG).simd(D2.sub).get(H).get(MGX).simd(D2.mul).simd(D2.sub).simd(D2.mul).set(T);
     rows.st32(DX, u, () => f.get(T));
-    if (v.dropout) rows.st32(DR, u, () => rows.ld32(MASK, u).f.get(T).simd(SIMD.f64x2Mul));
+    if (v.dropout) rows.st32(DR, u, () => rows.ld32(MASK, u).get(T).simd(D2.mul));
   });
-  for (const p of [DY, SRC, DX]) f.addLocal(p, rowBytes);
-  if (v.dropout) f.addLocal(MASK, rowBytes).addLocal(DR, rowBytes);
+  for (const p of [DY, SRC, DX]) f.addTo(p, rowBytes);
+  if (v.dropout) f.addTo(MASK, rowBytes).addTo(DR, rowBytes);
   f.countDown(ROWS);
   return f.encode();
 }
@@ -381,61 +309,55 @@ type BatchNormKind = 'bnStats' | 'bnApply' | 'bnGradSums' | 'bnGradApply' | 'bnG
 
 function batchNormBody(kind: BatchNormKind): number[] {
   const [A, B, OUT, N, CC, L, P0, P1, P2, P3, P4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const f = new Fn(new Array<number>(11).fill(I32));
+  const f = new Body(11);
   const rows = new Rows(f, L);
-  const rowBytes = f.local(I32);
-  const stride = f.local(I32);
-  const [PA, PB, PO, SEG] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-  const count = f.local(F64);
-  const [S0, S1, Q0, Q1, M, IS, K, MD, MDX, T, G] = Array.from({ length: 11 }, () => f.local(V128));
-  f.get(L).i32(2).op(OP.i32Shl).set(rowBytes);
-  f.get(CC, L).op(OP.i32Mul).i32(2).op(OP.i32Shl).set(stride);
-  f.get(N, L).op(OP.i32Mul).op(OP.f64ConvertI32U).set(count);
+  const rowBytes = f.i32();
+  const stride = f.i32();
+  const count = f.i32();
+  const [PA, PB, PO, SEG] = [f.i32(), f.i32(), f.i32(), f.i32()];
+  const [S0, S1, Q0, Q1, M, IS, K, MD, MDX, T, G] = Array.from({ length: 11 }, () => f.v());
+  f.get(L).c(2).op(OP.i32Shl).set(rowBytes);
+  f.get(CC).get(L).op(OP.i32Mul).c(2).op(OP.i32Shl).set(stride);
+  f.get(N).get(L).op(OP.i32Mul).set(count);
   /** Pushes the float64 at local p, splatted. */
-  const splat64 = (p: number) => f.get(p).op(OP.f64Load, 3, 0).simd(SIMD.f64x2Splat);
-  /** Stores lane 0 + lane 1 of a + b (divided by the count with `mean`) at local p as a float64. */
-  const store64 = (p: number, a: number, b: number, mean: boolean) => {
-    f.get(p).lanesSum(a, b, T);
-    if (mean) f.get(count).op(OP.f64Div);
-    f.op(OP.f64Store, 3, 0);
-  };
+  const splat64 = (p: number) => f.get(p).op(P.f64Load, 3, 0).simd(D2.splat);
+  /** Stores lane 0 + lane 1 of a + b at local p as a float64. */
+  const store64 = (p: number, a: number, b: number) => f.get(p).lanesSum(a, b, T).op(P.f64Store, 3, 0);
   /** The n segments of the current channel, each a row of L; pointers PA, PB, PO from A, B, OUT. */
   const segments = (body: (u: Unit) => void) => {
     f.get(A).set(PA).get(B).set(PB).get(OUT).set(PO).get(N).set(SEG);
     f.loop();
     rows.each(body);
-    f.addLocal(PA, stride).addLocal(PB, stride).addLocal(PO, stride);
+    f.addTo(PA, stride).addTo(PB, stride).addTo(PO, stride);
     f.countDown(SEG);
   };
-  /** xhat = (x - mean) invstd, x at PB. */
-  const xhat = (u: Unit) => rows.ld32(PB, u).f.get(M).simd(SIMD.f64x2Sub).get(IS).simd(SIMD.f64x2Mul);
   f.loop(); // channels
   switch (kind) {
     case 'bnStats':
       f.zero(S0).zero(S1);
       segments((u) => rows.accumulate([S0, S1], u, () => rows.ld32(PA, u)));
-      f.get(P0).lanesSum(S0, S1, T).get(count).op(OP.f64Div).simd(SIMD.f64x2Splat).tee(M).simd(SIMD.f64x2ExtractLane, 0).op(OP.f64Store, 3, 0);
+      f.get(P0).lanesSum(S0, S1, T).f64Of(count).op(P.f64Div).simd(D2.splat).tee(M).simd(D2.extractLane, 0).op(P.f64Store, 3, 0);
       f.zero(S0).zero(S1);
-      segments((u) => rows.accumulate([S0, S1], u, () => rows.ld32(PA, u).f.get(M).simd(SIMD.f64x2Sub).tee(G).get(G).simd(SIMD.f64x2Mul)));
-      store64(P1, S0, S1, false);
+      segments((u) => rows.accumulate([S0, S1], u, () => rows.ld32(PA, u).get(M).simd(D2.sub).tee(G).get(G).simd(D2.mul)));
+      store64(P1, S0, S1);
       break;
     case 'bnApply':
       splat64(P0).set(K);
       splat64(P1).set(MD);
-      segments((u) => rows.st32(PO, u, () => rows.ld32(PA, u).f.get(K).simd(SIMD.f64x2Mul).get(MD).simd(SIMD.f64x2Add)));
+      segments((u) => rows.st32(PO, u, () => rows.ld32(PA, u).get(K).simd(D2.mul).get(MD).simd(D2.add)));
       break;
     case 'bnGradSums':
       splat64(P0).set(M);
       splat64(P1).set(IS);
       f.zero(S0).zero(S1).zero(Q0).zero(Q1);
       segments((u) => {
-        rows.ld32(PA, u).f.set(G);
+        rows.ld32(PA, u).set(G);
         rows.accumulate([S0, S1], u, () => f.get(G));
         // (dy (x - mean)) invstd
-        rows.accumulate([Q0, Q1], u, () => rows.ld32(PB, u).f.get(M).simd(SIMD.f64x2Sub).get(G).simd(SIMD.f64x2Mul).get(IS).simd(SIMD.f64x2Mul));
+        rows.accumulate([Q0, Q1], u, () => rows.ld32(PB, u).get(M).simd(D2.sub).get(G).simd(D2.mul).get(IS).simd(D2.mul));
       });
-      store64(P2, S0, S1, false);
-      store64(P3, Q0, Q1, false);
+      store64(P2, S0, S1);
+      store64(P3, Q0, Q1);
       break;
     case 'bnGradApply':
       splat64(P0).set(M);
@@ -443,23 +365,22 @@ function batchNormBody(kind: BatchNormKind): number[] {
       splat64(P2).set(K);
       splat64(P3).set(MD);
       splat64(P4).set(MDX);
+      // k ((dy - meanDy) - xhat meanDyx)
       segments((u) => rows.st32(PO, u, () => {
         f.get(K);
-        rows.ld32(PA, u).f.get(MD).simd(SIMD.f64x2Sub);
-        xhat(u);
-        f.get(MDX).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Sub).simd(SIMD.f64x2Mul);
+        rows.ld32(PA, u).get(MD).simd(D2.sub);
+        rows.ld32(PB, u).get(M).simd(D2.sub).get(IS).simd(D2.mul).get(MDX).simd(D2.mul).simd(D2.sub).simd(D2.mul);
       }));
       break;
     case 'bnGradScale':
       splat64(P2).set(K);
       segments((u) => rows.st32(PO, u, () => {
         f.get(K);
-        rows.ld32(PA, u);
-        f.simd(SIMD.f64x2Mul);
+        rows.ld32(PA, u).simd(D2.mul);
       }));
       break;
   }
-  f.addLocal(A, rowBytes).addLocal(B, rowBytes).addLocal(OUT, rowBytes);
+  f.addTo(A, rowBytes).addTo(B, rowBytes).addTo(OUT, rowBytes);
   for (const p of [P0, P1, P2, P3, P4]) f.addConst(p, 8);
   f.countDown(CC);
   return f.encode();
