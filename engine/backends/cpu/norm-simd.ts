@@ -1,7 +1,7 @@
 /**
  * WebAssembly SIMD kernels for norm.ts: layer norm over rows of D floats (LayerNorm,
  * LayerNormGrad, AddLayerNorm, AddLayerNormGrad) and batch norm over the spatial rows of
- * each channel (BatchNorm, BatchNormGrad), assembled here from bytes like pool-simd.ts.
+ * each channel (BatchNorm, BatchNormGrad), assembled at run time with simd-asm.ts's builder.
  * Every value is widened to float64 and goes through the plain loops' float64 operations in
  * the same order, two lanes at a time (f64x2), and is narrowed only when stored; the sums
  * (mean, variance, the backward's sum(g) and sum(g xhat)) add the even and odd elements in
