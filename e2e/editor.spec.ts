@@ -24,7 +24,10 @@ function cell(i: number): { x: number; y: number } {
 async function buildChain(page: Page, types: string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, type] of types.entries()) ids.push(await dragLayer(page, type, cell(i)));
-  for (let i = 1; i < ids.length; i++) await connect(page, ids[i - 1], ids[i]);
+  for (let i = 1; i < ids.length; i++) {
+    await connect(page, ids[i - 1], ids[i]);
+    await expect(edgeLabel(page, ids[i - 1], ids[i])).toBeVisible();
+  }
   await expect(page.locator('.react-flow__edge')).toHaveCount(ids.length - 1);
   return ids;
 }
@@ -214,6 +217,8 @@ test('save, reload the page, open the file and find the same graph', async ({ pa
   await (await choosing).setFiles(file);
   await expect(page.locator('.react-flow__node')).toHaveCount(4);
   for (const id of ids) await expect(node(page, id)).toBeVisible();
+  // The opened graph is fitted to the canvas (centred), not left at the empty canvas's origin.
+  await expect(page.locator('.react-flow__viewport')).not.toHaveCSS('transform', 'matrix(1, 0, 0, 1, 0, 0)');
   await expect(edgeLabel(page, ids[1], ids[2])).toHaveText('N×32');
   await expect(page.getByTestId('total-params')).toHaveText(total ?? '');
   await expect(page.getByTestId('status-message')).toHaveText('Opened Untitled.aps');

@@ -63,6 +63,8 @@ export async function crashEngineWorker(page: Page): Promise<void> {
 export async function newProject(page: Page): Promise<void> {
   await page.getByTestId('toolbar-new').click();
   await expect(page.locator('[data-testid^="node-"]')).toHaveCount(0);
+  // The empty canvas is shown at 100 % from its origin before anything is dropped on it.
+  await expect(page.locator('.react-flow__viewport')).toHaveCSS('transform', 'matrix(1, 0, 0, 1, 0, 0)');
 }
 
 /**

@@ -43,15 +43,21 @@ export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  // A newly loaded document is shown whole; an empty one at 100 %.
+  // A newly loaded document is shown whole; an empty one at 100 %. The choice is made for the
+  // document as loaded: an empty one is reset at once, so a layer dropped right after New lands
+  // where it was dropped, and the fit is skipped once the user has edited the loaded document.
   const loads = useEditorState((s) => s.loads);
   useEffect(() => {
     if (loads === 0) return;
     setSizes({});
+    const loaded = store.getState().doc;
+    if (!loaded.graph.nodes.length) {
+      void flow.setViewport({ x: 0, y: 0, zoom: 1 });
+      return;
+    }
     // Wait for the new cards to be measured before fitting them.
     const timer = setTimeout(() => {
-      if (store.getState().doc.graph.nodes.length) void flow.fitView({ maxZoom: 1 });
-      else void flow.setViewport({ x: 0, y: 0, zoom: 1 });
+      if (store.getState().doc === loaded) void flow.fitView({ maxZoom: 1 });
     }, 60);
     return () => clearTimeout(timer);
   }, [loads, flow, store]);
