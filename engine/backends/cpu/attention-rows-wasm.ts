@@ -24,6 +24,7 @@
  */
 import { ascii, leb, section, type WasmGemmKernel } from './gemm-wasm.ts';
 import { expSteps, Fn, OP, V } from './simd-asm.ts';
+import { instantiateWasm } from './wasm-host.ts';
 
 /** How the forward adds the mask: none, a contiguous row (mCol = 4 bytes), or any column stride. */
 export type MaskKind = 'none' | 'rows' | 'strided';
@@ -187,34 +188,21 @@ export function attentionRowsModuleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
 type ForwardFn = (L: number, S: number, src: number, ld: number, scale: number, causal: number, mask: number, mRow: number, mCol: number, drop: number, probs: number, weights: number) => void;
 type BackwardFn = (L: number, S: number, src: number, ld: number, scale: number, causal: number, P: number, dW: number, drop: number, dst: number) => void;
 
 /** The row passes on the memory of `gemm` (a non-shared memory); null without WebAssembly SIMD. */
 export function createAttentionRows(gemm: WasmGemmKernel): AttentionRows | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const bytes = attentionRowsModuleBytes();
-    if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem: gemm.memory } });
-    const fwd = new Map(MASK_KINDS.map((m) => [m, [false, true].map((d) => exports[forwardName(m, d)] as ForwardFn)]));
-    const bwd = [false, true].map((w) => [false, true].map((d) => exports[backwardName(w, d)] as BackwardFn));
-    return {
-      forward(maskKind, dropout, ...args) {
-        fwd.get(maskKind)![dropout ? 1 : 0](...args);
-      },
-      backward(weightsGrad, dropout, ...args) {
-        bwd[weightsGrad ? 1 : 0][dropout ? 1 : 0](...args);
-      },
-    };
-  } catch {
-    return null;
-  }
+  const exports = instantiateWasm(attentionRowsModuleBytes(), { env: { mem: gemm.memory } });
+  if (!exports) return null;
+  const fwd = new Map(MASK_KINDS.map((m) => [m, [false, true].map((d) => exports[forwardName(m, d)] as ForwardFn)]));
+  const bwd = [false, true].map((w) => [false, true].map((d) => exports[backwardName(w, d)] as BackwardFn));
+  return {
+    forward(maskKind, dropout, ...args) {
+      fwd.get(maskKind)![dropout ? 1 : 0](...args);
+    },
+    backward(weightsGrad, dropout, ...args) {
+      bwd[weightsGrad ? 1 : 0][dropout ? 1 : 0](...args);
+    },
+  };
 }

@@ -33,7 +33,10 @@
  * `createConvWasm` returns null and the callers take their JS paths.
  */
 
+import { ascii, leb, section } from './gemm-wasm.ts';
 import { CTRL_BYTES } from './parallel.ts';
+import { sleb } from './simd-asm.ts';
+import { wasmApi, type WasmMemory } from './wasm-host.ts';
 
 /** The shared memory's maximum size in 64 KiB pages (1 GiB). */
 const MAX_PAGES = 16384;
@@ -82,45 +85,6 @@ export interface ConvWasm {
   threads: { module: object; memory: object } | null;
 }
 
-interface WasmApi {
-  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
-const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-
 const OP = {
   if: 0x04, else: 0x05, call: 0x10, i32Eq: 0x46, loop: 0x03, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, f32Const: 0x43, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
@@ -136,10 +100,10 @@ const SIMD = {
 class Body {
   readonly code: number[] = [];
   get(l: number): void {
-    this.code.push(OP.localGet, ...uleb(l));
+    this.code.push(OP.localGet, ...leb(l));
   }
   set(l: number): void {
-    this.code.push(OP.localSet, ...uleb(l));
+    this.code.push(OP.localSet, ...leb(l));
   }
   /** dst = src */
   mov(dst: number, src: number): void {
@@ -163,30 +127,30 @@ class Body {
   addLoaded(dst: number, a: number, p: number, off: number): void {
     this.get(a);
     this.get(p);
-    this.code.push(OP.i32Load, 2, ...uleb(off), OP.i32Add);
+    this.code.push(OP.i32Load, 2, ...leb(off), OP.i32Add);
     this.set(dst);
   }
   loadV(dst: number, addr: number, off: number): void {
     this.get(addr);
-    this.code.push(OP.simd, ...uleb(SIMD.load), 2, ...uleb(off));
+    this.code.push(OP.simd, ...leb(SIMD.load), 2, ...leb(off));
     this.set(dst);
   }
   splat(dst: number, addr: number, off: number): void {
     this.get(addr);
-    this.code.push(OP.simd, ...uleb(SIMD.load32Splat), 2, ...uleb(off));
+    this.code.push(OP.simd, ...leb(SIMD.load32Splat), 2, ...leb(off));
     this.set(dst);
   }
   storeV(addr: number, off: number, v: number): void {
     this.get(addr);
     this.get(v);
-    this.code.push(OP.simd, ...uleb(SIMD.store), 2, ...uleb(off));
+    this.code.push(OP.simd, ...leb(SIMD.store), 2, ...leb(off));
   }
   /** acc += a * b (f32x4) */
   fma(acc: number, a: number, b: number): void {
     this.get(acc);
     this.get(a);
     this.get(b);
-    this.code.push(OP.simd, ...uleb(SIMD.f32x4Mul), OP.simd, ...uleb(SIMD.f32x4Add));
+    this.code.push(OP.simd, ...leb(SIMD.f32x4Mul), OP.simd, ...leb(SIMD.f32x4Add));
     this.set(acc);
   }
   loop(): void {
@@ -215,7 +179,7 @@ class Body {
   }
   /** Pushes the simd opcode (with its immediates); operands must already be on the stack. */
   simd(op: number, ...imm: number[]): void {
-    this.code.push(OP.simd, ...uleb(op), ...imm);
+    this.code.push(OP.simd, ...leb(op), ...imm);
   }
   /** dst = simd op applied to the given locals. */
   v(dst: number, op: number, ...args: number[]): void {
@@ -226,12 +190,12 @@ class Body {
   /** l -= 1; loop again while l != 0; end the loop. */
   countDownEnd(l: number): void {
     this.get(l);
-    this.code.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...uleb(l), OP.brIf, 0, OP.end);
+    this.code.push(OP.i32Const, 1, OP.i32Sub, OP.localTee, ...leb(l), OP.brIf, 0, OP.end);
   }
   /** The encoded body with `i32s` i32 locals beyond the params and `v128s` v128 locals. */
   encode(i32s: number, v128s: number): number[] {
-    const body = [2, ...uleb(i32s), 0x7f, ...uleb(v128s), 0x7b, ...this.code, OP.end];
-    return [...uleb(body.length), ...body];
+    const body = [2, ...leb(i32s), 0x7f, ...leb(v128s), 0x7b, ...this.code, OP.end];
+    return [...leb(body.length), ...body];
   }
 }
 
@@ -816,7 +780,7 @@ function blockBody(): number[] {
   f.loop();
   for (let j = 0; j < 9; j++) {
     f.get(1);
-    f.code.push(OP.i32Load, 2, ...uleb(4 * j));
+    f.code.push(OP.i32Load, 2, ...leb(4 * j));
   }
   f.code.push(OP.call, 7);
   f.addConst(1, 36);
@@ -831,7 +795,7 @@ export function convWasmModuleBytes(sharedMemory = false): Uint8Array {
   const i32 = 0x7f;
   // Memory: its own (min 1 page), or imported as env.mem, shared, at most MAX_PAGES.
   const memory = sharedMemory
-    ? section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, 3, 1, ...uleb(MAX_PAGES)])
+    ? section(2, [1, 3, ...ascii('env'), 3, ...ascii('mem'), 2, 3, 1, ...leb(MAX_PAGES)])
     : section(5, [1, 0, 1]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
@@ -867,7 +831,7 @@ export function convWasm(): ConvWasm | null {
  * WebAssembly SIMD.
  */
 export function createConvWasm(allowShared = true): ConvWasm | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = wasmApi();
   if (!wasm) return null;
   const instantiate = (sharedMemory: boolean): ConvWasm | null => {
     const bytes = convWasmModuleBytes(sharedMemory);

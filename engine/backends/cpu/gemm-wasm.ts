@@ -12,6 +12,8 @@
  * and the JS kernel runs.
  */
 
+import { wasmApi } from './wasm-host.ts';
+
 export const WASM_MR = 6;
 export const WASM_NR = 8;
 
@@ -46,18 +48,6 @@ export interface WasmGemmKernel {
   memory: object;
   /** Whether the memory is shared (can be handed to worker threads). */
   shared: boolean;
-}
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-  validate(bytes: Uint8Array): boolean;
-}
-
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 
 /** Upper bound of a shared memory, in 64 KiB pages (1 GiB; only address space is reserved). */
@@ -324,7 +314,7 @@ function transposePanelsBody(w: number): number[] {
  * `shared`); null without WebAssembly SIMD (or without shared memory, when asked for).
  */
 export function createWasmGemmKernel(floats: number, shared = false): WasmGemmKernel | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = wasmApi();
   if (!wasm) return null;
   try {
     const bytes = wasmGemmModuleBytes(shared);

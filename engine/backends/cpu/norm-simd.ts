@@ -20,6 +20,7 @@
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { Fn, OP, V } from './simd-asm.ts';
+import { instantiateWasm } from './wasm-host.ts';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -430,12 +431,6 @@ type Forward = (x: number, r: number, mask: number, y: number, xhat: number, mea
 type Backward = (dy: number, src: number, mask: number, dx: number, dr: number, mean: number, rstd: number, rows: number, D: number, w: number, dw: number, db: number) => void;
 type BatchNormFn = (a: number, b: number, out: number, n: number, cc: number, L: number, p0: number, p1: number, p2?: number, p3?: number, p4?: number) => void;
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
 interface Kernels {
   fn: Record<string, Forward & Backward> & Record<BatchNormKind, BatchNormFn>;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -454,17 +449,10 @@ export function setNormSimd(on: boolean): boolean {
 }
 
 function instantiate(): Kernels | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const bytes = normSimdModuleBytes();
-    if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    const memory = exports.mem as Kernels['memory'];
-    return { fn: exports as Kernels['fn'], memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
-  } catch {
-    return null;
-  }
+  const exports = instantiateWasm(normSimdModuleBytes());
+  if (!exports) return null;
+  const memory = exports.mem as Kernels['memory'];
+  return { fn: exports as Kernels['fn'], memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
 }
 
 /** The module with at least `bytes` of memory, or null when SIMD is off or missing or the memory cannot grow. */

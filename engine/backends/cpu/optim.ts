@@ -6,6 +6,7 @@
 import { registerKernel } from '../../core/backend.ts';
 import { f32 } from './cpu-backend.ts';
 import { ascii, leb, section } from './gemm-wasm.ts';
+import { instantiateWasm } from './wasm-host.ts';
 
 interface SgdWasm {
   /** b = momentum b + keep d; p -= lr b, over n4 groups of 4 float32s at byte offsets p, d, b; in float64 as the JS loop. */
@@ -72,23 +73,9 @@ function sgdWasmBytes(): Uint8Array {
   ]);
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
 function createSgdWasm(): SgdWasm | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const bytes = sgdWasmBytes();
-    if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    return { momentum: exports.momentum as SgdWasm['momentum'], memory: exports.mem as unknown as SgdWasm['memory'] };
-  } catch {
-    return null;
-  }
+  const exports = instantiateWasm(sgdWasmBytes());
+  return exports && { momentum: exports.momentum as SgdWasm['momentum'], memory: exports.mem as unknown as SgdWasm['memory'] };
 }
 
 const sgdWasm = createSgdWasm();

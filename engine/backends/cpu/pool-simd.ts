@@ -7,20 +7,9 @@
  * bit-identical to the plain loops, except that row sums add in float64 in another order.
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
+import { sleb } from './simd-asm.ts';
+import { instantiateWasm } from './wasm-host.ts';
 
-/** Signed LEB128 (i32.const immediates). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
 
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
@@ -308,12 +297,6 @@ export function poolSimdModuleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
 interface Kernels {
   relu(src: number, dst: number, n4: number): void;
   reluGrad(dy: number, x: number, dst: number, n4: number): void;
@@ -337,19 +320,12 @@ export function setPoolSimd(on: boolean): boolean {
 }
 
 function instantiate(): Kernels | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const bytes = poolSimdModuleBytes();
-    if (!wasm.validate(bytes)) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
-    const memory = exports.mem as Kernels['memory'];
-    const k = { ...(Object.fromEntries(EXPORTS.map((n) => [n, exports[n]])) as Pick<Kernels, (typeof EXPORTS)[number]>), memory } as Kernels;
-    refresh(k);
-    return k;
-  } catch {
-    return null;
-  }
+  const exports = instantiateWasm(poolSimdModuleBytes());
+  if (!exports) return null;
+  const memory = exports.mem as Kernels['memory'];
+  const k = { ...(Object.fromEntries(EXPORTS.map((n) => [n, exports[n]])) as Pick<Kernels, (typeof EXPORTS)[number]>), memory } as Kernels;
+  refresh(k);
+  return k;
 }
 
 function refresh(k: Kernels): void {

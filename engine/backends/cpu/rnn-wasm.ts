@@ -31,6 +31,7 @@
  */
 import { ascii, createWasmGemmKernel, section, type WasmGemmKernel } from './gemm-wasm.ts';
 import { expSteps, Fn, OP, V } from './simd-asm.ts';
+import { instantiateWasm, type WasmMemory } from './wasm-host.ts';
 
 export interface RnnWasm {
   lstmForward(N: number, H: number, hw: number, hwLd: number, bias: number, cPrev: number, gates: number, cells: number, tanhCells: number, y: number, hNext: number, hNextLd: number): void;
@@ -258,49 +259,32 @@ export function rnnWasmModuleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-
 /** Instantiates the kernels on the memory of a GEMM kernel instance of their own; null without WebAssembly SIMD. */
 export function createRnnWasm(): RnnWasm | null {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const bytes = rnnWasmModuleBytes();
-    if (!wasm.validate(bytes)) return null;
-    const gemm = createWasmGemmKernel(1 << 14);
-    if (!gemm) return null;
-    const memory = gemm.memory as WasmMemory;
-    const { exports } = new wasm.Instance(new wasm.Module(bytes), { env: { mem: memory } });
-    const kernel: RnnWasm = {
-      gemm,
-      lstmForward: exports.lstmForward as RnnWasm['lstmForward'],
-      lstmBackward: exports.lstmBackward as RnnWasm['lstmBackward'],
-      copyRows: exports.copyRows as RnnWasm['copyRows'],
-      colSums: exports.colSums as RnnWasm['colSums'],
-      f32: new Float32Array(memory.buffer),
-      f64: new Float64Array(memory.buffer),
-      ensure(n: number): boolean {
-        if (kernel.f32.length >= n) return true;
-        try {
-          gemm.ensure(n);
-        } catch {
-          return false; // past the 4 GiB of a 32-bit memory, or the engine's limit
-        }
-        kernel.f32 = new Float32Array(memory.buffer);
-        kernel.f64 = new Float64Array(memory.buffer);
-        return kernel.f32.length >= n;
-      },
-    };
-    return kernel;
-  } catch {
-    return null;
-  }
+  const gemm = createWasmGemmKernel(1 << 14);
+  if (!gemm) return null;
+  const memory = gemm.memory as WasmMemory;
+  const exports = instantiateWasm(rnnWasmModuleBytes(), { env: { mem: memory } });
+  if (!exports) return null;
+  const kernel: RnnWasm = {
+    gemm,
+    lstmForward: exports.lstmForward as RnnWasm['lstmForward'],
+    lstmBackward: exports.lstmBackward as RnnWasm['lstmBackward'],
+    copyRows: exports.copyRows as RnnWasm['copyRows'],
+    colSums: exports.colSums as RnnWasm['colSums'],
+    f32: new Float32Array(memory.buffer),
+    f64: new Float64Array(memory.buffer),
+    ensure(n: number): boolean {
+      if (kernel.f32.length >= n) return true;
+      try {
+        gemm.ensure(n);
+      } catch {
+        return false; // past the 4 GiB of a 32-bit memory, or the engine's limit
+      }
+      kernel.f32 = new Float32Array(memory.buffer);
+      kernel.f64 = new Float64Array(memory.buffer);
+      return kernel.f32.length >= n;
+    },
+  };
+  return kernel;
 }

@@ -1,7 +1,8 @@
 /**
  * A small assembler for WebAssembly SIMD function bodies, shared by the modules that are
- * assembled from bytes at run time (rnn-wasm.ts, attention-rows-wasm.ts): opcodes, a body
- * builder with named locals and hoisted f32x4 constants, and the float32 exponential.
+ * assembled from bytes at run time (rnn-wasm.ts, attention-rows-wasm.ts, norm-simd.ts; the
+ * older conv and pooling modules take only its signed LEB128): opcodes, a body builder with
+ * named locals and hoisted f32x4 constants, and the float32 exponential.
  */
 import { leb } from './gemm-wasm.ts';
 
