@@ -20,7 +20,7 @@
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { Fn, OP, V } from './simd-asm.ts';
-import { instantiateWasm } from './wasm-host.ts';
+import { KernelModule, type ModuleViews } from './wasm-host.ts';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -431,48 +431,17 @@ type Forward = (x: number, r: number, mask: number, y: number, xhat: number, mea
 type Backward = (dy: number, src: number, mask: number, dx: number, dr: number, mean: number, rstd: number, rows: number, D: number, w: number, dw: number, db: number) => void;
 type BatchNormFn = (a: number, b: number, out: number, n: number, cc: number, L: number, p0: number, p1: number, p2?: number, p3?: number, p4?: number) => void;
 
-interface Kernels {
-  fn: Record<string, Forward & Backward> & Record<BatchNormKind, BatchNormFn>;
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  f32: Float32Array;
-  f64: Float64Array;
-}
+type Kernels = ModuleViews<Record<string, Forward & Backward> & Record<BatchNormKind, BatchNormFn>>;
 
-let kernels: Kernels | null | undefined;
-let enabled = true;
+const kernels = new KernelModule<Kernels['fn']>(normSimdModuleBytes);
 
 /** Turns the SIMD kernels on or off (for tests and A/B timing); returns the previous setting. */
 export function setNormSimd(on: boolean): boolean {
-  const was = enabled;
-  enabled = on;
-  return was;
-}
-
-function instantiate(): Kernels | null {
-  const exports = instantiateWasm(normSimdModuleBytes());
-  if (!exports) return null;
-  const memory = exports.mem as Kernels['memory'];
-  return { fn: exports as Kernels['fn'], memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+  return kernels.setEnabled(on);
 }
 
 /** The module with at least `bytes` of memory, or null when SIMD is off or missing or the memory cannot grow. */
-function module(bytes: number): Kernels | null {
-  if (!enabled) return null;
-  if (kernels === undefined) kernels = instantiate();
-  const k = kernels;
-  if (!k) return null;
-  const have = k.memory.buffer.byteLength;
-  if (bytes > have) {
-    try {
-      k.memory.grow(Math.ceil((bytes - have) / 65536));
-    } catch {
-      return null;
-    }
-    k.f32 = new Float32Array(k.memory.buffer);
-    k.f64 = new Float64Array(k.memory.buffer);
-  }
-  return k;
-}
+const module = (bytes: number) => kernels.get(bytes);
 
 /** Floats per streamed array per chunk (64 KiB: a chunk's arrays stay in the L2 cache). */
 const CHUNK = 1 << 14;

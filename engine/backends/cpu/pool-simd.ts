@@ -8,7 +8,7 @@
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { sleb } from './simd-asm.ts';
-import { instantiateWasm } from './wasm-host.ts';
+import { KernelModule } from './wasm-host.ts';
 
 
 const OP = {
@@ -297,56 +297,23 @@ export function poolSimdModuleBytes(): Uint8Array {
   ]);
 }
 
-interface Kernels {
+interface PoolFunctions {
   relu(src: number, dst: number, n4: number): void;
   reluGrad(dy: number, x: number, dst: number, n4: number): void;
   maxPool2Grad(dy: number, idx: number, dst: number, W: number, outH: number, groups: number, planes: number, dyRow: number, dstPlane: number, tail: number): void;
   rowSums(src: number, n4: number, rows: number, rowBytes: number, dst: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, groups: number, planes: number, dv: number, di: number, rowBytes: number): void;
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  f32: Float32Array;
-  i32: Int32Array;
-  f64: Float64Array;
 }
 
-let kernels: Kernels | null | undefined;
-let enabled = true;
+const kernels = new KernelModule<PoolFunctions>(poolSimdModuleBytes);
 
 /** Turns the SIMD kernels on or off (for tests and A/B timing); returns the previous setting. */
 export function setPoolSimd(on: boolean): boolean {
-  const was = enabled;
-  enabled = on;
-  return was;
+  return kernels.setEnabled(on);
 }
 
-function instantiate(): Kernels | null {
-  const exports = instantiateWasm(poolSimdModuleBytes());
-  if (!exports) return null;
-  const memory = exports.mem as Kernels['memory'];
-  const k = { ...(Object.fromEntries(EXPORTS.map((n) => [n, exports[n]])) as Pick<Kernels, (typeof EXPORTS)[number]>), memory } as Kernels;
-  refresh(k);
-  return k;
-}
-
-function refresh(k: Kernels): void {
-  k.f32 = new Float32Array(k.memory.buffer);
-  k.i32 = new Int32Array(k.memory.buffer);
-  k.f64 = new Float64Array(k.memory.buffer);
-}
-
-/** The module with at least `bytes` of memory, or null when SIMD is off or missing. */
-function module(bytes: number): Kernels | null {
-  if (!enabled) return null;
-  if (kernels === undefined) kernels = instantiate();
-  const k = kernels;
-  if (!k) return null;
-  const have = k.memory.buffer.byteLength;
-  if (bytes > have) {
-    k.memory.grow(Math.ceil((bytes - have) / 65536));
-    refresh(k);
-  }
-  return k;
-}
+/** The module with at least `bytes` of memory, or null when SIMD is off or missing or the memory cannot grow. */
+const module = (bytes: number) => kernels.get(bytes);
 
 /** Floats per chunk of the streaming kernels (64 KiB per array: stays in the L2 cache). */
 const CHUNK = 1 << 14;
@@ -362,7 +329,7 @@ export function reluSimd(x: Float32Array, r: Float32Array): boolean {
   for (let i = 0; i < n; i += CHUNK) {
     const len = Math.min(CHUNK, n - i);
     f32.set(x.subarray(i, i + len), 0);
-    k.relu(0, 4 * CHUNK, (len + 3) >> 2);
+    k.fn.relu(0, 4 * CHUNK, (len + 3) >> 2);
     r.set(f32.subarray(CHUNK, CHUNK + len), i);
   }
   return true;
@@ -378,7 +345,7 @@ export function reluGradSimd(dy: Float32Array, x: Float32Array, r: Float32Array)
     const len = Math.min(CHUNK, n - i);
     f32.set(dy.subarray(i, i + len), 0);
     f32.set(x.subarray(i, i + len), CHUNK);
-    k.reluGrad(0, 4 * CHUNK, 8 * CHUNK, (len + 3) >> 2);
+    k.fn.reluGrad(0, 4 * CHUNK, 8 * CHUNK, (len + 3) >> 2);
     r.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), i);
   }
   return true;
@@ -405,7 +372,7 @@ export function maxPool2Simd(
   for (let p0 = 0; p0 < planes; p0 += chunk) {
     const n = Math.min(chunk, planes - p0);
     f32.set(x.subarray(p0 * HW, (p0 + n) * HW), SRC);
-    k.maxPool2(4 * SRC, W, 4 * HW, outH, (outW + 3) >> 2, n, 4 * DV, 4 * DI, 4 * outW);
+    k.fn.maxPool2(4 * SRC, W, 4 * HW, outH, (outW + 3) >> 2, n, 4 * DV, 4 * DI, 4 * outW);
     y.set(f32.subarray(DV, DV + n * P), p0 * P);
     idx.set(i32.subarray(DI, DI + n * P), p0 * P);
   }
@@ -437,7 +404,7 @@ export function maxPool2GradSimd(
     const n = Math.min(chunk, planes - p0);
     f32.set(dy.subarray(p0 * P, (p0 + n) * P), DY);
     i32.set(idx.subarray(p0 * P, (p0 + n) * P), IDX);
-    k.maxPool2Grad(4 * DY, 4 * IDX, 4 * DST, W, outH, groups, n, 4 * outW, 4 * HW, tail);
+    k.fn.maxPool2Grad(4 * DY, 4 * IDX, 4 * DST, W, outH, groups, n, 4 * outW, 4 * HW, tail);
     // An odd last column and row get no window.
     if (2 * outW < W || 2 * outH < H) {
       for (let q = 0; q < n; q++) {
@@ -471,7 +438,7 @@ export function rowSumsSimd(x: Float32Array, start: number, rows: number, len: n
         const seg = Math.min(CHUNK, len - i);
         const from = start + r * len + i;
         f32.set(x.subarray(from, from + seg), 0);
-        k.rowSums(0, seg >> 2, 1, 0, 4 * OUT);
+        k.fn.rowSums(0, seg >> 2, 1, 0, 4 * OUT);
         s += f64[OUT >> 1];
         for (let j = seg & ~3; j < seg; j++) s += x[from + j];
       }
@@ -484,7 +451,7 @@ export function rowSumsSimd(x: Float32Array, start: number, rows: number, len: n
     const n = Math.min(per, rows - r0);
     const from = start + r0 * len;
     f32.set(x.subarray(from, from + n * len), 0);
-    k.rowSums(0, n4, n, 4 * len, 4 * OUT);
+    k.fn.rowSums(0, n4, n, 4 * len, 4 * OUT);
     for (let r = 0; r < n; r++) {
       let s = f64[(OUT >> 1) + r];
       for (let j = from + r * len + 4 * n4, end = j + tail; j < end; j++) s += x[j];

@@ -35,3 +35,56 @@ export function instantiateWasm(bytes: Uint8Array, imports: object = {}): Record
     return null;
   }
 }
+
+/** A kernel module's exported functions and float32 / int32 / float64 views of its memory. */
+export interface ModuleViews<F> {
+  fn: F;
+  f32: Float32Array;
+  i32: Int32Array;
+  f64: Float64Array;
+}
+
+/**
+ * A kernel module with a memory of its own (exported as `mem`), instantiated on first use and
+ * grown on demand; its views are renewed whenever the memory grows. Tests and A/B timings can
+ * switch it off, and the callers then take their plain loops.
+ */
+export class KernelModule<F> {
+  private views: (ModuleViews<F> & { memory: WasmMemory }) | null | undefined;
+  private enabled = true;
+
+  constructor(private readonly bytes: () => Uint8Array) {}
+
+  /** Turns the module on or off; returns the previous setting. */
+  setEnabled(on: boolean): boolean {
+    const was = this.enabled;
+    this.enabled = on;
+    return was;
+  }
+
+  /** The module with at least `bytes` bytes of memory; null when it is off, missing here, or its memory cannot grow. */
+  get(bytes: number): ModuleViews<F> | null {
+    if (!this.enabled) return null;
+    if (this.views === undefined) {
+      const exports = instantiateWasm(this.bytes());
+      const memory = exports?.mem as WasmMemory | undefined;
+      this.views = exports && memory ? { fn: exports as F, memory, ...KernelModule.viewsOf(memory) } : null;
+    }
+    const k = this.views;
+    if (!k) return null;
+    const have = k.memory.buffer.byteLength;
+    if (bytes > have) {
+      try {
+        k.memory.grow(Math.ceil((bytes - have) / 65536));
+      } catch {
+        return null; // past the 4 GiB of a 32-bit memory
+      }
+      Object.assign(k, KernelModule.viewsOf(k.memory));
+    }
+    return k;
+  }
+
+  private static viewsOf(memory: WasmMemory): Omit<ModuleViews<unknown>, 'fn'> {
+    return { f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+  }
+}
