@@ -11,6 +11,7 @@ import { defaultParams, inputPorts, outputPorts } from '../engine/graph/catalogu
 import type { GraphEdge, GraphNode, ModelGraph, ParamValues } from '../engine/graph/types.ts';
 import { writeProject } from '../engine/io/project.ts';
 import { type PartialDataSettings, type PartialTrainingSettings, withDataDefaults, withTrainingDefaults } from '../engine/train/settings.ts';
+import { arrangedLayout } from '../renderer/store/layout.ts';
 import { MODE_EXAMPLES, type ModeExample, type ModeSpec } from './examples-modes.ts';
 
 interface Example {
@@ -53,28 +54,6 @@ function sequential(nodes: GraphNode[], extra: [string, string, number?, number?
 function withLoss(g: ModelGraph, prediction: string, loss = 'CrossEntropyLoss', target: ParamValues = {}, predictionOut = 0): ModelGraph {
   const nodes = [...g.nodes, layer('label', 'Target', target), layer('loss', loss)];
   return { nodes, edges: [...g.edges, wire(nodes, prediction, 'loss', predictionOut, 0), wire(nodes, 'label', 'loss', 0, 1)] };
-}
-
-/** Left-to-right canvas positions in topological order. */
-function layout(g: ModelGraph): Record<string, { x: number; y: number }> {
-  const depth = new Map<string, number>();
-  const visit = (id: string): number => {
-    if (depth.has(id)) return depth.get(id)!;
-    depth.set(id, 0);
-    const d = Math.max(-1, ...g.edges.filter((e) => e.target === id).map((e) => visit(e.source))) + 1;
-    depth.set(id, d);
-    return d;
-  };
-  g.nodes.forEach((n) => visit(n.id));
-  const rows = new Map<number, number>();
-  const out: Record<string, { x: number; y: number }> = {};
-  for (const n of g.nodes) {
-    const d = depth.get(n.id)!;
-    const r = rows.get(d) ?? 0;
-    rows.set(d, r + 1);
-    out[n.id] = { x: d * 220, y: r * 140 };
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -247,7 +226,7 @@ export function exampleBytes(e: Example): Uint8Array {
     graph: e.graph,
     data: withDataDefaults(e.data),
     training: withTrainingDefaults({ ...e.training, ...(e.mode ? { mode: e.mode } : {}) } as PartialTrainingSettings),
-    ui: { positions: layout(e.graph), expanded: [] },
+    ui: { positions: arrangedLayout(e.graph), expanded: [] },
   });
 }
 

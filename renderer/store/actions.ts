@@ -5,7 +5,7 @@
  */
 import type { GraphEdge, GraphNode, ModelGraph, ParamValue } from '../../engine/graph/types.ts';
 import { edgeId, findNode, freshId, type Point, type ProjectDocument } from './document.ts';
-import { layeredLayout, ROW_HEIGHT } from './layout.ts';
+import { arrangedLayout, layeredLayout, ROW_HEIGHT } from './layout.ts';
 import type { LayerServices } from './services.ts';
 
 /**
@@ -217,7 +217,7 @@ export const autoLayout: Action<Record<string, never>> = {
   capture: 'immediately',
   perform(doc) {
     if (doc.graph.nodes.length === 0) return 'There are no layers to arrange.';
-    return { doc: { ...doc, ui: { ...doc.ui, positions: layeredLayout(doc.graph) } } };
+    return { doc: { ...doc, ui: { ...doc.ui, positions: arrangedLayout(doc.graph) } } };
   },
 };
 
