@@ -38,6 +38,7 @@ test('the first launch opens the LeNet-5 starter and the palette lists the catal
   await expect(page.locator('.react-flow__node')).not.toHaveCount(0);
   await expect(page.getByTestId('total-params')).toHaveText('61,706');
   await expect(page.getByTestId('palette-item-Conv2d')).toBeVisible();
+  await expect(page.locator('.react-flow__minimap')).toBeVisible();
   await page.getByTestId('palette-search').fill('pool');
   await expect(page.getByTestId('palette-item-Conv2d')).toHaveCount(0);
   await expect(page.getByTestId('palette-item-MaxPool2d')).toBeVisible();

@@ -329,6 +329,8 @@ test('Autoencoder pretraining: train a little, then compare on a few labels the 
   const problems = collectPageProblems(page);
   await openExample(page, 'Pretraining on unlabelled digits, then 100 labels');
   await expect(page.getByTestId('mode-panel')).toHaveAttribute('data-mode', 'pretrain-transfer');
+  // The open Mode panel leaves the canvas too small for the minimap to sit beside the network.
+  await expect(page.locator('.react-flow__minimap')).toHaveCount(0);
   await trainSteps(page, 30);
   // The total and the reconstruction loss, a point per step each.
   await expect(page.getByTestId('chart-mode-loss')).toHaveAttribute('data-points', String(2 * 30));

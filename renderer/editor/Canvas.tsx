@@ -31,6 +31,9 @@ interface CanvasProps {
 
 type Size = { width: number; height: number };
 
+/** The smallest canvas that shows the minimap (it covers 200x150 of the corner). */
+const MINIMAP_MIN = { width: 720, height: 480 };
+
 /** The network canvas: React Flow as a view of the store's graph. */
 export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
   const { store, notify } = useEditor();
@@ -42,6 +45,20 @@ export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
   const [sizes, setSizes] = useState<Record<string, Size>>({});
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // The minimap is shown where the canvas has room for it beside the network (not while a
+  // tall bottom panel or a small window leaves the canvas small).
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const [roomy, setRoomy] = useState(true);
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(([entry]) => {
+      const { width, height } = entry.contentRect;
+      setRoomy(width >= MINIMAP_MIN.width && height >= MINIMAP_MIN.height);
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   // A newly loaded document is shown whole; an empty one at 100 %. The choice is made for the
   // document as loaded: an empty one is reset at once, so a layer dropped right after New lands
@@ -169,7 +186,7 @@ export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
   }, []);
 
   return (
-    <div className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={onDragOver}>
+    <div className="canvas" data-testid="canvas" ref={canvasRef} onDrop={onDrop} onDragOver={onDragOver}>
       <ReactFlow<LayerFlowNode, ShapeFlowEdge>
         nodes={nodes}
         edges={edges}
@@ -198,7 +215,7 @@ export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={GRID} />
-        <MiniMap pannable zoomable ariaLabel="Minimap of the network" />
+        {roomy && <MiniMap pannable zoomable ariaLabel="Minimap of the network" />}
         <Controls showInteractive={false} />
       </ReactFlow>
       {refusal && (
