@@ -200,32 +200,38 @@ export function releaseHelper(buffer: ArrayBufferLike, w: number): void {
   Atomics.notify(ctl, w * SLOT_INTS);
 }
 
+/** The first back-off after good rounds, and the longest one (milliseconds). */
+export const BACKOFF_MIN_MS = 100;
+export const BACKOFF_MAX_MS = 2000;
+
+const monotonic = (globalThis as { performance?: { now(): number } }).performance ?? Date;
+
 /**
  * Busy cores: when the helpers keep finishing well after the calling thread (other
- * processes hold the cores), split work runs on one thread for a while (`skip` says so for
- * that many calls, doubling on every relapse), then threads are tried again. Results do not
- * depend on it.
+ * processes hold the cores), split work runs on one thread for a while (`skip` says so until
+ * a deadline, whose distance doubles on every relapse up to 2 s), then threads are tried
+ * again. The pause is a time, not a count of calls, so a few very large products after a
+ * busy spell are not kept on one thread for minutes. Results do not depend on it.
  */
 export class ThreadBackoff {
   private enabled = true;
-  private left = 0;
-  private next = 8;
+  private until = -Infinity;
+  private nextMs = BACKOFF_MIN_MS;
   private slowRounds = 0;
+
+  constructor(private readonly now: () => number = () => monotonic.now()) {}
 
   /** Turns the back-off on or off (tests that must exercise the helpers turn it off). */
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
-    this.left = 0;
+    this.until = -Infinity;
+    this.nextMs = BACKOFF_MIN_MS;
     this.slowRounds = 0;
   }
 
   /** True when this call stays on one thread because the cores were found busy lately. */
   skip(): boolean {
-    if (this.left > 0 && this.enabled) {
-      this.left--;
-      return true;
-    }
-    return false;
+    return this.enabled && this.now() < this.until;
   }
 
   /** Records one split round: the calling thread's part took `own` ms, then it waited `wait` ms. */
@@ -233,14 +239,14 @@ export class ThreadBackoff {
     if (!this.enabled) return;
     if (wait > 0.5 * own + 0.03) {
       if (++this.slowRounds >= 3) {
-        this.left = this.next;
-        this.next = Math.min(1024, this.next * 2);
+        this.until = this.now() + this.nextMs;
+        this.nextMs = Math.min(BACKOFF_MAX_MS, this.nextMs * 2);
         this.slowRounds = 0;
       }
     } else if (this.slowRounds > 0) {
       this.slowRounds--;
     } else {
-      this.next = 8;
+      this.nextMs = BACKOFF_MIN_MS;
     }
   }
 }
