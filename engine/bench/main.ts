@@ -9,6 +9,8 @@
  * by side, see backends.ts), --threads=N (the engine's GEMM threads; default APS_THREADS or
  * the available cores). For each engine measurement the log gives the share of large
  * products that ran on threads (the rest stayed on one thread because the cores were busy).
+ * Each workload (and the kernels) runs on the engine and then at once on TensorFlow.js, so
+ * each ratio compares measurements taken seconds apart; PyTorch runs last, in its own process.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -183,6 +185,19 @@ const fmtRatio = (a: number | undefined, b: number | undefined) => (a === undefi
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
+/** Runs `fn` with console.log and console.warn silenced (TensorFlow.js greets Node users and warns about slow initialisers). */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const [quietLog, quietWarn] = [console.log, console.warn];
+  console.log = () => {};
+  console.warn = () => {};
+  try {
+    return await fn();
+  } finally {
+    console.log = quietLog;
+    console.warn = quietWarn;
+  }
+}
+
 async function main(): Promise<void> {
   const workloads = await allWorkloads();
   const data = loadBatches(BATCH, batchCount);
@@ -197,37 +212,56 @@ async function main(): Promise<void> {
     return;
   }
 
+  // TensorFlow.js is loaded first and measured right after the engine on each workload (and on
+  // the kernels), so that each ratio compares two measurements taken seconds apart rather than
+  // minutes: this machine's speed drifts over a run.
+  let tf: Awaited<ReturnType<typeof loadTf>> | null = null;
+  let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
+  let tfK: { backend: string; gflops: Record<string, number> } | null = null;
+  const tfFailed = (e: unknown) => {
+    tf = null;
+    tfjsRes = {};
+    tfK = null;
+    log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
+  };
+  if (!flag('no-tfjs')) {
+    try {
+      tf = await quietly(async () => {
+        const loaded = await loadTf();
+        loaded.env().set('PROD', true);
+        return loaded;
+      });
+    } catch (e) {
+      tfFailed(e);
+    }
+  }
+
   const engine: Record<string, { samplesPerSec: number; liveTensorsGrowth: number; threadedShare: number | null }> = {};
   for (const w of workloads) {
     engine[w.id] = trainEngine(w, data);
     log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s${fmtShare(engine[w.id].threadedShare)}`);
+    const tfNow = tf;
+    if (!tfNow) continue;
+    try {
+      const r = await quietly(() => trainTf(tfNow, w, data, timing));
+      tfjsRes[w.id] = r;
+      if (r) log(`  tfjs ${w.id}: ${fmtRate(r.samplesPerSec)} samples/s (${r.backend})`);
+    } catch (e) {
+      tfFailed(e);
+    }
   }
   const { gflops: engineK, threadedShare: kernelShare } = engineKernels();
   for (const s of kernelSpecs) log(`  engine ${s.name}: ${engineK[s.name].toFixed(2)} GFLOP/s${fmtShare(kernelShare[s.name])}`);
-  const INFER_SIZE = 200;
-  const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
-
-  let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
-  let tfK: { backend: string; gflops: Record<string, number> } | null = null;
-  if (!flag('no-tfjs')) {
-    const quiet = console.log;
-    const quietWarn = console.warn;
-    // TensorFlow.js greets Node users on first use and warns about slow initialisers.
-    console.log = () => {};
-    console.warn = () => {};
+  const tfAfter = tf as Awaited<ReturnType<typeof loadTf>> | null;
+  if (tfAfter) {
     try {
-      const tf = await loadTf();
-      tf.env().set('PROD', true);
-      for (const w of workloads) tfjsRes[w.id] = await trainTf(tf, w, data, timing);
-      tfK = await tfKernels(tf, kernelSpecs, { ...timing, seconds: timing.seconds / 2 });
+      tfK = await quietly(() => tfKernels(tfAfter, kernelSpecs, { ...timing, seconds: timing.seconds / 2 }));
     } catch (e) {
-      tfjsRes = {};
-      log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
-    } finally {
-      console.log = quiet;
-      console.warn = quietWarn;
+      tfFailed(e);
     }
   }
+  const INFER_SIZE = 200;
+  const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
 
   let torchRes: TorchResult | null = null;
   let torchNote = 'not installed (python3 -c "import torch" fails)';
