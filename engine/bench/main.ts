@@ -9,8 +9,9 @@
  * by side, see backends.ts), --threads=N (the engine's GEMM threads; default APS_THREADS or
  * the available cores). For each engine measurement the log gives the share of large
  * products that ran on threads (the rest stayed on one thread because the cores were busy).
- * Each workload (and the kernels) runs on the engine and then at once on TensorFlow.js, so
- * each ratio compares measurements taken seconds apart; PyTorch runs last, in its own process.
+ * Each workload (and the kernel set) runs on the engine and then at once on TensorFlow.js and
+ * on PyTorch (a Python process per workload), so each ratio compares measurements taken
+ * seconds apart.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -162,14 +163,14 @@ function findTorchPython(): string | null {
   return null;
 }
 
-function runTorch(py: string, workloads: Workload[], data: Batches): TorchResult | { error: string } {
+function runTorch(py: string, workloads: Workload[], kernels: KernelSpec[], data: Batches): TorchResult | { error: string } {
   const dataPath = join(tmpdir(), `aps-bench-mnist-${process.pid}.bin`);
   writeFileSync(dataPath, Buffer.concat([Buffer.from(data.images.buffer, data.images.byteOffset, data.images.byteLength), Buffer.from(data.labels.buffer, data.labels.byteOffset, data.labels.byteLength)]));
   try {
     const cfg = {
       batch: data.batchSize, count: data.count, dataPath, seconds: timing.seconds, warmup: timing.warmup, threads: [1, 2],
       workloads: workloads.filter((w) => w.torch).map((w) => ({ id: w.id, input: w.input, torch: w.torch })),
-      kernels: kernelSpecs,
+      kernels,
     };
     const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_bench.py');
     const r = spawnSync(py, [script], { input: JSON.stringify(cfg), encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -212,9 +213,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  // TensorFlow.js is loaded first and measured right after the engine on each workload (and on
-  // the kernels), so that each ratio compares two measurements taken seconds apart rather than
-  // minutes: this machine's speed drifts over a run.
+  // TensorFlow.js is loaded first; TensorFlow.js and then PyTorch (a process per workload) run
+  // right after the engine on each workload and on the kernels, so that each ratio compares
+  // measurements taken seconds apart rather than minutes: this machine's speed drifts over a run.
   let tf: Awaited<ReturnType<typeof loadTf>> | null = null;
   let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
   let tfK: { backend: string; gflops: Record<string, number> } | null = null;
@@ -236,19 +237,40 @@ async function main(): Promise<void> {
     }
   }
 
+  let torchRes: TorchResult | null = null;
+  let torchNote = flag('no-torch') ? 'skipped (--no-torch)' : 'not installed (python3 -c "import torch" fails)';
+  let torchPy = flag('no-torch') ? null : findTorchPython();
+  const measureTorch = (ws: Workload[], ks: KernelSpec[]) => {
+    if (!torchPy) return;
+    const r = runTorch(torchPy, ws, ks, data);
+    if ('error' in r) {
+      torchNote = `failed: ${r.error}`;
+      torchRes = null;
+      torchPy = null;
+      return;
+    }
+    const acc: TorchResult = torchRes ?? { version: r.version, workloads: {}, kernels: {} };
+    Object.assign(acc.workloads, r.workloads);
+    Object.assign(acc.kernels, r.kernels);
+    torchRes = acc;
+    for (const w of ws) if (r.workloads[w.id]) log(`  torch ${w.id}: ${fmtRate(r.workloads[w.id].samplesPerSec)} samples/s (${r.workloads[w.id].threads}t)`);
+  };
+
   const engine: Record<string, { samplesPerSec: number; liveTensorsGrowth: number; threadedShare: number | null }> = {};
   for (const w of workloads) {
     engine[w.id] = trainEngine(w, data);
     log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s${fmtShare(engine[w.id].threadedShare)}`);
     const tfNow = tf;
-    if (!tfNow) continue;
-    try {
-      const r = await quietly(() => trainTf(tfNow, w, data, timing));
-      tfjsRes[w.id] = r;
-      if (r) log(`  tfjs ${w.id}: ${fmtRate(r.samplesPerSec)} samples/s (${r.backend})`);
-    } catch (e) {
-      tfFailed(e);
+    if (tfNow) {
+      try {
+        const r = await quietly(() => trainTf(tfNow, w, data, timing));
+        tfjsRes[w.id] = r;
+        if (r) log(`  tfjs ${w.id}: ${fmtRate(r.samplesPerSec)} samples/s (${r.backend})`);
+      } catch (e) {
+        tfFailed(e);
+      }
     }
+    if (w.torch) measureTorch([w], []);
   }
   const { gflops: engineK, threadedShare: kernelShare } = engineKernels();
   for (const s of kernelSpecs) log(`  engine ${s.name}: ${engineK[s.name].toFixed(2)} GFLOP/s${fmtShare(kernelShare[s.name])}`);
@@ -260,21 +282,11 @@ async function main(): Promise<void> {
       tfFailed(e);
     }
   }
+  measureTorch([], kernelSpecs);
+  // (Assigned inside measureTorch, which the compiler's narrowing does not follow.)
+  const torchFinal = torchRes as TorchResult | null;
   const INFER_SIZE = 200;
   const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
-
-  let torchRes: TorchResult | null = null;
-  let torchNote = 'not installed (python3 -c "import torch" fails)';
-  if (!flag('no-torch')) {
-    const py = findTorchPython();
-    if (py) {
-      const r = runTorch(py, workloads, data);
-      if ('error' in r) torchNote = `failed: ${r.error}`;
-      else torchRes = r;
-    }
-  } else {
-    torchNote = 'skipped (--no-torch)';
-  }
 
   const report = {
     batch: BATCH, quick, secondsPerMeasurement: timing.seconds, engineGemmKernel: gemmKernel(), engineThreads: gemmThreads(),
@@ -284,11 +296,11 @@ async function main(): Promise<void> {
       engineLiveTensorGrowth: engine[w.id].liveTensorsGrowth,
       engineThreadedShare: engine[w.id].threadedShare,
       tfjs: tfjsRes[w.id] ?? null,
-      torch: torchRes?.workloads[w.id] ?? null,
+      torch: torchFinal?.workloads[w.id] ?? null,
     })),
     shapeInference: { size: INFER_SIZE, nodes: infer.nodes, msPerInfer: infer.msPerInfer },
-    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], engineThreadedShare: kernelShare[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchRes?.kernels[s.name] ?? null })),
-    torch: torchRes ? { version: torchRes.version } : { note: torchNote },
+    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], engineThreadedShare: kernelShare[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchFinal?.kernels[s.name] ?? null })),
+    torch: torchFinal ? { version: torchFinal.version } : { note: torchNote },
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -315,7 +327,7 @@ async function main(): Promise<void> {
   // largeGraph(size) builds about `size` nodes (202 for 200).
   log(`shape inference, ${INFER_SIZE}-node graph: ${infer.msPerInfer.toFixed(2)} ms`);
   log('');
-  log(`PyTorch: ${torchRes ? `${torchRes.version}, best of 1 and 2 threads` : torchNote}`);
+  log(`PyTorch: ${torchFinal ? `${torchFinal.version}, best of 1 and 2 threads` : torchNote}`);
   const leaks = report.workloads.filter((r) => r.engineLiveTensorGrowth > 0);
   if (leaks.length > 0) log(`Warning: live tensors grew during training in ${leaks.map((r) => `${r.id} (+${r.engineLiveTensorGrowth})`).join(', ')}`);
 }
