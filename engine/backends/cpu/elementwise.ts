@@ -2,7 +2,7 @@
 import { registerKernel, type TensorInfo } from '../../core/backend.ts';
 import { broadcastShapes, type Shape, shapeStr, sizeOf, stridesOf } from '../../core/shape.ts';
 import { anyValues, f32, out } from './cpu-backend.ts';
-import { reluGradSimd, reluSimd } from './pool-simd.ts';
+import { type BinarySimdOp, binarySimd, reluGradSimd, reluSimd } from './pool-simd.ts';
 
 type Binary = (x: number, y: number) => number;
 type Unary = (x: number) => number;
@@ -77,6 +77,9 @@ function run(op: OpCode, av: ArrayLike<number>, ia: number, sa: number, bv: Arra
   }
 }
 
+/** Op codes with a float32 SIMD kernel for arrays of one length (same results as `run`). */
+const SIMD_OPS: (BinarySimdOp | undefined)[] = ['add', 'sub', 'mul', 'div'];
+
 /** Broadcasting binary op: whole-array, scalar and trailing-block cases as single runs, else one run per innermost row. */
 function binaryOp(a: TensorInfo, b: TensorInfo, op: OpCode, name: string, outInt: boolean): TensorInfo {
   const av = anyValues(a);
@@ -85,6 +88,9 @@ function binaryOp(a: TensorInfo, b: TensorInfo, op: OpCode, name: string, outInt
   const n = sizeOf(shape);
   const res = outInt ? new Int32Array(n) : new Float32Array(n);
   if (n === 0) return out(res, shape);
+  const simdOp = SIMD_OPS[op];
+  if (simdOp && av.length === n && bv.length === n && av instanceof Float32Array && bv instanceof Float32Array && res instanceof Float32Array
+    && binarySimd(simdOp, av, bv, res)) return out(res, shape);
   if (av.length === n && bv.length === n) run(op, av, 0, 1, bv, 0, 1, res, 0, n);
   else if (bv.length === 1) run(op, av, 0, 1, bv, 0, 0, res, 0, n);
   else if (av.length === 1) run(op, av, 0, 0, bv, 0, 1, res, 0, n);

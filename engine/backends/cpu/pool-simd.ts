@@ -10,7 +10,6 @@ import { ascii, leb, section } from './gemm-wasm.ts';
 import { sleb } from './simd-asm.ts';
 import { KernelModule } from './wasm-host.ts';
 
-
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   f64Store: 0x39, i32Const: 0x41, f64Add: 0xa0, i32Add: 0x6a, i32Sub: 0x6b, i32Shl: 0x74, i32ShrU: 0x76, simd: 0xfd,
@@ -95,6 +94,20 @@ function reluGradBody(): number[] {
   f.get(DST, DY).load().get(X).load().get(ZERO).simd(SIMD.f32x4Gt).simd(SIMD.and).store();
   f.addConst(DY, 16).addConst(X, 16).addConst(DST, 16).countDown(N);
   return f.encode(0, 1);
+}
+
+/** Float32 binary ops of the elementwise kernels: f32x4 add, sub, mul, div. */
+const BINARY_OPS = { add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7 } as const;
+export type BinarySimdOp = keyof typeof BINARY_OPS;
+
+/** {add,sub,mul,div}(a, b, dst, n4): dst = a OP b over n4 groups of 4 floats. */
+function binaryBody(op: number): number[] {
+  const [A, B, DST, N] = [0, 1, 2, 3];
+  const f = new Fn();
+  f.loop();
+  f.get(DST, A).load().get(B).load().simd(op).store();
+  f.addConst(A, 16).addConst(B, 16).addConst(DST, 16).countDown(N);
+  return f.encode(0, 0);
 }
 
 /**
@@ -275,14 +288,15 @@ function rowSumsBody(): number[] {
   return f.encode(2, 4);
 }
 
-const EXPORTS = ['relu', 'reluGrad', 'maxPool2Grad', 'rowSums', 'maxPool2'] as const;
+const EXPORTS = ['relu', 'reluGrad', 'maxPool2Grad', 'rowSums', 'maxPool2', 'add', 'sub', 'mul', 'div'] as const;
 
-/** The module: one memory and the five kernels above. */
+/** The module: one memory and the kernels above. */
 export function poolSimdModuleBytes(): Uint8Array {
   const i32 = 0x7f;
   const type = (n: number) => [0x60, n, ...Array<number>(n).fill(i32), 0];
   const types = [type(3), type(4), type(10), type(5), type(9)];
-  const bodies = [reluBody(), reluGradBody(), maxPool2GradBody(), rowSumsBody(), maxPool2Body()];
+  const binaries = Object.values(BINARY_OPS).map(binaryBody);
+  const bodies = [reluBody(), reluGradBody(), maxPool2GradBody(), rowSumsBody(), maxPool2Body(), ...binaries];
   const exports = [
     ...EXPORTS.flatMap((name, i) => [...leb(name.length), ...ascii(name), 0, i]),
     3, ...ascii('mem'), 2, 0,
@@ -290,7 +304,7 @@ export function poolSimdModuleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [types.length, ...types.flat()]),
-    ...section(3, [5, 0, 1, 2, 3, 4]),
+    ...section(3, [bodies.length, 0, 1, 2, 3, 4, ...binaries.map(() => 1)]),
     ...section(5, [1, 0, 2]),
     ...section(7, [EXPORTS.length + 1, ...exports]),
     ...section(10, [bodies.length, ...bodies.flat()]),
@@ -303,6 +317,10 @@ interface PoolFunctions {
   maxPool2Grad(dy: number, idx: number, dst: number, W: number, outH: number, groups: number, planes: number, dyRow: number, dstPlane: number, tail: number): void;
   rowSums(src: number, n4: number, rows: number, rowBytes: number, dst: number): void;
   maxPool2(src: number, W: number, planeBytes: number, outH: number, groups: number, planes: number, dv: number, di: number, rowBytes: number): void;
+  add(a: number, b: number, dst: number, n4: number): void;
+  sub(a: number, b: number, dst: number, n4: number): void;
+  mul(a: number, b: number, dst: number, n4: number): void;
+  div(a: number, b: number, dst: number, n4: number): void;
 }
 
 const kernels = new KernelModule<PoolFunctions>(poolSimdModuleBytes);
@@ -331,6 +349,28 @@ export function reluSimd(x: Float32Array, r: Float32Array): boolean {
     f32.set(x.subarray(i, i + len), 0);
     k.fn.relu(0, 4 * CHUNK, (len + 3) >> 2);
     r.set(f32.subarray(CHUNK, CHUNK + len), i);
+  }
+  return true;
+}
+
+/**
+ * r = a OP b elementwise for float32 arrays of one length, OP one of + - * /. Each result is
+ * the float32 operation correctly rounded, which is what the plain loop stores (the float64
+ * result of two float32 operands rounded to float32 is the same for these four operations);
+ * only NaN payloads may differ. False when SIMD is unavailable or the arrays are short.
+ */
+export function binarySimd(op: BinarySimdOp, a: Float32Array, b: Float32Array, r: Float32Array): boolean {
+  const n = a.length;
+  const k = n >= MIN_VALUES ? module(12 * CHUNK + 64) : null;
+  if (!k) return false;
+  const { f32 } = k;
+  const run = k.fn[op];
+  for (let i = 0; i < n; i += CHUNK) {
+    const len = Math.min(CHUNK, n - i);
+    f32.set(a.subarray(i, i + len), 0);
+    f32.set(b.subarray(i, i + len), CHUNK);
+    run(0, 4 * CHUNK, 8 * CHUNK, (len + 3) >> 2);
+    r.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), i);
   }
   return true;
 }
