@@ -260,11 +260,20 @@ registerKernel('BroadcastTo', 'cpu', ([x], attrs) => {
   }
   const n = sizeOf(shape);
   const res = like(xv, n);
-  const idx = new Array<number>(rank).fill(0);
+  // The trailing dimensions taken whole from x are copied as one contiguous block per step;
+  // where the last dimension is broadcast instead, the trailing broadcast dimensions are one
+  // fill of a single value. An odometer walks the dimensions before them.
+  let outerRank = rank;
+  let block = 1;
+  while (outerRank > 0 && bs[outerRank - 1] !== 0) block *= shape[--outerRank];
+  const copy = outerRank < rank;
+  if (!copy) while (outerRank > 0 && bs[outerRank - 1] === 0) block *= shape[--outerRank];
+  const idx = new Array<number>(outerRank).fill(0);
   let src = 0;
-  for (let o = 0; o < n; o++) {
-    res[o] = xv[src];
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let o = 0; o < n; o += block) {
+    if (copy) res.set(xv.subarray(src, src + block), o);
+    else res.fill(xv[src], o, o + block);
+    for (let d = outerRank - 1; d >= 0; d--) {
       idx[d]++;
       src += bs[d];
       if (idx[d] < shape[d]) break;
