@@ -1,8 +1,12 @@
 /** Reduction CPU kernels. A reduction over a set of dims is done as outer x reduced x inner loops. */
 import { registerKernel, type TensorInfo } from '../../core/backend.ts';
 import { normDim, type Shape } from '../../core/shape.ts';
+import { columnSumsSimd } from './attention-wasm.ts';
 import { f32, out } from './cpu-backend.ts';
 import { rowSumsSimd } from './pool-simd.ts';
+
+/** Below this many values a sum over leading rows stays on the plain loop (the module call costs more). */
+const MIN_SIMD_SUM = 1024;
 
 function reducedShape(shape: Shape, dims: readonly number[], keepdim: boolean): number[] {
   const res: number[] = [];
@@ -52,9 +56,11 @@ registerKernel('Sum', 'cpu', ([x], attrs) => {
         for (let r = 0; r < red; r++) acc += xv[base + r];
         res[ob] = acc;
       } else {
+        // Rows added one after another in float32; the SIMD row adds give the same sums.
+        const done = red * inner >= MIN_SIMD_SUM ? columnSumsSimd(xv.subarray(base, base + red * inner), red, inner, res.subarray(ob, ob + inner)) : 0;
         for (let r = 0; r < red; r++) {
           const rb = base + r * inner;
-          for (let i = 0; i < inner; i++) res[ob + i] += xv[rb + i];
+          for (let i = done; i < inner; i++) res[ob + i] += xv[rb + i];
         }
       }
     }
