@@ -7,6 +7,7 @@
  * PART (as SDPA's boolean mask), whereas the masks of MultiheadAttention and the
  * transformer layers mark with nonzero the positions that are BLOCKED (as nn.MultiheadAttention).
  */
+import { dropoutMask } from '../core/dropout-mask.ts';
 import { hasKernel } from '../core/backend.ts';
 import { activeBackend, apply, applyMulti, recordGrad } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
@@ -182,37 +183,6 @@ export interface FusedAttentionOptions {
   weightsGrad: boolean;
 }
 
-/**
- * An inverted-dropout scale mask of n elements: 0 with probability p, else 1 / (1 - p).
- * Draws exactly what `generator.random() < p` would, element by element (the same values
- * as ops/dropout.ts and the same generator state after), stepping the generator's
- * xoshiro128** state in local variables, several times faster than a call per element.
- */
-export function dropoutMask(n: number, p: number, generator: Generator): Float32Array {
-  const keep = p === 1 ? 0 : 1 / (1 - p);
-  const mask = new Float32Array(n);
-  const state = generator.getState();
-  let s0 = state[0] >>> 0;
-  let s1 = state[1] >>> 0;
-  let s2 = state[2] >>> 0;
-  let s3 = state[3] >>> 0;
-  // random() = u / 2^32 < p exactly when u < p * 2^32
-  const threshold = p * 4294967296;
-  for (let i = 0; i < n; i++) {
-    const x = Math.imul(s1, 5);
-    const u = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    mask[i] = u < threshold ? 0 : keep;
-  }
-  generator.setState([s0 >>> 0, s1 >>> 0, s2 >>> 0, s3 >>> 0, state[4]]);
-  return mask;
-}
 
 /** Whether the fused CPU kernel applies: the CPU backend and a mask without gradient. */
 export function useFusedKernel(mask: Tensor | null): boolean {

@@ -1,4 +1,5 @@
 /** Dropout (torch.nn.functional.dropout) with seeded masks. */
+import { dropoutMask } from '../core/dropout-mask.ts';
 import { fromValues } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -12,8 +13,6 @@ import { mul } from './elementwise.ts';
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be between 0 and 1, got ${p}`);
   if (!training || p === 0) return x;
-  const keep = p === 1 ? 0 : 1 / (1 - p);
-  const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = generator.random() < p ? 0 : keep;
-  return mul(x, fromValues(mask, x.shape));
+  // The mask is what `generator.random() < p ? 0 : 1 / (1 - p)` gives element by element.
+  return mul(x, fromValues(dropoutMask(x.size, p, generator), x.shape));
 }

@@ -7,7 +7,7 @@ import { applyMulti, fromValues, recordGrad } from '../core/engine.ts';
 import { defaultGenerator, type Generator } from '../core/random.ts';
 import { shapeStr } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
-import { dropoutMask } from './attention.ts';
+import { dropoutMask } from '../core/dropout-mask.ts';
 import { full, ones, zeros } from './creation.ts';
 import { add, div, mul, sqrt, sub } from './elementwise.ts';
 import { reshape } from './layout.ts';

@@ -24,7 +24,7 @@
  */
 import { ascii, leb, section, type WasmGemmKernel } from './gemm-wasm.ts';
 import { expSteps, Fn, OP, V } from './simd-asm.ts';
-import { instantiateWasm } from './wasm-host.ts';
+import { instantiateWasm } from '../../core/wasm-host.ts';
 
 /** How the forward adds the mask: none, a contiguous row (mCol = 4 bytes), or any column stride. */
 export type MaskKind = 'none' | 'rows' | 'strided';

@@ -36,7 +36,7 @@
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { CTRL_BYTES } from './parallel.ts';
 import { sleb } from './simd-asm.ts';
-import { wasmApi, type WasmMemory } from './wasm-host.ts';
+import { wasmApi, type WasmMemory } from '../../core/wasm-host.ts';
 
 /** The shared memory's maximum size in 64 KiB pages (1 GiB). */
 const MAX_PAGES = 16384;

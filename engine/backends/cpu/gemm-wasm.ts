@@ -12,7 +12,9 @@
  * and the JS kernel runs.
  */
 
-import { wasmApi } from './wasm-host.ts';
+import { ascii, leb, section, wasmApi } from '../../core/wasm-host.ts';
+
+export { ascii, leb, section } from '../../core/wasm-host.ts';
 
 export const WASM_MR = 6;
 export const WASM_NR = 8;
@@ -53,20 +55,6 @@ export interface WasmGemmKernel {
 /** Upper bound of a shared memory, in 64 KiB pages (1 GiB; only address space is reserved). */
 export const WASM_MAX_PAGES = 16384;
 
-/** Unsigned LEB128 bytes of n (WebAssembly's integer encoding). */
-export function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-export const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
-export const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
 
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,

@@ -20,7 +20,7 @@
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { Fn, OP, V } from './simd-asm.ts';
-import { KernelModule, type ModuleViews } from './wasm-host.ts';
+import { KernelModule, type ModuleViews } from '../../core/wasm-host.ts';
 
 const I32 = 0x7f;
 const F64 = 0x7c;

@@ -8,7 +8,7 @@
  */
 import { ascii, leb, section } from './gemm-wasm.ts';
 import { sleb } from './simd-asm.ts';
-import { KernelModule } from './wasm-host.ts';
+import { KernelModule } from '../../core/wasm-host.ts';
 
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,

@@ -1,8 +1,23 @@
 /**
  * The host's WebAssembly API as the kernel modules use it (the engine is DOM-free and does not
  * assume a global `WebAssembly`): where to find it, and how a module assembled from bytes is
- * checked and instantiated.
+ * checked and instantiated, and the byte encodings its assemblers share.
  */
+
+/** Unsigned LEB128 bytes of n (WebAssembly's integer encoding). */
+export function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+export const ascii = (s: string) => Array.from(s, (ch) => ch.charCodeAt(0));
+export const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
 
 export interface WasmMemory {
   buffer: ArrayBuffer;
