@@ -9,9 +9,9 @@
  * by side, see backends.ts), --threads=N (the engine's GEMM threads; default APS_THREADS or
  * the available cores). For each engine measurement the log gives the share of large
  * products that ran on threads (the rest stayed on one thread because the cores were busy).
- * Each workload (and the kernel set) runs on the engine and then at once on TensorFlow.js and
- * on PyTorch (a Python process per workload), so each ratio compares measurements taken
- * seconds apart.
+ * Each workload (and the kernel set) runs on the engine and then at once on PyTorch (a Python
+ * process per workload), so each engine/torch ratio compares measurements taken seconds
+ * apart; TensorFlow.js runs after all engine measurements, since loading it slows the engine.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -213,30 +213,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  // TensorFlow.js is loaded first; TensorFlow.js and then PyTorch (a process per workload) run
-  // right after the engine on each workload and on the kernels, so that each ratio compares
-  // measurements taken seconds apart rather than minutes: this machine's speed drifts over a run.
-  let tf: Awaited<ReturnType<typeof loadTf>> | null = null;
-  let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
-  let tfK: { backend: string; gflops: Record<string, number> } | null = null;
-  const tfFailed = (e: unknown) => {
-    tf = null;
-    tfjsRes = {};
-    tfK = null;
-    log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
-  };
-  if (!flag('no-tfjs')) {
-    try {
-      tf = await quietly(async () => {
-        const loaded = await loadTf();
-        loaded.env().set('PROD', true);
-        return loaded;
-      });
-    } catch (e) {
-      tfFailed(e);
-    }
-  }
-
+  // PyTorch (a Python process per workload) runs right after the engine on each workload and
+  // on the kernels, so that each engine/torch ratio compares measurements taken seconds apart
+  // (this machine's speed drifts over a run). TensorFlow.js runs in this process, after every
+  // engine measurement: loaded any earlier, it slows the engine (measured: the MLP 0.64-0.8x,
+  // LeNet-5 0.65-0.9x of its speed without TensorFlow.js loaded).
   let torchRes: TorchResult | null = null;
   let torchNote = flag('no-torch') ? 'skipped (--no-torch)' : 'not installed (python3 -c "import torch" fails)';
   let torchPy = flag('no-torch') ? null : findTorchPython();
@@ -260,29 +241,33 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     engine[w.id] = trainEngine(w, data);
     log(`  engine ${w.id}: ${fmtRate(engine[w.id].samplesPerSec)} samples/s${fmtShare(engine[w.id].threadedShare)}`);
-    const tfNow = tf;
-    if (tfNow) {
-      try {
-        const r = await quietly(() => trainTf(tfNow, w, data, timing));
-        tfjsRes[w.id] = r;
-        if (r) log(`  tfjs ${w.id}: ${fmtRate(r.samplesPerSec)} samples/s (${r.backend})`);
-      } catch (e) {
-        tfFailed(e);
-      }
-    }
     if (w.torch) measureTorch([w], []);
   }
   const { gflops: engineK, threadedShare: kernelShare } = engineKernels();
   for (const s of kernelSpecs) log(`  engine ${s.name}: ${engineK[s.name].toFixed(2)} GFLOP/s${fmtShare(kernelShare[s.name])}`);
-  const tfAfter = tf as Awaited<ReturnType<typeof loadTf>> | null;
-  if (tfAfter) {
+  measureTorch([], kernelSpecs);
+
+  let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
+  let tfK: { backend: string; gflops: Record<string, number> } | null = null;
+  if (!flag('no-tfjs')) {
     try {
-      tfK = await quietly(() => tfKernels(tfAfter, kernelSpecs, { ...timing, seconds: timing.seconds / 2 }));
+      await quietly(async () => {
+        const tf = await loadTf();
+        tf.env().set('PROD', true);
+        for (const w of workloads) tfjsRes[w.id] = await trainTf(tf, w, data, timing);
+        tfK = await tfKernels(tf, kernelSpecs, { ...timing, seconds: timing.seconds / 2 });
+      });
+      for (const w of workloads) {
+        const r = tfjsRes[w.id];
+        if (r) log(`  tfjs ${w.id}: ${fmtRate(r.samplesPerSec)} samples/s (${r.backend})`);
+      }
     } catch (e) {
-      tfFailed(e);
+      tfjsRes = {};
+      tfK = null;
+      log(`  TensorFlow.js unavailable: ${(e as Error).message}`);
     }
   }
-  measureTorch([], kernelSpecs);
+  const tfKFinal = tfK as { backend: string; gflops: Record<string, number> } | null;
   // (Assigned inside measureTorch, which the compiler's narrowing does not follow.)
   const torchFinal = torchRes as TorchResult | null;
   const INFER_SIZE = 200;
@@ -299,7 +284,7 @@ async function main(): Promise<void> {
       torch: torchFinal?.workloads[w.id] ?? null,
     })),
     shapeInference: { size: INFER_SIZE, nodes: infer.nodes, msPerInfer: infer.msPerInfer },
-    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], engineThreadedShare: kernelShare[s.name], tfjs: tfK ? { gflops: tfK.gflops[s.name], backend: tfK.backend } : null, torch: torchFinal?.kernels[s.name] ?? null })),
+    kernels: kernelSpecs.map((s) => ({ name: s.name, engine: engineK[s.name], engineThreadedShare: kernelShare[s.name], tfjs: tfKFinal ? { gflops: tfKFinal.gflops[s.name], backend: tfKFinal.backend } : null, torch: torchFinal?.kernels[s.name] ?? null })),
     torch: torchFinal ? { version: torchFinal.version } : { note: torchNote },
   };
   if (json) {
