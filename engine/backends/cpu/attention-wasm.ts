@@ -181,7 +181,7 @@ export class AttentionBlocks {
 /**
  * Sums the rows of x [rows, n] into res[0..4*floor(n/4)) in float32, row after row (the
  * module's SIMD row adds onto one running row); returns how many leading columns it summed
- * (0 where the module is unavailable or switched off).
+ * (0 where the module is unavailable, switched off, or its memory cannot grow that far).
  */
 export function columnSumsSimd(x: Float32Array, rows: number, n: number, res: Float32Array): number {
   const n4 = n >> 2;
@@ -190,7 +190,12 @@ export function columnSumsSimd(x: Float32Array, rows: number, n: number, res: Fl
   // Rows in chunks of about 1 MiB: the running sum at 16, the chunk after it.
   const chunk = Math.max(1, Math.floor((1 << 18) / n));
   const at = 16 + up(n, 16);
-  const view = k.ensure(at + chunk * n + 16);
+  let view: Float32Array;
+  try {
+    view = k.ensure(at + chunk * n + 16);
+  } catch {
+    return 0; // the module's memory cannot grow that far: the caller's plain loop sums it all
+  }
   view.fill(0, 16, 16 + n);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const m = Math.min(chunk, rows - r0);

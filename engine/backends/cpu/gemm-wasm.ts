@@ -55,7 +55,6 @@ export interface WasmGemmKernel {
 /** Upper bound of a shared memory, in 64 KiB pages (1 GiB; only address space is reserved). */
 export const WASM_MAX_PAGES = 16384;
 
-
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Const: 0x41, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, simd: 0xfd,
