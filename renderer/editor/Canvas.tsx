@@ -31,8 +31,12 @@ interface CanvasProps {
 
 type Size = { width: number; height: number };
 
-/** The smallest canvas that shows the minimap (it covers 200x150 of the corner). */
-const MINIMAP_MIN = { width: 720, height: 480 };
+/**
+ * The smallest canvas that shows the minimap: it covers 200x150 of the bottom-right corner,
+ * where a fitted graph's last layers often are, so a canvas narrower than this (as in a
+ * 1280x720 window) or shortened by a bottom panel leaves it out.
+ */
+const MINIMAP_MIN = { width: 900, height: 520 };
 
 /** The network canvas: React Flow as a view of the store's graph. */
 export function Canvas({ snapToGrid, colorMode }: CanvasProps) {
