@@ -246,6 +246,8 @@ async function main(): Promise<void> {
   const { gflops: engineK, threadedShare: kernelShare } = engineKernels();
   for (const s of kernelSpecs) log(`  engine ${s.name}: ${engineK[s.name].toFixed(2)} GFLOP/s${fmtShare(kernelShare[s.name])}`);
   measureTorch([], kernelSpecs);
+  const INFER_SIZE = 200;
+  const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
 
   let tfjsRes: Record<string, { samplesPerSec: number; backend: string } | null> = {};
   let tfK: { backend: string; gflops: Record<string, number> } | null = null;
@@ -270,8 +272,6 @@ async function main(): Promise<void> {
   const tfKFinal = tfK as { backend: string; gflops: Record<string, number> } | null;
   // (Assigned inside measureTorch, which the compiler's narrowing does not follow.)
   const torchFinal = torchRes as TorchResult | null;
-  const INFER_SIZE = 200;
-  const infer = benchInfer(INFER_SIZE, quick ? 10 : 50, () => performance.now());
 
   const report = {
     batch: BATCH, quick, secondsPerMeasurement: timing.seconds, engineGemmKernel: gemmKernel(), engineThreads: gemmThreads(),
