@@ -183,7 +183,6 @@ export interface FusedAttentionOptions {
   weightsGrad: boolean;
 }
 
-
 /** Whether the fused CPU kernel applies: the CPU backend and a mask without gradient. */
 export function useFusedKernel(mask: Tensor | null): boolean {
   return activeBackend().name === 'cpu' && !(mask && mask.requiresGrad);

@@ -22,9 +22,9 @@
  * them; exp is simd-asm.ts's, a few float32 ulps from the float64 one and exactly 0 below
  * -88. Reads of src go up to S rounded up to 4 in each row, within ld.
  */
-import { ascii, leb, section, type WasmGemmKernel } from './gemm-wasm.ts';
+import { type WasmGemmKernel } from './gemm-wasm.ts';
 import { expSteps, Fn, OP, V } from './simd-asm.ts';
-import { instantiateWasm } from '../../core/wasm-host.ts';
+import { ascii, instantiateWasm, leb, section } from '../../core/wasm-host.ts';
 
 /** How the forward adds the mask: none, a contiguous row (mCol = 4 bytes), or any column stride. */
 export type MaskKind = 'none' | 'rows' | 'strided';

@@ -33,10 +33,9 @@
  * `createConvWasm` returns null and the callers take their JS paths.
  */
 
-import { ascii, leb, section } from './gemm-wasm.ts';
 import { CTRL_BYTES } from './parallel.ts';
 import { sleb } from './simd-asm.ts';
-import { wasmApi, type WasmMemory } from '../../core/wasm-host.ts';
+import { ascii, leb, section, wasmApi, type WasmMemory } from '../../core/wasm-host.ts';
 
 /** The shared memory's maximum size in 64 KiB pages (1 GiB). */
 const MAX_PAGES = 16384;

@@ -14,8 +14,6 @@
 
 import { ascii, leb, section, wasmApi } from '../../core/wasm-host.ts';
 
-export { ascii, leb, section } from '../../core/wasm-host.ts';
-
 export const WASM_MR = 6;
 export const WASM_NR = 8;
 

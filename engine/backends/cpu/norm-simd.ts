@@ -18,9 +18,8 @@
  * switched off, there are no rows, a row or channel is too long, batch norm's spatial rows
  * are shorter than 4, or the memory cannot grow: the caller then runs its plain loop.
  */
-import { ascii, leb, section } from './gemm-wasm.ts';
 import { Fn, OP, V } from './simd-asm.ts';
-import { KernelModule, type ModuleViews } from '../../core/wasm-host.ts';
+import { ascii, KernelModule, leb, type ModuleViews, section } from '../../core/wasm-host.ts';
 
 const I32 = 0x7f;
 const F64 = 0x7c;

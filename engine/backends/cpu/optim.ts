@@ -5,8 +5,7 @@
  */
 import { registerKernel } from '../../core/backend.ts';
 import { f32 } from './cpu-backend.ts';
-import { ascii, leb, section } from './gemm-wasm.ts';
-import { instantiateWasm } from '../../core/wasm-host.ts';
+import { ascii, instantiateWasm, leb, section } from '../../core/wasm-host.ts';
 
 interface SgdWasm {
   /** b = momentum b + keep d; p -= lr b, over n4 groups of 4 float32s at byte offsets p, d, b; in float64 as the JS loop. */

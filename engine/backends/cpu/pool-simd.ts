@@ -6,9 +6,8 @@
  * WebAssembly SIMD is missing, so the caller runs its plain loop instead. Results are
  * bit-identical to the plain loops, except that row sums add in float64 in another order.
  */
-import { ascii, leb, section } from './gemm-wasm.ts';
 import { sleb } from './simd-asm.ts';
-import { KernelModule } from '../../core/wasm-host.ts';
+import { ascii, KernelModule, leb, section } from '../../core/wasm-host.ts';
 
 const OP = {
   loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, localGet: 0x20, localSet: 0x21, localTee: 0x22,

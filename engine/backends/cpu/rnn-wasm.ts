@@ -29,9 +29,9 @@
  *
  * Where WebAssembly SIMD is missing, `createRnnWasm` returns null and rnn.ts runs its JS passes.
  */
-import { ascii, createWasmGemmKernel, section, type WasmGemmKernel } from './gemm-wasm.ts';
+import { createWasmGemmKernel, type WasmGemmKernel } from './gemm-wasm.ts';
 import { expSteps, Fn, OP, V } from './simd-asm.ts';
-import { instantiateWasm, type WasmMemory } from '../../core/wasm-host.ts';
+import { ascii, instantiateWasm, section, type WasmMemory } from '../../core/wasm-host.ts';
 
 export interface RnnWasm {
   lstmForward(N: number, H: number, hw: number, hwLd: number, bias: number, cPrev: number, gates: number, cells: number, tanhCells: number, y: number, hNext: number, hNextLd: number): void;

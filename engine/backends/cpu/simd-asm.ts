@@ -4,7 +4,7 @@
  * older conv and pooling modules take only its signed LEB128): opcodes, a body builder with
  * named locals and hoisted f32x4 constants, and the float32 exponential.
  */
-import { leb } from './gemm-wasm.ts';
+import { leb } from '../../core/wasm-host.ts';
 
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, select: 0x1b,
